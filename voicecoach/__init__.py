@@ -1,0 +1,3 @@
+"""voicecoach: a voice-guided exercise assistant for couples."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,21 @@
+"""Domain errors: the CLI turns each into one clear line and an exit status."""
+
+
+class VoicecoachError(Exception):
+    """A problem the user can fix, stated in one line."""
+
+
+class ExerciseError(VoicecoachError):
+    """An exercise file could not be loaded; carries every problem found."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigError(VoicecoachError):
+    """A setting has a bad name or value."""
+
+
+class JournalError(VoicecoachError):
+    """The journal cannot be read or written."""

@@ -1,0 +1,35 @@
+"""Where voicecoach keeps its files: VOICECOACH_HOME if set, else the platform's places."""
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "voicecoach"
+
+
+def _private_dir(path: Path) -> Path:
+    """Create the folder owner-only (0700): it holds intimate data."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def home_override() -> Path | None:
+    value = os.environ.get("VOICECOACH_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def config_dir() -> Path:
+    home = home_override()
+    return _private_dir(home if home else Path(platformdirs.user_config_dir(APP)))
+
+
+def data_dir() -> Path:
+    home = home_override()
+    return _private_dir(home if home else Path(platformdirs.user_data_dir(APP)))
+
+
+def exercises_dir() -> Path:
+    """The user's own exercise files live here, beside the journal."""
+    return _private_dir(data_dir() / "exercises")

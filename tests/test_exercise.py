@@ -1,0 +1,144 @@
+import pytest
+
+from voicecoach import exercise as ex
+from voicecoach.errors import ExerciseError
+
+GOOD = """\
+id: mine
+title: Mine
+minutes: 3
+tags: [test]
+steps:
+  - say: "Hello {A} and {B}."
+  - pause: 5
+  - breathe: {in: 4, hold: 2, out: 6, rounds: 2}
+  - chime: bell
+  - turn: {speaker: each, prompt: "{speaker}, speak.", listener: "{listener}, listen.", limit: 60}
+  - rate: {ask: "{speaker}, how calm?", key: calm, low: 3, if_low: soft}
+  - ask: {question: "More?", if_no: end, if_yes: soft}
+  - label: soft
+    say: "Softly."
+"""
+
+
+def problems(text, name="x.yaml"):
+    with pytest.raises(ExerciseError) as caught:
+        ex.load_text(text, name)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_complete_file_loads_into_steps():
+    loaded = ex.load_text(GOOD, "mine.yaml")
+    assert [s.kind for s in loaded.steps] == ["say", "pause", "breathe", "chime", "turn", "rate", "ask", "say"]
+    breathe = loaded.steps[2]
+    assert (breathe.inhale, breathe.hold, breathe.exhale, breathe.hold_after, breathe.rounds) == (4, 2, 6, 0, 2)
+    assert loaded.labels == {"soft": 7}
+    assert loaded.steps[7].line == 13
+    assert len(loaded.digest) == 64
+
+
+def test_every_builtin_exercise_is_valid_and_names_its_basis():
+    exercises, trouble = ex.all_exercises()
+    assert trouble == []
+    assert {"daily-check-in", "box-breathing", "speaker-listener"} <= {e.id for e in exercises}
+    for exercise in exercises:
+        assert exercise.basis and exercise.description and exercise.notes
+
+
+def test_unknown_key_names_the_line_and_suggests():
+    text = GOOD.replace("  - turn: {speaker", "  - turn: {speeker")
+    assert problems(text) == ["x.yaml:10: unknown key 'speeker' in 'turn' (did you mean 'speaker'?)"]
+
+
+def test_unknown_top_level_key_and_step_kind():
+    text = GOOD.replace("tags:", "tagz:").replace("  - chime: bell", "  - chimes: bell")
+    found = problems(text)
+    assert "x.yaml:4: unknown key 'tagz' (did you mean 'tags'?)" in found
+    assert "x.yaml:9: unknown step kind 'chimes' (did you mean 'chime'?)" in found
+
+
+def test_wrong_type_and_missing_field():
+    text = GOOD.replace("  - pause: 5", "  - pause: soon").replace("key: calm, ", "")
+    found = problems(text)
+    assert "x.yaml:7: 'seconds' must be a number of seconds from 0.1 to 10800" in found
+    assert "x.yaml:11: 'rate' is missing 'key'" in found
+
+
+def test_missing_top_level_fields():
+    assert problems("title: Nothing else\n") == [
+        "x.yaml:1: missing 'id'", "x.yaml:1: missing 'minutes'", "x.yaml:1: missing 'steps'"]
+
+
+def test_jump_to_unknown_label():
+    text = GOOD.replace("if_yes: soft", "if_yes: sfot")
+    assert problems(text) == ["x.yaml:12: jump to unknown label 'sfot' (did you mean 'soft'?)"]
+
+
+def test_unknown_name_in_text():
+    text = GOOD.replace("Softly.", "Softly, {speaker}.").replace("Hello {A}", "Hello {C}")
+    found = problems(text)
+    assert any(p.startswith("x.yaml:6: unknown name {C}") for p in found)
+    assert any(p.startswith("x.yaml:13: unknown name {speaker}") for p in found)
+
+
+def test_duplicate_key_and_label():
+    assert problems("id: a\nid: b\n") == ["x.yaml:2: not valid YAML: duplicate key 'id'"]
+    text = GOOD.replace("  - pause: 5", "  - label: soft\n    pause: 5")
+    assert "x.yaml:14: label 'soft' is used twice" in problems(text)
+
+
+def test_solo_exercise_cannot_have_turns():
+    assert problems(GOOD.replace("tags: [test]", "tags: [test]\nsolo: true")) == [
+        "x.yaml:5: a solo exercise cannot have turns (a turn needs two partners)"]
+
+
+def test_goto_loop_without_any_other_step_is_refused():
+    text = GOOD + "  - label: a\n    goto: b\n  - label: b\n    goto: a\n"
+    assert any("loops forever" in p for p in problems(text))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "x.yaml:1: the file is empty; an exercise needs id, title, minutes and steps"),
+    (b"id: [unclosed\n", "x.yaml:2: not valid YAML"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "x.yaml: is a binary file, not a YAML exercise"),
+    (b"id: caf\xe9\n", "x.yaml:1: is not UTF-8 text"),
+    (b"- just\n- a list\n", "x.yaml:1: an exercise must be a mapping"),
+    (b"[" * 5000 + b"]" * 5000, "x.yaml: not valid YAML: nested too deeply"),
+])
+def test_bad_files_give_one_clear_line(tmp_path, content, message):
+    path = tmp_path / "x.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ExerciseError) as caught:
+        ex.load_file(path)
+    text = str(caught.value.problems[0]).replace(str(tmp_path) + "/", "")
+    assert text.startswith(message)
+
+
+def test_huge_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(10 * 1024 * 1024)
+    with pytest.raises(ExerciseError) as caught:
+        ex.load_file(path)
+    assert "big.yaml: too large (10.5 MB); an exercise file is at most 1 MB" in str(caught.value)
+
+
+def test_find_by_id_by_path_and_unknown(tmp_path):
+    assert ex.find("box-breathing").id == "box-breathing"
+    path = tmp_path / "mine.yaml"
+    path.write_text(GOOD)
+    assert ex.find(str(path)).id == "mine"
+    with pytest.raises(ExerciseError) as caught:
+        ex.find("daily-checkin")
+    assert "did you mean 'daily-check-in'?" in str(caught.value)
+
+
+def test_user_exercise_with_a_builtin_id_is_refused(home):
+    folder = home / "exercises"
+    folder.mkdir(parents=True)
+    (folder / "copy.yaml").write_text(GOOD.replace("id: mine", "id: box-breathing"))
+    (folder / "mine.yaml").write_text(GOOD)
+    exercises, trouble = ex.all_exercises()
+    assert [e.id for e in exercises].count("box-breathing") == 1
+    assert "mine" in [e.id for e in exercises]
+    assert len(trouble) == 1 and "already used" in str(trouble[0])

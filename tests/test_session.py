@@ -1,0 +1,269 @@
+import random
+
+import pytest
+
+from voicecoach import exercise as ex
+from voicecoach import session as S
+from voicecoach.cues import Cue, Heard, Source
+
+
+def load(text):
+    return ex.load_text(text, "test.yaml")
+
+
+def spoken(word):
+    """A cue as the microphone would deliver it."""
+    from voicecoach.cues import parse_typed
+
+    heard = parse_typed(word)
+    return Heard(heard.cue, heard.number, Source.VOICE)
+
+
+CHECK_IN = ex.find("daily-check-in")
+BOX = ex.find("box-breathing")
+TALK = ex.find("speaker-listener")
+
+TURN = load("""
+id: t
+title: T
+minutes: 1
+steps:
+  - say: "Hello {A} and {B}."
+  - turn: {speaker: each, prompt: "{speaker}, go ahead.", listener: "{listener}, listen.", limit: 90}
+  - rate: {ask: "{speaker}, how close?", key: close, low: 4, if_low: gentle}
+  - say: "Good."
+  - goto: end
+  - label: gentle
+    say: "Gently now."
+""")
+
+
+def test_printf_example_completes_with_both_ratings(drive):
+    run = drive(CHECK_IN, ["next", "7", "6"], time_scale=0)
+    assert run.session.outcome is S.Outcome.COMPLETED
+    assert [(r.slot, r.name, r.value) for r in run.of(S.RecordRating)] == [("A", "Sam", 7), ("B", "Alex", 6)]
+    assert "Gently now." not in run.said()
+    assert run.of(S.Finish) == [S.Finish(S.Outcome.COMPLETED)]
+
+
+def test_names_fill_speaker_and_listener_in_turns(drive):
+    run = drive(TURN, ["done", "done", "8", "9"])
+    said = run.said()
+    assert said[:3] == ["Hello Sam and Alex.", "Sam, go ahead.", "Alex, listen."]
+    assert "Alex, go ahead." in said and "Sam, listen." in said
+
+
+def test_spoken_names_differ_from_written_names():
+    session = S.Session(TURN, {"A": "Siobhan", "B": "Alex"}, {"A": "Shivawn", "B": "Alex"})
+    speak = next(a for a in session.start(0.0) if isinstance(a, S.Speak))
+    assert speak.text == "Hello Siobhan and Alex." and speak.speech == "Hello Shivawn and Alex."
+
+
+def test_turn_ends_on_done_before_its_limit(drive):
+    run = drive(TURN, [(30, "I'm done"), (10, "done"), "8", "9"])
+    assert run.times("Alex, go ahead.") == [30.0]
+    assert "Thank you, Sam. Let's bring that to a close." not in run.said()
+
+
+def test_turn_time_up_line_after_limit(drive):
+    run = drive(TURN, [(200, "8"), "9"], time_scale=1)
+    assert run.times("Thank you, Sam. Let's bring that to a close.") == [90.0]
+    assert run.times("Alex, go ahead.") == [90.0]
+
+
+def test_low_rating_takes_the_gentle_branch(drive):
+    run = drive(TURN, ["done", "done", "8", "2"])
+    assert run.said()[-1] == "Gently now."
+    assert "Good." not in run.said()
+
+
+def test_rating_not_answered_is_recorded_as_skipped(drive):
+    run = drive(TURN, ["done", "done"], time_scale=0)
+    assert [r.value for r in run.of(S.RecordRating)] == [None, None]
+    assert run.session.outcome is S.Outcome.COMPLETED
+
+
+def test_skip_a_rating_records_it_as_skipped(drive):
+    run = drive(TURN, ["done", "done", "skip", "5"])
+    assert [(r.slot, r.value) for r in run.of(S.RecordRating)] == [("A", None), ("B", 5)]
+
+
+def test_typed_stop_ends_at_once(drive):
+    run = drive(TURN, ["done", "stop", "8"])
+    assert run.session.outcome is S.Outcome.STOPPED
+    assert run.of(S.RecordRating) == []
+    assert S.CONFIRM_STOP_LINE not in run.said()
+
+
+def test_spoken_stop_asks_first_and_yes_ends(drive):
+    run = drive(TURN, [spoken("stop"), spoken("yes")])
+    assert S.CONFIRM_STOP_LINE in run.said()
+    assert run.session.outcome is S.Outcome.STOPPED
+
+
+def test_second_spoken_stop_ends(drive):
+    run = drive(TURN, [spoken("stop"), spoken("stop")])
+    assert run.session.outcome is S.Outcome.STOPPED
+
+
+def test_spoken_stop_then_silence_ends_after_twenty_seconds(drive):
+    run = drive(TURN, [(5, spoken("stop"))], input_ends=False)
+    assert run.session.outcome is S.Outcome.STOPPED
+    asked = run.times(S.CONFIRM_STOP_LINE)[0]
+    assert run.log[-1][0] == asked + S.STOP_SILENCE_SECONDS
+
+
+def test_no_is_not_a_resume_only_resume_continues(drive):
+    run = drive(TURN, [(5, spoken("stop")), spoken("no"), (3, spoken("resume")), "done", "done", "8", "9"])
+    assert S.STILL_PAUSED_LINE in run.said()
+    assert run.session.outcome is S.Outcome.COMPLETED
+    assert [r.value for r in run.of(S.RecordRating)] == [8, 9]
+
+
+def test_silence_never_resumes_a_pause(drive):
+    run = drive(TURN, [(5, "pause")], input_ends=True)
+    assert run.session.outcome is S.Outcome.STOPPED  # nobody could say resume: it ends, it never goes on
+    assert not run.of(S.RecordRating)
+
+
+def test_pause_freezes_the_turn_clock(drive):
+    run = drive(TURN, [(10, "pause"), (100, "resume"), (200, "8"), "9"])
+    # Sam's 90 s turn started at 0, was paused from 10 to 110: time runs out at 190, not 90.
+    assert run.times("Thank you, Sam. Let's bring that to a close.") == [190.0]
+
+
+def test_resume_says_the_interrupted_sentence_again(drive):
+    run = drive(TURN, [(1, "pause"), (4, "resume"), "done", "done", "8", "9"], sound_seconds=3)
+    assert run.said()[:3] == ["Hello Sam and Alex."] * 2 + ["Sam, go ahead."]
+    assert run.times("Hello Sam and Alex.") == [0.0, 5.0]
+
+
+def test_repeat_says_the_step_again(drive):
+    run = drive(TURN, [(1, "repeat"), "done", "done", "8", "9"], sound_seconds=3)
+    assert run.said()[:3] == ["Hello Sam and Alex.", "Hello Sam and Alex.", "Sam, go ahead."]
+
+
+def test_next_while_speaking_moves_on():
+    session = S.Session(TURN, {"A": "Sam", "B": "Alex"})
+    session.start(0.0)
+    actions = session.heard(Heard(Cue.NEXT, None, Source.KEY), 1.0)
+    assert S.Hush() in actions
+    assert [a.text for a in actions if isinstance(a, S.Speak)] == ["Sam, go ahead."]
+
+
+def test_slower_and_faster_adjust_the_voice_without_moving_on():
+    session = S.Session(TURN, {"A": "Sam", "B": "Alex"})
+    session.start(0.0)
+    assert session.heard(Heard(Cue.SLOWER), 1.0) == [S.AdjustVoice(Cue.SLOWER)]
+    assert session.index == 0
+
+
+def test_a_stale_sound_does_not_move_the_session():
+    session = S.Session(TURN, {"A": "Sam", "B": "Alex"})
+    first = next(a for a in session.start(0.0) if isinstance(a, S.Speak))
+    session.heard(Heard(Cue.REPEAT), 0.5)
+    assert session.sound_finished(first.id, 1.0) == []
+    assert session.index == 0
+
+
+def test_cues_that_make_no_sense_now_are_ignored():
+    session = S.Session(TURN, {"A": "Sam", "B": "Alex"})
+    session.start(0.0)
+    assert session.heard(Heard(Cue.NUMBER, 7), 0.1) == []
+    assert session.heard(Heard(Cue.YES), 0.1) == []
+
+
+def test_breathing_phases_land_on_schedule_without_drift(drive):
+    # Speech takes time (1.3 s a phase word); phases still start exactly every 4 s from the first.
+    run = drive(BOX, [], sound_seconds=1.3, time_scale=1)
+    starts = run.times("Breathe in")
+    assert len(starts) == 19
+    assert [round(b - a, 9) for a, b in zip(starts, starts[1:])][:9] == [16.0] * 9
+    first = starts[0]
+    holds = [t for t in run.times("Hold") if first <= t < first + 16]
+    assert holds == [first + 4, first + 12]
+
+
+def test_time_scale_shrinks_waits(drive):
+    run = drive(TURN, [(100, "8"), "9"], time_scale=0.5)
+    assert run.times("Alex, go ahead.") == [45.0]
+
+
+def test_solo_runs_only_one_partner(drive):
+    run = drive(BOX, ["6"], time_scale=0, solo="B")
+    assert [(r.slot, r.name, r.value) for r in run.of(S.RecordRating)] == [("B", "Alex", 6)]
+    assert run.session.outcome is S.Outcome.COMPLETED
+
+
+def test_ask_branches_and_default(drive):
+    yes = drive(TALK, ["yes"], time_scale=0)
+    no = drive(TALK, ["no"], time_scale=0)
+    silent = drive(TALK, [], time_scale=0)
+    topic = "Take a moment to agree on one topic, something you can both talk about calmly. Say next when you have it."
+    assert topic not in yes.said() and topic in no.said() and topic not in silent.said()
+    assert {r.session.outcome for r in (yes, no, silent)} == {S.Outcome.COMPLETED}
+
+
+def test_decline_ends_as_declined_without_naming_anyone(drive):
+    consent = load("""
+id: c
+title: C
+minutes: 1
+steps:
+  - ask: {question: "Is now a good time for both of you?", if_no: decline, default: false}
+  - say: "Let's begin, {A}."
+""")
+    run = drive(consent, ["no"])
+    assert run.session.outcome is S.Outcome.DECLINED
+    assert run.said() == ["Is now a good time for both of you?", S.DECLINE_LINE]
+    unanswered = drive(consent, [], time_scale=0)
+    assert unanswered.session.outcome is S.Outcome.DECLINED
+
+
+def test_a_jump_loop_nobody_answers_ends_instead_of_spinning(drive):
+    looping = load("""
+id: l
+title: L
+minutes: 1
+steps:
+  - label: top
+    ask: {question: "Again?", if_no: top, default: false}
+""")
+    run = drive(looping, [], time_scale=0)
+    assert run.session.outcome is S.Outcome.STOPPED
+    assert len(run.said()) == S.MAX_VISITS_PER_STEP
+
+
+def test_steps_done_are_reported_once_each(drive):
+    run = drive(TURN, ["done", "done", "8", "9"])
+    assert [d.index for d in run.of(S.StepDone)] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("exercise", [CHECK_IN, BOX, TALK], ids=lambda e: e.id)
+@pytest.mark.parametrize("seed", range(40))
+def test_any_cues_at_any_time_always_end_cleanly(exercise, seed, drive):
+    """Random cues among those each moment accepts, at random times: the session always finishes."""
+    rng = random.Random(seed)
+    session_cues = []
+    for _ in range(rng.randrange(0, 40)):
+        cue = rng.choice([c for c in Cue if c is not Cue.NUMBER] + [Cue.NUMBER] * 4)
+        number = rng.randrange(0, 11) if cue is Cue.NUMBER else None
+        source = rng.choice([Source.VOICE, Source.KEY, Source.TEXT])
+        session_cues.append((rng.choice([0, 0.5, 3, 30]), Heard(cue, number, source)))
+    run = Drive_class()(exercise, session_cues, time_scale=rng.choice([0, 0.01, 1]), sound_seconds=0.2)
+    run.run()
+    assert run.session.outcome is not None
+    assert run.of(S.Finish) == [S.Finish(run.session.outcome)]
+    for rating in run.of(S.RecordRating):
+        assert rating.value is None or 0 <= rating.value <= 10
+
+
+def Drive_class():
+    from conftest import Drive
+
+    return Drive
+
+
+def test_estimate_counts_waits_and_speech():
+    estimate = S.estimate_seconds(BOX)
+    assert 19 * 16 < estimate < 19 * 16 + 120

@@ -1,0 +1,506 @@
+"""Exercise files: YAML in, checked Exercise and Step objects out, every problem as file:line."""
+
+import dataclasses
+import difflib
+import hashlib
+import re
+import string
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from voicecoach.errors import ExerciseError
+
+MAX_FILE_BYTES = 1_000_000
+MAX_SECONDS = 3 * 60 * 60
+PARTNERS = ("A", "B")
+ENDINGS = ("end", "decline")  # jump targets that close the exercise: gently, or as declined
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an exercise file, printed as file:line: message."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self):
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """A step of an exercise; `line` points back into its file, `label` names it for jumps."""
+
+    line: int = 0
+    label: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__.lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Say(Step):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pause(Step):
+    """A quiet wait; "next" ends it early."""
+
+    seconds: float
+    text: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Breathe(Step):
+    inhale: float
+    hold: float = 0
+    exhale: float
+    hold_after: float = 0
+    rounds: int = 1
+    text: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chime(Step):
+    sound: str = "bell"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Turn(Step):
+    """One partner has the floor until "I'm done" or the limit."""
+
+    speaker: str
+    prompt: str
+    listener: str | None = None
+    limit: float = 120
+    time_up: str = "Thank you, {speaker}. Let's bring that to a close."
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rate(Step):
+    ask: str
+    key: str
+    who: str = "each"
+    low: int | None = None
+    if_low: str | None = None
+    limit: float = 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ask(Step):
+    """A yes/no question to the couple; either answer may jump."""
+
+    question: str
+    if_yes: str | None = None
+    if_no: str | None = None
+    default: bool | None = None
+    limit: float = 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class Goto(Step):
+    target: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    minutes: float
+    steps: tuple
+    tags: tuple = ()
+    description: str = ""
+    basis: str = ""
+    notes: str = ""
+    solo: bool = False
+    path: str = "<text>"
+    digest: str = ""
+    labels: dict = field(default_factory=dict)
+
+    def index_of(self, target: str) -> int:
+        return self.labels[target]
+
+
+# What each step kind accepts: field name in YAML -> (dataclass field, type checker, required).
+_SHORT_FORM = {"say": "text", "pause": "seconds", "chime": "sound", "goto": "target"}
+STEP_KINDS = {
+    "say": (Say, {"text": str}),
+    "pause": (Pause, {"seconds": "seconds", "say": str}),
+    "breathe": (Breathe, {"in": "seconds", "hold": "seconds0", "out": "seconds",
+                          "hold_after": "seconds0", "rounds": "rounds", "say": str}),
+    "chime": (Chime, {"sound": str}),
+    "turn": (Turn, {"speaker": "who", "prompt": str, "listener": str, "limit": "seconds",
+                    "time_up": str}),
+    "rate": (Rate, {"ask": str, "key": "key", "who": "who", "low": "rating",
+                    "if_low": "target", "limit": "seconds"}),
+    "ask": (Ask, {"question": str, "if_yes": "target", "if_no": "target", "default": bool,
+                  "limit": "seconds"}),
+    "goto": (Goto, {"target": "target"}),
+}
+_RENAMED = {"in": "inhale", "out": "exhale", "say": "text"}
+_REQUIRED = {
+    "say": ("text",), "pause": ("seconds",), "breathe": ("in", "out"), "chime": (),
+    "turn": ("speaker", "prompt"), "rate": ("ask", "key"), "ask": ("question",),
+    "goto": ("target",),
+}
+TOP_KEYS = {"id": "id", "title": str, "minutes": "minutes", "tags": "tags", "description": str,
+            "basis": str, "notes": str, "solo": bool, "steps": None}
+_TOP_REQUIRED = ("id", "title", "minutes", "steps")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_PLACEHOLDERS = {"A", "B"}
+TEXT_FIELDS = ("text", "prompt", "listener", "time_up", "ask", "question")
+_TURN_PLACEHOLDERS = {"A", "B", "speaker", "listener"}
+
+
+class _Mapping(dict):
+    """A YAML mapping that remembers the line of each key."""
+
+    line = 0
+    key_lines: dict
+
+
+class _Sequence(list):
+    """A YAML list that remembers the line of each item."""
+
+    line = 0
+    item_lines: list
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader, node):
+    loader.flatten_mapping(node)
+    mapping = _Mapping()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            duplicate = key in mapping
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain word",
+                                                    key_node.start_mark) from None
+        if duplicate:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}",
+                                                    key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = line
+    return mapping
+
+
+def _construct_sequence(loader, node):
+    items = _Sequence(loader.construct_object(child, deep=True) for child in node.value)
+    items.line = node.start_mark.line + 1
+    items.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def _read_text(path: Path, name: str) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ExerciseError([Problem(name, None, f"too large ({size / 1e6:.1f} MB); "
+                                         f"an exercise file is at most {MAX_FILE_BYTES // 1_000_000} MB")])
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ExerciseError([Problem(name, None, "is a folder, not an exercise file")]) from None
+    except FileNotFoundError:
+        raise ExerciseError([Problem(name, None, "no such file")]) from None
+    except OSError as error:
+        raise ExerciseError([Problem(name, None, f"cannot be read ({error.strerror})")]) from None
+    if b"\0" in data:
+        raise ExerciseError([Problem(name, None, "is a binary file, not a YAML exercise")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ExerciseError([Problem(name, line, "is not UTF-8 text")]) from None
+
+
+def load_file(path: str | Path) -> Exercise:
+    """Load and check one exercise file; raises ExerciseError listing every problem."""
+    path = Path(path)
+    name = str(path)
+    return load_text(_read_text(path, name), name)
+
+
+def load_text(text: str, name: str = "<text>") -> Exercise:
+    """Parse and check exercise YAML given as text."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise ExerciseError([Problem(name, None, "too large; an exercise file is at most 1 MB")])
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        what = error.problem or error.context or "not valid YAML"
+        raise ExerciseError([Problem(name, line, f"not valid YAML: {what}")]) from None
+    except yaml.YAMLError as error:
+        raise ExerciseError([Problem(name, None, f"not valid YAML: {error}")]) from None
+    except RecursionError:
+        raise ExerciseError([Problem(name, None, "not valid YAML: nested too deeply")]) from None
+    if data is None:
+        raise ExerciseError([Problem(name, 1, "the file is empty; an exercise needs id, title, minutes and steps")])
+    if not isinstance(data, _Mapping):
+        raise ExerciseError([Problem(name, 1, "an exercise must be a mapping of keys (id:, title:, steps: ...)")])
+    return _Checker(name, text).exercise(data)
+
+
+def _suggest(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Checker:
+    """Turns parsed YAML into an Exercise, collecting problems instead of stopping at the first."""
+
+    def __init__(self, name: str, text: str):
+        self.name = name
+        self.text = text
+        self.problems: list[Problem] = []
+
+    def problem(self, line, message):
+        self.problems.append(Problem(self.name, line, message))
+
+    def exercise(self, data: _Mapping) -> Exercise:
+        values = {}
+        for key, value in data.items():
+            line = data.key_lines.get(key, data.line)
+            if key not in TOP_KEYS:
+                self.problem(line, f"unknown key {key!r}{_suggest(key, TOP_KEYS)}")
+            elif key != "steps":
+                checked = self.value(TOP_KEYS[key], value, key, line)
+                if checked is not None:
+                    values[key] = checked
+        for key in _TOP_REQUIRED:
+            if key not in data:
+                self.problem(data.line, f"missing {key!r}")
+        steps = self.steps(data.get("steps"), data.key_lines.get("steps", data.line)) if "steps" in data else []
+        labels = {}
+        for index, step in enumerate(steps):
+            if step.label:
+                if step.label in labels or step.label in ENDINGS:
+                    self.problem(step.line, f"label {step.label!r} is used twice" if step.label in labels
+                                 else f"label {step.label!r} is reserved")
+                labels[step.label] = index
+        for step in steps:
+            self.check_targets(step, labels)
+        self.check_goto_loops(steps, labels)
+        if values.get("solo") and any(isinstance(s, Turn) for s in steps):
+            self.problem(data.key_lines["solo"], "a solo exercise cannot have turns (a turn needs two partners)")
+        if self.problems:
+            raise ExerciseError(self.problems)
+        return Exercise(
+            id=values["id"], title=values["title"], minutes=values["minutes"], steps=tuple(steps),
+            tags=tuple(values.get("tags", ())), description=values.get("description", "").strip(),
+            basis=values.get("basis", "").strip(), notes=values.get("notes", "").strip(),
+            solo=values.get("solo", False), path=self.name,
+            digest=hashlib.sha256(self.text.encode("utf-8")).hexdigest(), labels=labels,
+        )
+
+    def value(self, kind, value, key, line):
+        """Check one value against its kind; returns it normalised or None after noting a problem."""
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if kind is str:
+            if isinstance(value, str) and value.strip():
+                return value
+            self.problem(line, f"{key!r} must be text")
+        elif kind is bool:
+            if isinstance(value, bool):
+                return value
+            self.problem(line, f"{key!r} must be true or false")
+        elif kind in ("seconds", "seconds0"):
+            low = 0 if kind == "seconds0" else 0.1
+            if number and low <= value <= MAX_SECONDS:
+                return float(value)
+            self.problem(line, f"{key!r} must be a number of seconds from {low:g} to {MAX_SECONDS}")
+        elif kind == "minutes":
+            if number and 0 < value <= 600:
+                return value
+            self.problem(line, "'minutes' must be a number of minutes above 0")
+        elif kind == "rounds":
+            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100:
+                return value
+            self.problem(line, "'rounds' must be a whole number from 1 to 100")
+        elif kind == "rating":
+            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10:
+                return value
+            self.problem(line, f"{key!r} must be a whole number from 0 to 10")
+        elif kind == "who":
+            if value in ("A", "B", "each"):
+                return value
+            self.problem(line, f"{key!r} must be A, B or each, not {value!r}")
+        elif kind in ("id", "key", "target"):
+            if isinstance(value, str) and _ID.match(value):
+                return value
+            self.problem(line, f"{key!r} must be a short name of lower-case letters, digits and dashes, "
+                               f"not {value!r}")
+        elif kind == "tags":
+            if isinstance(value, list) and all(isinstance(tag, str) and tag.strip() for tag in value):
+                return [tag.strip() for tag in value]
+            self.problem(line, "'tags' must be a list of words, like [check-in, daily]")
+        return None
+
+    def steps(self, items, line) -> list:
+        if not isinstance(items, list) or not items:
+            self.problem(line, "'steps' must be a list with at least one step")
+            return []
+        steps = []
+        for item, item_line in zip(items, items.item_lines):
+            step = self.step(item, item_line)
+            if step is not None:
+                steps.append(step)
+        return steps
+
+    def step(self, item, line):
+        if not isinstance(item, _Mapping):
+            self.problem(line, f"a step must be one of {', '.join(STEP_KINDS)} (like 'say: Hello'), "
+                               f"not {item!r}")
+            return None
+        kinds = [key for key in item if key in STEP_KINDS]
+        label = item.get("label")
+        for key in item:
+            if key not in STEP_KINDS and key != "label":
+                self.problem(item.key_lines[key], f"unknown step kind {key!r}{_suggest(key, STEP_KINDS)}")
+        if len(kinds) != 1:
+            if len(kinds) > 1:
+                self.problem(line, f"a step has one kind, this one has {len(kinds)}: {', '.join(kinds)}")
+            elif all(key == "label" for key in item):
+                self.problem(line, "a step needs a kind, like 'say: ...', beside its label")
+            return None
+        if label is not None and self.value("target", label, "label", item.key_lines["label"]) is None:
+            label = None
+        kind = kinds[0]
+        cls, fields = STEP_KINDS[kind]
+        body = item[kind]
+        body_line = item.key_lines[kind]
+        if not isinstance(body, _Mapping):
+            if kind in _SHORT_FORM:
+                body = {_SHORT_FORM[kind]: body}
+                lines = {}
+            else:
+                self.problem(body_line, f"'{kind}' needs its settings, like {kind}: {{{', '.join(_REQUIRED[kind])}: ...}}")
+                return None
+        else:
+            lines = body.key_lines
+        values = {}
+        ok = True
+        misspelled = set()
+        for key, value in body.items():
+            key_line = lines.get(key, body_line)
+            if key not in fields:
+                self.problem(key_line, f"unknown key {key!r} in '{kind}'{_suggest(key, fields)}")
+                misspelled.update(difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.5))
+                ok = False
+                continue
+            checked = self.value(fields[key], value, key, key_line)
+            if checked is None:
+                ok = False
+            else:
+                values[_RENAMED.get(key, key)] = checked
+        for key in _REQUIRED[kind]:
+            if key not in body and key not in misspelled:
+                self.problem(body_line, f"'{kind}' is missing {key!r}")
+                ok = False
+        if not ok:
+            return None
+        step = cls(line=line, label=label, **values)
+        self.check_text(step)
+        return step
+
+    def check_text(self, step):
+        allowed = _TURN_PLACEHOLDERS if isinstance(step, (Turn, Rate)) else _PLACEHOLDERS
+        for field_name in TEXT_FIELDS:
+            text = getattr(step, field_name, None)
+            if not isinstance(text, str):
+                continue
+            try:
+                names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            except ValueError:
+                self.problem(step.line, f"unbalanced braces in {text!r}: names go in {{A}}, {{B}}; "
+                                        "write {{ and }} for a brace")
+                continue
+            for name in names - allowed:
+                hint = " ({speaker} and {listener} work in turn and rate steps)" if name in _TURN_PLACEHOLDERS \
+                    else _suggest(name, allowed)
+                self.problem(step.line, f"unknown name {{{name}}} in the text{hint}")
+
+    def check_targets(self, step, labels):
+        for name in ("if_low", "if_yes", "if_no", "target"):
+            target = getattr(step, name, None)
+            if target and target not in labels and target not in ENDINGS:
+                self.problem(step.line, f"jump to unknown label {target!r}{_suggest(target, list(labels) + list(ENDINGS))}")
+        if isinstance(step, Rate) and (step.low is None) != (step.if_low is None):
+            self.problem(step.line, "'low' and 'if_low' go together: a rating below 'low' jumps to 'if_low'")
+
+    def check_goto_loops(self, steps, labels):
+        """A goto that only reaches gotos would spin forever without a word."""
+        for start in steps:
+            step, seen = start, set()
+            while isinstance(step, Goto) and step.target in labels:
+                if id(step) in seen:
+                    self.problem(start.line, f"'goto: {start.target}' loops forever between gotos")
+                    return
+                seen.add(id(step))
+                step = steps[labels[step.target]]
+
+
+# ---- finding exercises --------------------------------------------------------------
+
+def builtin_files() -> list[Path]:
+    folder = resources.files("voicecoach") / "library"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def user_files() -> list[Path]:
+    from voicecoach import paths
+
+    folder = paths.data_dir() / "exercises"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def all_exercises() -> tuple[list[Exercise], list[Problem]]:
+    """Built-in exercises, then the user's own; a user file that reuses a built-in id is refused."""
+    exercises, problems, seen = [], [], {}
+    for path in builtin_files() + user_files():
+        try:
+            exercise = load_file(path)
+        except ExerciseError as error:
+            problems.extend(error.problems)
+            continue
+        if exercise.id in seen:
+            problems.append(Problem(str(path), None, f"id {exercise.id!r} is already used by {seen[exercise.id]}; "
+                                                     "give your exercise an id of its own"))
+            continue
+        seen[exercise.id] = path.name if path.parent.name == "library" else str(path)
+        exercises.append(exercise)
+    return exercises, problems
+
+
+def find(ref: str) -> Exercise:
+    """An exercise by id (built-in or the user's), or by the path of a YAML file."""
+    path = Path(ref).expanduser()
+    if ref.endswith((".yaml", ".yml")) or path.is_file() or "/" in ref:
+        return load_file(path)
+    exercises, _ = all_exercises()
+    for exercise in exercises:
+        if exercise.id == ref:
+            return exercise
+    ids = [e.id for e in exercises]
+    raise ExerciseError([Problem(ref, None, f"no such exercise{_suggest(ref, ids)}; "
+                                            "'voicecoach list' shows them all")])

@@ -1,0 +1,537 @@
+"""The session engine: a state machine that turns an exercise and what happens into actions.
+
+It never speaks, listens, sleeps or writes. A runner tells it what happened (a cue was heard,
+a sound finished, the clock reached a deadline) with the time on a monotonic clock, and
+performs the actions it answers with. Each step runs as a small generator that yields what it
+waits for; pause, repeat, skip and stop are handled here, around the steps.
+"""
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+
+from voicecoach import exercise as ex
+from voicecoach.cues import NUMBER_WORDS, Cue, Heard, Source
+
+NAVIGATION = frozenset({Cue.PAUSE, Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER,
+                        Cue.LOUDER, Cue.QUIETER, Cue.STOP})
+STOP_SILENCE_SECONDS = 20
+MAX_VISITS_PER_STEP = 25
+DECLINE_LINE = "That's completely fine. Not today is always a good answer. We'll leave it here."
+CONFIRM_STOP_LINE = "Shall we stop here?"
+STILL_PAUSED_LINE = "Alright. We're paused. Say resume when you're both ready."
+
+
+class Outcome(enum.Enum):
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    DECLINED = "declined"
+    INTERRUPTED = "interrupted"
+
+
+class State(enum.Enum):
+    READY = "ready"
+    RUNNING = "running"
+    PAUSED = "paused"
+    CONFIRMING_STOP = "confirming stop"
+    FINISHED = "finished"
+
+
+# ---- actions: what the runner is asked to do --------------------------------------------
+
+@dataclass(frozen=True)
+class Speak:
+    """Say `speech` aloud (names as they should sound) and show `text` (names as written)."""
+
+    text: str
+    speech: str
+    id: int
+
+
+@dataclass(frozen=True)
+class PlayChime:
+    sound: str
+    id: int
+
+
+@dataclass(frozen=True)
+class Hush:
+    """Silence whatever is playing, at once."""
+
+
+@dataclass(frozen=True)
+class Listen:
+    """From now, these cues make sense; `deadline` is when the wait ends on its own (or None)."""
+
+    accepted: frozenset
+    deadline: float | None
+
+
+@dataclass(frozen=True)
+class AdjustVoice:
+    change: Cue  # SLOWER, FASTER, LOUDER or QUIETER
+
+
+@dataclass(frozen=True)
+class StepDone:
+    index: int
+    kind: str
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class RecordRating:
+    index: int
+    key: str
+    slot: str
+    name: str
+    value: int | None  # None: asked, not answered
+
+
+@dataclass(frozen=True)
+class Finish:
+    outcome: Outcome
+
+
+# ---- what a step program yields ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Sound:
+    action: object
+    wait: bool = True
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """Wait for one of `accepted`; ends after `after` seconds, or at step time `at` seconds."""
+
+    accepted: frozenset
+    after: float | None = None
+    at: float | None = None
+
+
+@dataclass
+class View:
+    """What the terminal view shows of the moment."""
+
+    step_number: int
+    step_count: int
+    kind: str
+    speaker: str | None
+    text: str
+    state: State
+    deadline: float | None
+    accepted: frozenset
+    last_heard: Heard | None
+    ratings: list = field(default_factory=list)
+
+
+class Session:
+    """One run of an exercise, driven by events; see the module docstring."""
+
+    def __init__(self, exercise: ex.Exercise, names: dict, spoken_names: dict | None = None,
+                 solo: str | None = None, time_scale: float = 1.0):
+        self.exercise = exercise
+        self.names = dict(names)
+        self.spoken_names = dict(spoken_names or names)
+        self.solo = solo
+        self.time_scale = time_scale
+        self.state = State.READY
+        self.outcome: Outcome | None = None
+        self.index = 0
+        self.part = 0
+        self.now = 0.0
+        self.last_heard: Heard | None = None
+        self.last_text = ""
+        self.ratings: list[RecordRating] = []
+        self._program = None
+        self._waiting = None  # the _Sound or _Wait the current program waits on
+        self._deadline: float | None = None
+        self._origin = 0.0  # monotonic time at which the current part started, shifted by pauses
+        self._paused_at = 0.0
+        self._held_deadline: float | None = None
+        self._sound_id = 0
+        self._out: list = []
+        self._step_values: list = []
+        self._skipped_parts = 0
+        self._visits: dict[int, int] = {}
+        self._input_ended = False
+
+    # ---- events ---------------------------------------------------------------------
+
+    def start(self, now: float) -> list:
+        self.now = now
+        self.state = State.RUNNING
+        self._enter_step(0)
+        return self._flush()
+
+    def sound_finished(self, sound_id: int, now: float) -> list:
+        self.now = now
+        if self.state is State.CONFIRMING_STOP and sound_id == self._sound_id:
+            self._listen(frozenset({Cue.YES, Cue.NO, Cue.RESUME, Cue.STOP}),
+                         now + STOP_SILENCE_SECONDS * self.time_scale)
+        elif (self.state is State.RUNNING and isinstance(self._waiting, _Sound)
+              and self._waiting.action.id == sound_id):
+            self._advance(None)
+        return self._flush()
+
+    def tick(self, now: float) -> list:
+        """The clock reached (or passed) the deadline."""
+        self.now = now
+        if self._deadline is None or now < self._deadline:
+            return []
+        if self.state is State.CONFIRMING_STOP:
+            self._finish(Outcome.STOPPED)
+        elif self.state is State.RUNNING and isinstance(self._waiting, _Wait):
+            self._advance(None)
+        return self._flush()
+
+    def heard(self, heard: Heard, now: float) -> list:
+        self.now = now
+        if self.state in (State.READY, State.FINISHED) or heard.cue not in self.accepted:
+            return []
+        self.last_heard = heard
+        cue = heard.cue
+        if self.state is State.CONFIRMING_STOP:
+            if cue in (Cue.YES, Cue.STOP):
+                self._finish(Outcome.STOPPED)
+            elif cue is Cue.RESUME:
+                self._resume()
+            else:  # "no" to "shall we stop?" is not a resume: only an explicit resume goes on
+                self._say_system(STILL_PAUSED_LINE)
+        elif self.state is State.PAUSED:
+            if cue is Cue.STOP:
+                self._stop(heard)
+            elif cue is Cue.RESUME:
+                self._resume()
+        elif cue is Cue.STOP:
+            self._stop(heard)
+        elif cue is Cue.PAUSE:
+            self._pause()
+        elif cue is Cue.REPEAT:
+            self._out.append(Hush())
+            self._start_part()
+        elif cue is Cue.SKIP:
+            self._out.append(Hush())
+            self._skip()
+        elif cue in (Cue.SLOWER, Cue.FASTER, Cue.LOUDER, Cue.QUIETER):
+            self._out.append(AdjustVoice(cue))
+        elif isinstance(self._waiting, _Sound):  # "next" while speaking: move on
+            self._out.append(Hush())
+            self._advance(None)
+        else:
+            self._advance(heard)
+        return self._flush()
+
+    def input_ended(self, now: float) -> list:
+        """No more typed cues will come: a pause nobody can resume ends the session."""
+        self.now = now
+        self._input_ended = True
+        if self.state in (State.PAUSED, State.CONFIRMING_STOP) and self._deadline is None:
+            self._finish(Outcome.STOPPED)
+        return self._flush()
+
+    # ---- what the runner and the view read ----------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.state is State.FINISHED
+
+    @property
+    def speaking(self) -> bool:
+        """A step waits for its words to be spoken (cues typed ahead wait for the end of them)."""
+        return self.state is State.RUNNING and isinstance(self._waiting, _Sound)
+
+    @property
+    def deadline(self) -> float | None:
+        return self._deadline
+
+    @property
+    def accepted(self) -> frozenset:
+        if self.state is State.PAUSED:
+            return frozenset({Cue.RESUME, Cue.STOP})
+        if self.state is State.CONFIRMING_STOP:
+            return frozenset({Cue.YES, Cue.NO, Cue.RESUME, Cue.STOP})
+        if self.state is not State.RUNNING:
+            return frozenset()
+        if isinstance(self._waiting, _Wait):
+            return self._waiting.accepted | NAVIGATION
+        return NAVIGATION | {Cue.NEXT}
+
+    @property
+    def step(self):
+        return self.exercise.steps[self.index] if self.index < len(self.exercise.steps) else None
+
+    def view(self) -> View:
+        step = self.step
+        slot = self._slots(step)[self.part] if step is not None and self.part < len(self._slots(step)) else None
+        return View(step_number=min(self.index + 1, len(self.exercise.steps)),
+                    step_count=len(self.exercise.steps), kind=step.kind if step else "",
+                    speaker=self.names.get(slot) if slot else None, text=self.last_text,
+                    state=self.state, deadline=self._deadline, accepted=self.accepted,
+                    last_heard=self.last_heard, ratings=list(self.ratings))
+
+    # ---- moving through the steps -------------------------------------------------------
+
+    def _slots(self, step) -> list:
+        """Who does this step: each partner in turn, one of them, or the couple together (None)."""
+        who = getattr(step, "speaker", None) or getattr(step, "who", None)
+        if who is None:
+            return [None]
+        if self.solo:
+            return [self.solo]
+        return ["A", "B"] if who == "each" else [who]
+
+    def _enter_step(self, index: int):
+        if index >= len(self.exercise.steps):
+            self._finish(Outcome.COMPLETED)
+            return
+        visits = self._visits.get(index, 0) + 1
+        self._visits[index] = visits
+        if visits > MAX_VISITS_PER_STEP:  # a jump loop nobody is answering: end it rather than spin
+            self._finish(Outcome.STOPPED)
+            return
+        self.index = index
+        self.part = 0
+        self._step_values = []
+        self._skipped_parts = 0
+        self._start_part()
+
+    def _start_part(self):
+        self._origin = self.now
+        self._waiting = None
+        self._program = self._make_program(self.step, self._slots(self.step)[self.part])
+        self._advance(None)
+
+    def _advance(self, value):
+        """Run the step program until it waits again, or ends."""
+        try:
+            item = self._program.send(value)
+            while not isinstance(item, (_Wait, _Sound)) or (isinstance(item, _Sound) and not item.wait):
+                self._out.append(item.action if isinstance(item, _Sound) else item)
+                item = self._program.send(None)
+        except StopIteration as end:
+            self._part_done(end.value, skipped=False)
+            return
+        self._waiting = item
+        if isinstance(item, _Sound):
+            self._out.append(item.action)
+            self._listen(self.accepted, None)
+        else:
+            if item.at is not None:
+                deadline = self._origin + item.at * self.time_scale
+            elif item.after is not None:
+                deadline = self.now + item.after * self.time_scale
+            else:
+                deadline = None
+            self._listen(self.accepted, deadline)
+
+    def _part_done(self, target, skipped: bool):
+        self._program = None
+        self._waiting = None
+        self._skipped_parts += skipped
+        step = self.step
+        if self.part + 1 < len(self._slots(step)):
+            self.part += 1
+            self._start_part()
+            return
+        if isinstance(step, ex.Rate) and step.low is not None:
+            if any(v is not None and v < step.low for v in self._step_values):
+                target = step.if_low
+        self._out.append(StepDone(self.index, step.kind, skipped=self._skipped_parts == len(self._slots(step))))
+        if target == "end":
+            self._finish(Outcome.COMPLETED)
+        elif target == "decline":
+            self._say_system(DECLINE_LINE, wait=False)
+            self._finish(Outcome.DECLINED)
+        elif target:
+            self._enter_step(self.exercise.index_of(target))
+        else:
+            self._enter_step(self.index + 1)
+
+    def _skip(self):
+        step = self.step
+        slot = self._slots(step)[self.part]
+        if isinstance(step, ex.Rate):
+            self._record(step, slot, None)
+        self._part_done(None, skipped=True)
+
+    def _hold(self):
+        """Freeze the clock of the step: remember when, and what deadline was running."""
+        self._paused_at = self.now
+        self._held_deadline = self._deadline
+
+    def _pause(self):
+        self._hold()
+        self.state = State.PAUSED
+        self._out.append(Hush())
+        self._listen(self.accepted, None)
+        if self._input_ended:
+            self._finish(Outcome.STOPPED)
+
+    def _resume(self):
+        """Go on where we were: timers continue, an interrupted sentence starts again."""
+        held = self.now - self._paused_at
+        self._origin += held
+        self.state = State.RUNNING
+        waiting = self._waiting
+        if isinstance(waiting, _Sound):
+            self._sound_id += 1
+            action = dataclasses.replace(waiting.action, id=self._sound_id)
+            self._waiting = _Sound(action)
+            self._out.append(action)
+            self._listen(self.accepted, None)
+        else:
+            deadline = self._held_deadline + held if self._held_deadline is not None else None
+            self._listen(self.accepted, deadline)
+
+    def _stop(self, heard: Heard):
+        """Typed or keyed, stop ends at once; spoken, it silences and asks first."""
+        self._out.append(Hush())
+        if heard.source is not Source.VOICE:
+            self._finish(Outcome.STOPPED)
+            return
+        if self.state is State.RUNNING:
+            self._hold()
+        self.state = State.CONFIRMING_STOP
+        self._say_system(CONFIRM_STOP_LINE)
+
+    def _finish(self, outcome: Outcome):
+        self.state = State.FINISHED
+        self.outcome = outcome
+        self._program = None
+        self._waiting = None
+        self._deadline = None
+        self._out.append(Finish(outcome))
+
+    def _listen(self, accepted, deadline):
+        self._deadline = deadline
+        self._out.append(Listen(frozenset(accepted), deadline))
+
+    def _flush(self) -> list:
+        out, self._out = self._out, []
+        return out
+
+    # ---- words --------------------------------------------------------------------------
+
+    def _fill(self, text: str, slot: str | None, names: dict) -> str:
+        values = {"A": names["A"], "B": names["B"]}
+        if slot:
+            other = "B" if slot == "A" else "A"
+            values.update(speaker=names[slot], listener=names[other])
+        return text.format_map(values)
+
+    def _speak(self, text: str, slot: str | None = None, wait: bool = True) -> _Sound:
+        self._sound_id += 1
+        shown = self._fill(text, slot, self.names)
+        self.last_text = shown
+        return _Sound(Speak(shown, self._fill(text, slot, self.spoken_names), self._sound_id), wait)
+
+    def _say_system(self, line: str, wait: bool = True):
+        """A line of the engine's own (stop, decline), spoken outside any step."""
+        sound = self._speak(line, wait=wait)
+        self._out.append(sound.action)
+        self._deadline = None
+        if self.state is State.CONFIRMING_STOP:
+            self._out.append(Listen(self.accepted, None))
+
+    def _chime(self, name: str) -> _Sound:
+        self._sound_id += 1
+        return _Sound(PlayChime(name, self._sound_id))
+
+    def _record(self, step, slot, value):
+        rating = RecordRating(self.index, step.key, slot, self.names[slot], value)
+        self.ratings.append(rating)
+        self._step_values.append(value)
+        self._out.append(rating)
+
+    # ---- one program a step kind ----------------------------------------------------------
+
+    def _make_program(self, step, slot):
+        return getattr(self, f"_run_{step.kind}")(step, slot)
+
+    def _run_say(self, step, slot):
+        yield self._speak(step.text, slot)
+
+    def _run_chime(self, step, slot):
+        yield self._chime(step.sound)
+
+    def _run_goto(self, step, slot):
+        return step.target
+        yield  # a generator that ends at once
+
+    def _run_pause(self, step, slot):
+        if step.text:
+            yield self._speak(step.text, slot)
+        yield _Wait(frozenset({Cue.NEXT}), after=step.seconds)
+
+    def _run_breathe(self, step, slot):
+        """Phase words land on a schedule counted from the start of the step, so rounds do not drift."""
+        if step.text:
+            yield self._speak(step.text, slot)
+        self._origin = self.now  # the schedule starts after the spoken introduction
+        elapsed = 0.0
+        phases = [("Breathe in", step.inhale), ("Hold", step.hold),
+                  ("Breathe out", step.exhale), ("Hold", step.hold_after)]
+        for _ in range(step.rounds):
+            for word, seconds in phases:
+                if not seconds:
+                    continue
+                yield self._speak(word, slot, wait=False)
+                elapsed += seconds
+                heard = yield _Wait(frozenset({Cue.NEXT}), at=elapsed)
+                if heard is not None:
+                    return None
+
+    def _run_turn(self, step, slot):
+        yield self._speak(step.prompt, slot)
+        if step.listener:
+            yield self._speak(step.listener, slot)
+        heard = yield _Wait(frozenset({Cue.DONE, Cue.NEXT}), after=step.limit)
+        if heard is None:
+            yield self._speak(step.time_up, slot)
+
+    def _run_rate(self, step, slot):
+        yield self._speak(step.ask, slot)
+        heard = yield _Wait(frozenset({Cue.NUMBER}), after=step.limit)
+        value = heard.number if heard is not None else None
+        if value is not None:
+            yield self._speak(f"{NUMBER_WORDS[value].capitalize()}. Thank you.", slot)
+        self._record(step, slot, value)
+
+    def _run_ask(self, step, slot):
+        yield self._speak(step.question, slot)
+        heard = yield _Wait(frozenset({Cue.YES, Cue.NO}), after=step.limit)
+        answer = (heard.cue is Cue.YES) if heard is not None else step.default
+        if answer is True:
+            return step.if_yes
+        if answer is False:
+            return step.if_no
+        return None
+
+
+def estimate_seconds(exercise: ex.Exercise, words_per_minute: float = 160, partners: int = 2) -> float:
+    """How long the script takes read straight through, with every wait at its limit."""
+
+    def speech(text):
+        return len(text.split()) * 60 / words_per_minute + 0.5 if text else 0.0
+
+    total = 0.0
+    for step in exercise.steps:
+        who = getattr(step, "speaker", None) or getattr(step, "who", None)
+        times = partners if who == "each" else 1
+        if isinstance(step, ex.Say):
+            total += speech(step.text)
+        elif isinstance(step, ex.Pause):
+            total += speech(step.text or "") + step.seconds
+        elif isinstance(step, ex.Breathe):
+            total += speech(step.text or "") + step.rounds * (step.inhale + step.hold + step.exhale + step.hold_after)
+        elif isinstance(step, ex.Chime):
+            total += 2
+        elif isinstance(step, ex.Turn):
+            total += times * (speech(step.prompt) + speech(step.listener or "") + step.limit)
+        elif isinstance(step, ex.Rate):
+            total += times * (speech(step.ask) + 5)
+        elif isinstance(step, ex.Ask):
+            total += speech(step.question) + 5
+    return total

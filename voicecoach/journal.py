@@ -1,0 +1,379 @@
+"""The private journal: which exercises a couple did, how far they got, how they rated them."""
+
+import os
+import sqlite3
+import uuid
+from contextlib import contextmanager, suppress
+from datetime import datetime, timezone
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: liveness falls back to the pid
+    fcntl = None
+
+from . import paths
+from .errors import JournalError
+
+FILENAME = "journal.sqlite3"
+ENDINGS = ("completed", "stopped", "declined", "interrupted")
+BUSY_TIMEOUT_MS = 5000
+
+MIGRATIONS = []
+
+
+def migration(fn):
+    """Register fn; its name is recorded once it ran, so never rename one that shipped."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db):
+    db.execute("""
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            exercise_id TEXT NOT NULL,
+            exercise_title TEXT NOT NULL,
+            exercise_hash TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN
+                ('running', 'completed', 'stopped', 'declined', 'interrupted')),
+            steps_total INTEGER NOT NULL CHECK (steps_total >= 0),
+            steps_done INTEGER NOT NULL DEFAULT 0,
+            solo INTEGER NOT NULL DEFAULT 0 CHECK (solo IN (0, 1)),
+            pid INTEGER
+        )""")
+    db.execute("""
+        CREATE TABLE steps (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            step_index INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('done', 'skipped')),
+            at TEXT NOT NULL,
+            PRIMARY KEY (session_id, step_index)
+        )""")
+    db.execute("""
+        CREATE TABLE ratings (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            step_index INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            slot TEXT NOT NULL CHECK (slot IN ('A', 'B')),
+            name TEXT NOT NULL,
+            value INTEGER CHECK (value IS NULL OR
+                (typeof(value) = 'integer' AND value BETWEEN 0 AND 10)),
+            at TEXT NOT NULL,
+            PRIMARY KEY (session_id, step_index, key, slot)
+        )""")
+    db.execute("CREATE INDEX sessions_started_at ON sessions(started_at)")
+
+
+def default_path() -> Path:
+    return paths.data_dir() / FILENAME
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _minutes(started_at, ended_at):
+    if ended_at is None:
+        return None
+    seconds = (datetime.fromisoformat(ended_at) - datetime.fromisoformat(started_at)).total_seconds()
+    return round(seconds / 60, 1)
+
+
+def _pid_alive(pid) -> bool:
+    """Only where flock is missing: a reused pid can make a dead session look alive."""
+    if not pid:
+        return False
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _take_lock(path: Path):
+    """Hold an exclusive flock: the kernel drops it when the process dies, however it dies."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _drop_lock(path: Path, fd) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(path)
+    os.close(fd)
+
+
+class Journal:
+    """Every write is its own committed transaction, so a crash never loses what came before it."""
+
+    def __init__(self, path: Path | str | None = None):
+        memory = str(path) == ":memory:"
+        self.path = None if memory else Path(path) if path is not None else default_path()
+        self._lock_dir = None if memory else self.path.parent / "running"
+        self._locks = {}
+        old_umask = os.umask(0o077)
+        try:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                self._db = sqlite3.connect(
+                    ":memory:" if memory else self.path,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                )
+            except sqlite3.Error as error:
+                raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
+            try:
+                self._refuse_foreign_file()
+                self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self._db.execute("PRAGMA foreign_keys = ON")
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = FULL")
+                self._migrate()
+                if self._lock_dir is not None:
+                    self._lock_dir.mkdir(exist_ok=True, mode=0o700)
+                    os.chmod(self._lock_dir, 0o700)
+            except BaseException:
+                self._db.close()
+                raise
+        finally:
+            os.umask(old_umask)
+        self._make_private()
+        self._close_stale_sessions()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        """Sessions still running here end as interrupted, so none is left 'running' behind us."""
+        try:
+            for session_id in list(self._locks):
+                self.mark_interrupted(session_id)
+        finally:
+            for session_id in list(self._locks):
+                self._unlock(session_id)
+            self._db.close()
+
+    def begin(self, exercise_id, title, exercise_hash, steps_total, solo=False) -> str:
+        """Lock first, then insert, so no other process ever sees this session unlocked."""
+        session_id = str(uuid.uuid4())
+        self._lock(session_id)
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO sessions (id, exercise_id, exercise_title, exercise_hash,"
+                    " started_at, steps_total, solo, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (session_id, exercise_id, title, exercise_hash, _now(), steps_total,
+                     int(bool(solo)), os.getpid()),
+                )
+        except BaseException:
+            self._unlock(session_id)
+            raise
+        return session_id
+
+    def step(self, session_id, index, kind, skipped=False) -> None:
+        """steps_done counts 'done' rows and changes in the same transaction as the step."""
+        with self._transaction() as db:
+            self._require_running(db, session_id)
+            db.execute(
+                "INSERT INTO steps (session_id, step_index, kind, result, at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (session_id, step_index) DO UPDATE"
+                " SET kind = excluded.kind, result = excluded.result, at = excluded.at",
+                (session_id, index, kind, "skipped" if skipped else "done", _now()),
+            )
+            db.execute(
+                "UPDATE sessions SET steps_done = (SELECT COUNT(*) FROM steps"
+                " WHERE session_id = :id AND result = 'done') WHERE id = :id",
+                {"id": session_id},
+            )
+
+    def rating(self, session_id, index, key, slot, name, value: int | None) -> None:
+        """value None means the partner skipped the question; asking again replaces the answer."""
+        with self._transaction() as db:
+            self._require_running(db, session_id)
+            db.execute(
+                "INSERT INTO ratings (session_id, step_index, key, slot, name, value, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, step_index, key, slot)"
+                " DO UPDATE SET name = excluded.name, value = excluded.value, at = excluded.at",
+                (session_id, index, key, slot, name, value, _now()),
+            )
+
+    def end(self, session_id, outcome) -> None:
+        """A declined session keeps only its outcome: no step or rating that could show who declined."""
+        if outcome not in ENDINGS:
+            raise ValueError(f"outcome must be one of {', '.join(ENDINGS)}, not {outcome!r}")
+        with self._transaction() as db:
+            self._require_running(db, session_id)
+            if outcome == "declined":
+                db.execute("DELETE FROM ratings WHERE session_id = ?", (session_id,))
+                db.execute("DELETE FROM steps WHERE session_id = ?", (session_id,))
+                db.execute("UPDATE sessions SET steps_done = 0 WHERE id = ?", (session_id,))
+            db.execute(
+                "UPDATE sessions SET outcome = ?, ended_at = ? WHERE id = ?",
+                (outcome, _now(), session_id),
+            )
+        self._unlock(session_id)
+
+    def mark_interrupted(self, session_id) -> None:
+        """For Ctrl-C: safe to call twice or after end(), it only closes a running session."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE sessions SET outcome = 'interrupted', ended_at = ?"
+                " WHERE id = ? AND outcome = 'running'",
+                (_now(), session_id),
+            )
+        self._unlock(session_id)
+
+    def sessions(self, limit=None) -> list[dict]:
+        """Newest first, with ratings inline, ready for display."""
+        self._db.row_factory = sqlite3.Row
+        try:
+            rows = self._db.execute(
+                "SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                (-1 if limit is None else limit,),
+            ).fetchall()
+            result = []
+            for row in rows:
+                session = dict(row)
+                session["solo"] = bool(session["solo"])
+                session["minutes"] = _minutes(row["started_at"], row["ended_at"])
+                session["ratings"] = [dict(r) for r in self._db.execute(
+                    "SELECT key, slot, name, value FROM ratings WHERE session_id = ?"
+                    " ORDER BY step_index, key, slot", (row["id"],))]
+                result.append(session)
+            return result
+        finally:
+            self._db.row_factory = None
+
+    @contextmanager
+    def _transaction(self):
+        """BEGIN IMMEDIATE takes the write lock up front; any exception, Ctrl-C too, rolls back."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _require_running(self, db, session_id):
+        row = db.execute("SELECT outcome FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None or row[0] != "running":
+            raise JournalError(f"session {session_id} is not running")
+
+    def _refuse_foreign_file(self):
+        """Read before writing anything: a file that is not ours, or is newer, stays untouched."""
+        try:
+            tables = {name for (name,) in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.OperationalError as error:
+            raise JournalError(f"{self.path}: cannot read the journal ({error})") from None
+        except sqlite3.DatabaseError as error:
+            raise JournalError(f"{self.path} is not a voicecoach journal ({error})") from None
+        if not tables:
+            return
+        if "migrations" not in tables:
+            raise JournalError(f"{self.path} is not a voicecoach journal (it has other tables)")
+        known = {fn.__name__ for fn in MIGRATIONS}
+        recorded = {name for (name,) in self._db.execute("SELECT name FROM migrations")}
+        if recorded - known:
+            raise JournalError(
+                f"{self.path} was written by a newer voicecoach; upgrade voicecoach to open it")
+
+    def _migrate(self):
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        applied = {name for (name,) in self._db.execute("SELECT name FROM migrations")}
+        for fn in MIGRATIONS:
+            if fn.__name__ in applied:
+                continue
+            with self._transaction() as db:
+                # Checked inside the transaction: another process may be migrating too.
+                if db.execute("SELECT 1 FROM migrations WHERE name = ?", (fn.__name__,)).fetchone():
+                    continue
+                fn(db)
+                db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                           (fn.__name__, _now()))
+
+    def _make_private(self):
+        """SQLite copies the database's mode to -wal and -shm; chmod anyway, in case it was loose."""
+        if self.path is None:
+            return
+        for suffix in ("", "-wal", "-shm"):
+            with suppress(FileNotFoundError):
+                os.chmod(f"{self.path}{suffix}", 0o600)
+
+    def _lock_path(self, session_id) -> Path:
+        return self._lock_dir / f"{session_id}.lock"
+
+    def _lock(self, session_id):
+        self._locks[session_id] = None
+        if fcntl is not None and self._lock_dir is not None:
+            fd = _take_lock(self._lock_path(session_id))
+            if fd is None:
+                del self._locks[session_id]
+                raise JournalError(f"session {session_id} is locked by another process")
+            self._locks[session_id] = fd
+
+    def _unlock(self, session_id):
+        fd = self._locks.pop(session_id, None)
+        if fd is not None:
+            _drop_lock(self._lock_path(session_id), fd)
+
+    def _close_stale_sessions(self):
+        """A session whose process died (kill, power loss) ends as interrupted at its last activity."""
+        if self._lock_dir is None:
+            return
+        running = self._db.execute("SELECT id, pid FROM sessions WHERE outcome = 'running'").fetchall()
+        for session_id, pid in running:
+            if fcntl is None:
+                if pid != os.getpid() and not _pid_alive(pid):
+                    self._interrupt_at_last_activity(session_id)
+                continue
+            fd = _take_lock(self._lock_path(session_id))
+            if fd is None:
+                continue  # its process is alive and holds the lock
+            try:
+                self._interrupt_at_last_activity(session_id)
+            finally:
+                _drop_lock(self._lock_path(session_id), fd)
+
+    def _interrupt_at_last_activity(self, session_id):
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE sessions SET outcome = 'interrupted', ended_at = (SELECT MAX(at) FROM ("
+                " SELECT started_at AS at FROM sessions WHERE id = :id"
+                " UNION ALL SELECT at FROM steps WHERE session_id = :id"
+                " UNION ALL SELECT at FROM ratings WHERE session_id = :id))"
+                " WHERE id = :id AND outcome = 'running'",
+                {"id": session_id},
+            )

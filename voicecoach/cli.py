@@ -1,0 +1,233 @@
+"""The command line: parse, call the modules, print. No logic of its own."""
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from voicecoach import __version__
+from voicecoach.errors import ExerciseError, VoicecoachError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "VOICECOACH"}
+
+
+class _Group(click.Group):
+    """Turns a user's mistake into one clear line and an exit status, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ExerciseError as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            ctx.exit(2)
+        except VoicecoachError as error:
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="voicecoach")
+def cli():
+    """A voice-guided exercise assistant for couples.
+
+    It reads an exercise aloud, gives each partner the floor in turn, listens
+    for cues such as "next", "I'm done" or "stop", and keeps a private journal
+    on this computer. Nothing leaves the machine.
+
+    \b
+    Examples:
+      voicecoach list
+      voicecoach show daily-check-in
+      voicecoach start daily-check-in
+      voicecoach config set partner-a Sam
+      voicecoach history
+    """
+    os.umask(0o077)  # everything voicecoach writes is for its owner only
+
+
+def _settings():
+    from voicecoach import config
+
+    return config.load()
+
+
+def _tidy_journal():
+    """Close sessions that a killed process left open; a broken journal must not block other commands."""
+    from voicecoach.journal import Journal
+
+    try:
+        Journal().close()
+    except VoicecoachError as error:
+        click.echo(f"Warning: {error}", err=True)
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def list_exercises(as_json):
+    """List the exercises: built-in ones and your own."""
+    from voicecoach import exercise
+
+    _tidy_journal()
+    exercises, problems = exercise.all_exercises()
+    rows = [{"id": e.id, "title": e.title, "minutes": e.minutes, "tags": list(e.tags),
+             "solo": e.solo, "path": e.path} for e in exercises]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("id", "title", "minutes", "tags"):
+            table.add_column(column, justify="right" if column == "minutes" else "left")
+        for row in rows:
+            table.add_row(row["id"], row["title"], f"{row['minutes']:g}", ", ".join(row["tags"]))
+        Console().print(table)
+    for problem in problems:
+        click.echo(f"Skipped: {problem}", err=True)
+
+
+@cli.command()
+@click.argument("exercise_ref", metavar="ID_OR_FILE")
+@click.option("--solo", is_flag=True, help="Show it as done alone.")
+@click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
+              help="With --solo: whose name to use.")
+def show(exercise_ref, solo, partner):
+    """Print an exercise as it will be spoken, with your names filled in."""
+    from voicecoach import exercise, script, session
+
+    found = exercise.find(exercise_ref)
+    settings = _settings()
+    minutes = session.estimate_seconds(found, settings.rate_wpm, partners=1 if solo else 2) / 60
+    click.secho(f"{found.title}  ({found.id}, about {found.minutes:g} minutes; "
+                f"read straight through {minutes:.0f})", bold=True)
+    for label, text in (("About", found.description), ("Based on", found.basis), ("Notes", found.notes)):
+        if text:
+            click.echo(click.wrap_text(f"{label}: {text}", subsequent_indent="  "))
+    click.echo()
+    for marker, text in script.lines(found, settings.names(), partner.upper() if solo else None):
+        if marker == "":
+            click.echo(click.wrap_text(text, initial_indent="  ", subsequent_indent="  "))
+        elif marker == "label":
+            click.secho(text, fg="blue")
+        elif marker == "wait":
+            click.secho(f"  {text}", dim=True)
+        else:
+            click.secho(f"  {marker}: {text}", dim=True)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def check(files):
+    """Check exercise files; print file:line: problem for each mistake."""
+    from voicecoach import exercise
+
+    problems, ids = [], {}
+    for file in files:
+        try:
+            loaded = exercise.load_file(file)
+        except ExerciseError as error:
+            problems.extend(error.problems)
+            continue
+        if loaded.id in ids:
+            problems.append(exercise.Problem(str(file), None, f"duplicate id {loaded.id!r} (also in {ids[loaded.id]})"))
+        ids.setdefault(loaded.id, str(file))
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        sys.exit(2)
+    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} OK")
+
+
+@cli.command()
+@click.argument("exercise_ref", metavar="ID_OR_FILE")
+@click.option("--text", "text_cues", is_flag=True,
+              help="Read cues as typed lines (next, stop, 7, I'm done) instead of single keys.")
+@click.option("--time-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Multiply every wait by this (0: no waits), to preview or test.")
+@click.option("--no-log", is_flag=True, help="Keep this session out of the journal.")
+@click.option("--solo", is_flag=True, help="Do a self-care exercise alone.")
+@click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
+              help="With --solo: who is doing it.")
+@click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Send all sound to this WAV file, in real time, instead of the speakers.")
+def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out):
+    """Run an exercise: speak it, listen for cues, keep it in the journal."""
+    from voicecoach import exercise, runner
+
+    found = exercise.find(exercise_ref)
+    if solo and not found.solo:
+        raise click.UsageError(f"{found.id} is for two; --solo works with self-care exercises "
+                               "such as box-breathing")
+    outcome = runner.run_exercise(found, _settings(), text_cues=text_cues, time_scale=time_scale,
+                           log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out)
+    sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
+
+
+@cli.group("config")
+def config_group():
+    """Show or change settings: partner names, voice, pace."""
+
+
+@config_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def config_show(as_json):
+    """Show the settings and where they are kept."""
+    from voicecoach import config
+
+    values = config.as_dict(_settings())
+    if as_json:
+        click.echo(json.dumps(values, indent=2))
+        return
+    for key, value in values.items():
+        click.echo(f"{key:14} {value}")
+    click.secho(f"(kept in {config.path()})", dim=True)
+
+
+@config_group.command("set")
+@click.argument("key")
+@click.argument("value")
+def config_set(key, value):
+    """Change one setting, e.g. 'voicecoach config set partner-a Sam'."""
+    from voicecoach import config
+
+    settings = config.with_value(_settings(), key, value)
+    config.save(settings)
+    click.echo(f"{key} = {config.as_dict(settings)[key]}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N sessions.")
+def history(as_json, limit):
+    """List past sessions, newest first."""
+    from voicecoach.journal import Journal
+
+    with Journal() as journal:
+        sessions = journal.sessions(limit)
+    if as_json:
+        click.echo(json.dumps(sessions, indent=2))
+    elif not sessions:
+        click.echo("No sessions yet. 'voicecoach start daily-check-in' is a good first one.")
+    else:
+        from rich.console import Console
+
+        from voicecoach import display
+
+        Console().print(display.history_table(sessions))
+
+
+def main():
+    """Entry point: also turns a closed terminal (SIGHUP) or SIGTERM into a clean interruption."""
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
+    cli(prog_name="voicecoach")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -1,0 +1,125 @@
+"""Settings the couple chooses (names, voice, pace), kept owner-only in the config folder."""
+
+import dataclasses
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from voicecoach import paths
+from voicecoach.errors import ConfigError
+
+FILENAME = "config.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    partner_a: str = "Partner A"
+    """The first partner's name, as shown and (unless partner_a_say is set) as spoken."""
+    partner_b: str = "Partner B"
+    """The second partner's name."""
+    partner_a_say: str = ""
+    """How the voice should say the first name, spelled to sound right ("Siobhan" -> "Shivawn")."""
+    partner_b_say: str = ""
+    """How the voice should say the second name."""
+    voice: str = ""
+    """The speech engine's voice id; empty means the engine's default (see 'voicecoach voices')."""
+    rate_wpm: int = 160
+    """Speaking rate in words per minute: calm and unhurried by default."""
+    volume: float = 0.9
+    """Loudness from 0.1 to 1.0."""
+
+    def names(self) -> dict:
+        return {"A": self.partner_a, "B": self.partner_b}
+
+    def spoken_names(self) -> dict:
+        return {"A": self.partner_a_say or self.partner_a, "B": self.partner_b_say or self.partner_b}
+
+
+# The names people type on the command line, and how to read each value.
+KEYS = {
+    "partner-a": "partner_a",
+    "partner-b": "partner_b",
+    "partner-a-say": "partner_a_say",
+    "partner-b-say": "partner_b_say",
+    "voice": "voice",
+    "rate": "rate_wpm",
+    "volume": "volume",
+}
+LIMITS = {"rate_wpm": (80, 320), "volume": (0.1, 1.0)}
+
+
+def path() -> Path:
+    return paths.config_dir() / FILENAME
+
+
+def load(file: Path | None = None) -> Settings:
+    """Read the settings; a missing file means the defaults."""
+    file = file or path()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{file}: cannot be read ({error})") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}" if mark else str(file)
+        raise ConfigError(f"{where}: not valid YAML; fix it or remove the file to start again") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: expected settings like 'partner-a: Sam'")
+    settings = Settings()
+    for key, value in data.items():
+        settings = with_value(settings, str(key), value, where=str(file))
+    return settings
+
+
+def with_value(settings: Settings, key: str, value, where: str = "") -> Settings:
+    """A copy of settings with one value changed, checked; raises ConfigError naming the key."""
+    prefix = f"{where}: " if where else ""
+    if key not in KEYS:
+        close = difflib.get_close_matches(key, KEYS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; known settings: {', '.join(KEYS)}"
+        raise ConfigError(f"{prefix}unknown setting {key!r}{hint}")
+    name = KEYS[key]
+    default = getattr(Settings(), name)
+    if isinstance(default, str):
+        value = "" if value is None else str(value).strip()
+        if name.startswith("partner_") and not name.endswith("_say") and not value:
+            raise ConfigError(f"{prefix}{key} cannot be empty")
+        if len(value) > 60:
+            raise ConfigError(f"{prefix}{key} is too long (60 characters at most)")
+    else:
+        kind = type(default)
+        try:
+            value = kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{prefix}{key} must be a number, not {value!r}") from None
+        low, high = LIMITS[name]
+        if not low <= value <= high:
+            raise ConfigError(f"{prefix}{key} must be from {low} to {high}, not {value}")
+    return dataclasses.replace(settings, **{name: value})
+
+
+def save(settings: Settings, file: Path | None = None) -> Path:
+    """Write the settings atomically and owner-only."""
+    file = file or path()
+    data = {key: getattr(settings, name) for key, name in KEYS.items()
+            if getattr(settings, name) != getattr(Settings(), name)}
+    temporary = file.with_name(file.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle, sort_keys=False, allow_unicode=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, file)
+    os.chmod(file, 0o600)
+    return file
+
+
+def as_dict(settings: Settings) -> dict:
+    return {key: getattr(settings, name) for key, name in KEYS.items()}

@@ -1,0 +1,137 @@
+"""The terminal view of a running session: a live panel on a terminal, plain lines elsewhere."""
+
+import math
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from voicecoach.cues import legend
+from voicecoach.session import State, View
+
+KIND_NAMES = {"say": "Listening", "pause": "Quiet moment", "breathe": "Breathing", "chime": "Chime",
+              "turn": "Turn", "rate": "Rating", "ask": "Question", "goto": ""}
+
+
+def _countdown(view: View, now: float) -> str:
+    if view.deadline is None or view.state is not State.RUNNING:
+        return ""
+    seconds = max(0, math.ceil(view.deadline - now))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class PlainView:
+    """One line per event: for pipes, logs, screen readers and --text sessions."""
+
+    def __init__(self, console: Console, title: str, show_keys: bool):
+        self.console = console
+        self.title = title
+        self.show_keys = show_keys
+        self._legend = None
+
+    def start(self):
+        self.console.print(f"[bold]{self.title}[/]  (say or type 'stop' at any time)", highlight=False)
+
+    def said(self, text: str):
+        self.console.print(f"  {text}", highlight=False, soft_wrap=True)
+
+    def chime(self, name: str):
+        self.console.print(f"  ({name})", style="dim", highlight=False)
+
+    def heard(self, word: str):
+        self.console.print(f"  > {word}", style="cyan", highlight=False)
+
+    def note(self, text: str):
+        self.console.print(text, style="yellow", highlight=False)
+
+    def update(self, view: View, now: float):
+        if not self.show_keys:
+            return
+        keys = ", ".join(f"{meaning}" for _, meaning in legend(view.accepted))
+        if keys != self._legend:
+            self._legend = keys
+            if keys:
+                self.console.print(f"  [dim]you can type: {keys}[/]", highlight=False)
+
+    def close(self):
+        pass
+
+
+class LiveView(PlainView):
+    """The transcript scrolls above; a panel below shows the step, whose turn, the time left and the keys."""
+
+    def __init__(self, console: Console, title: str):
+        super().__init__(console, title, show_keys=False)
+        self._live = Live(console=console, auto_refresh=False, transient=True)
+        self._view: View | None = None
+
+    def start(self):
+        super().start()
+        self._live.start()
+
+    def update(self, view: View, now: float):
+        self._view = view
+        self._live.update(self._render(view, now), refresh=True)
+
+    def _render(self, view: View, now: float):
+        head = Table.grid(expand=True)
+        head.add_column()
+        head.add_column(justify="right")
+        kind = KIND_NAMES.get(view.kind, view.kind)
+        if view.speaker and view.kind in ("turn", "rate"):
+            kind = f"{kind}: {view.speaker}"
+        if view.state is State.PAUSED:
+            kind = "Paused"
+        elif view.state is State.CONFIRMING_STOP:
+            kind = "Stop here?"
+        head.add_row(Text(kind, style="bold"), Text(_countdown(view, now), style="bold magenta"))
+        progress = Table.grid(expand=True)
+        progress.add_column(ratio=1)
+        progress.add_column(justify="right")
+        progress.add_row(ProgressBar(total=view.step_count, completed=view.step_number - 1),
+                         Text(f" step {view.step_number} of {view.step_count}"))
+        heard = Text(f"heard: {view.last_heard.word}" if view.last_heard else "heard: -", style="cyan")
+        keys = Text("  ".join(f"[{key}] {meaning}" for key, meaning in legend(view.accepted)), style="dim")
+        body = Group(head, Text(view.text or ""), progress, heard, keys)
+        return Panel(body, title=self.title, border_style="blue")
+
+    def close(self):
+        self._live.stop()
+
+
+OUTCOME_WORDS = {
+    "completed": "Completed",
+    "stopped": "Stopped: that is always alright",
+    "declined": "Not today: that is always alright",
+    "interrupted": "Interrupted",
+}
+
+
+def summary(session, outcome: str, logged: bool) -> str:
+    """The closing line of a session: what happened and whether it was kept."""
+    parts = [f"{OUTCOME_WORDS.get(outcome, outcome)}: {session.exercise.title}."]
+    answered = [r for r in session.ratings if r.value is not None]
+    if answered and outcome != "declined":
+        parts.append("Ratings: " + ", ".join(f"{r.name} {r.key} {r.value}" for r in answered) + ".")
+    parts.append("Saved in your journal." if logged else "Not logged (--no-log).")
+    return " ".join(parts)
+
+
+def history_table(sessions: list[dict]) -> Table:
+    """Past sessions as a table: when, what, how long, how it ended, the ratings."""
+    table = Table(box=None, pad_edge=False)
+    for column in ("when", "exercise", "minutes", "outcome", "ratings"):
+        table.add_column(column, justify="right" if column == "minutes" else "left")
+    for row in sessions:
+        when = (row["started_at"] or "")[:16].replace("T", " ")
+        minutes = "" if row["minutes"] is None else f"{row['minutes']:g}"
+        ratings = ", ".join(f"{r['name']} {r['key']} {'-' if r['value'] is None else r['value']}"
+                            for r in row["ratings"])
+        outcome = row["outcome"]
+        if outcome in ("stopped", "interrupted") and row.get("steps_total"):
+            outcome += f" ({row['steps_done']} of {row['steps_total']} steps)"
+        table.add_row(when, row["exercise_id"], minutes, outcome, ratings)
+    return table

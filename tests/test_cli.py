@@ -1,0 +1,199 @@
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from voicecoach import runner
+from voicecoach.cli import cli
+
+
+@pytest.fixture(autouse=True)
+def silent_voice(monkeypatch):
+    """Tests never speak out loud: the voice is the text stand-in unless a test sends it to a file."""
+    real = runner._open_voice
+
+    def open_voice(settings, audio_out, time_scale):
+        if audio_out:
+            return real(settings, audio_out, time_scale)
+        return runner.TextVoice(time_scale, settings.rate_wpm), None
+
+    monkeypatch.setattr(runner, "_open_voice", open_voice)
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def history():
+    result = invoke("history", "--json")
+    assert result.exit_code == 0
+    return json.loads(result.output)
+
+
+def test_help_and_version():
+    assert "voice-guided exercise assistant" in invoke("-h").output
+    assert invoke("--version").output.strip() == "voicecoach, version 0.1.0"
+
+
+def test_list_shows_builtins_as_table_and_json():
+    table = invoke("list").output
+    assert "daily-check-in" in table and "Box breathing" in table
+    rows = json.loads(invoke("list", "--json").output)
+    ids = {row["id"]: row for row in rows}
+    assert ids["box-breathing"]["minutes"] == 6 and "relaxation" in ids["box-breathing"]["tags"]
+
+
+def test_show_fills_in_partner_names_from_config():
+    assert invoke("config", "set", "partner-a", "Sam").exit_code == 0
+    assert invoke("config", "set", "partner-b", "Alex").exit_code == 0
+    output = invoke("show", "daily-check-in").output
+    assert "Welcome, Sam and Alex." in output
+    assert "Sam, tell Alex one thing you appreciated" in output
+    assert "{" not in output
+
+
+def test_printf_example_runs_to_completion_and_is_in_history():
+    result = invoke("start", "daily-check-in", "--text", "--time-scale", "0", input="next\n7\n6\n")
+    assert result.exit_code == 0, result.output
+    assert "Completed: Daily check-in" in result.output
+    [session] = history()
+    assert session["outcome"] == "completed"
+    assert [(r["slot"], r["value"]) for r in session["ratings"]] == [("A", 7), ("B", 6)]
+    assert session["exercise_id"] == "daily-check-in" and len(session["exercise_hash"]) == 64
+
+
+def test_end_of_input_stores_unanswered_ratings_as_skipped():
+    result = invoke("start", "daily-check-in", "--time-scale", "0", input="")
+    assert result.exit_code == 0
+    [session] = history()
+    assert session["outcome"] == "completed"
+    assert [r["value"] for r in session["ratings"]] == [None, None]
+
+
+def test_stop_ends_the_session_as_stopped():
+    result = invoke("start", "speaker-listener", "--time-scale", "0", input="yes\nstop\n")
+    assert result.exit_code == 0
+    assert "Stopped" in result.output
+    assert history()[0]["outcome"] == "stopped"
+
+
+def test_no_log_keeps_the_journal_empty():
+    invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="8\n")
+    assert history() == []
+
+
+def test_solo_needs_a_self_care_exercise():
+    result = invoke("start", "daily-check-in", "--solo")
+    assert result.exit_code == 2
+    assert "daily-check-in is for two" in result.output
+
+
+def test_solo_session_rates_only_that_partner():
+    invoke("config", "set", "partner-b", "Alex")
+    invoke("start", "box-breathing", "--solo", "--partner", "B", "--time-scale", "0", input="8\n")
+    [session] = history()
+    assert session["solo"] is True
+    assert session["ratings"] == [{"key": "calm", "slot": "B", "name": "Alex", "value": 8}]
+
+
+def test_unknown_exercise_is_one_line_and_status_2():
+    result = invoke("start", "daily-checkin")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "daily-checkin: no such exercise (did you mean 'daily-check-in'?); 'voicecoach list' shows them all"]
+
+
+def test_check_reports_each_problem_and_exit_status(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("id: good\ntitle: Good\nminutes: 1\nsteps:\n  - say: Hi\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\ntitle: Bad\nminutes: 1\nsteps:\n  - sya: Hi\n  - goto: nowhere\n")
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(good.read_text())
+    assert invoke("check", str(good)).exit_code == 0
+    result = invoke("check", str(good), str(bad), str(twin))
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert f"{bad}:5: unknown step kind 'sya' (did you mean 'say'?)" in lines
+    assert f"{bad}:6: jump to unknown label 'nowhere'" in lines
+    assert f"{twin}: duplicate id 'good' (also in {good})" in lines
+
+
+def test_start_with_a_bad_file_gives_the_same_message(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"id: [\n")
+    result = invoke("start", str(bad))
+    assert result.exit_code == 2
+    assert result.output.startswith(f"{bad}:2: not valid YAML")
+    assert "Traceback" not in result.output
+
+
+def test_config_rejects_bad_keys_and_values():
+    result = invoke("config", "set", "partner-c", "Kim")
+    assert result.exit_code == 1
+    assert "unknown setting 'partner-c' (did you mean 'partner-b'?)" in result.output
+    result = invoke("config", "set", "rate", "fast")
+    assert result.exit_code == 1 and "rate must be a number, not 'fast'" in result.output
+    result = invoke("config", "set", "volume", "3")
+    assert "volume must be from 0.1 to 1.0" in result.output
+
+
+def test_config_show_and_files_are_owner_only(home):
+    invoke("config", "set", "partner-a-say", "Shivawn")
+    assert json.loads(invoke("config", "show", "--json").output)["partner-a-say"] == "Shivawn"
+    invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="5\n")
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    for path in home.rglob("*"):
+        expected = 0o700 if path.is_dir() else 0o600
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path
+
+
+def test_a_broken_config_file_is_one_clear_line(home):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.yaml").write_text("partner-a: [Sam\n")
+    result = invoke("show", "daily-check-in")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {home / 'config.yaml'}:2: not valid YAML; fix it or remove the file to start again"
+
+
+def _voicecoach(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "voicecoach", *args], env={**os.environ, "PYTHONPATH": os.getcwd()},
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def test_a_killed_session_is_interrupted_after_the_next_command():
+    process = _voicecoach("start", "daily-check-in", "--text", "--time-scale", "0.05")
+    process.stdin.write(b"next\n")
+    process.stdin.flush()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # wait until the session has reached its first turn
+        sessions = history()
+        if sessions and sessions[0]["steps_done"] >= 3:
+            break
+        time.sleep(0.05)
+    assert history()[0]["outcome"] == "running"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    [session] = history()
+    assert session["outcome"] == "interrupted"
+    assert session["steps_done"] == 3
+
+
+def test_ctrl_c_marks_the_session_interrupted():
+    process = _voicecoach("start", "daily-check-in", "--text", "--time-scale", "0.05")
+    process.stdin.write(b"next\n")
+    process.stdin.flush()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (history() and history()[0]["steps_done"] >= 3):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert b"Traceback" not in err
+    assert b"Interrupted" in out
+    assert history()[0]["outcome"] == "interrupted"

@@ -142,3 +142,12 @@ def test_user_exercise_with_a_builtin_id_is_refused(home):
     assert [e.id for e in exercises].count("box-breathing") == 1
     assert "mine" in [e.id for e in exercises]
     assert len(trouble) == 1 and "already used" in str(trouble[0])
+
+
+def test_the_readme_example_is_a_valid_exercise():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    loaded = ex.load_text(block, "README.md")
+    assert loaded.id == "evening-wind-down"

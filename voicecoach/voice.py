@@ -1,0 +1,459 @@
+"""Speaking: text to 22050 Hz mono 16-bit PCM, played through one sink at real-time pace."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import importlib.resources
+import os
+import queue
+import sys
+import tempfile
+import threading
+import time
+import wave
+from array import array
+from collections import deque
+from pathlib import Path
+from typing import Callable, Protocol
+
+from voicecoach.errors import VoicecoachError
+
+SAMPLE_RATE = 22050
+CHUNK_FRAMES = 441  # 20 ms: hush and volume act within one chunk
+CHIMES = ("bell", "turn", "start")
+RENDER_TIMEOUT_SECONDS = 10.0
+RATE_STEP_WPM, RATE_MIN_WPM, RATE_MAX_WPM = 20, 80, 320
+VOLUME_STEP, VOLUME_MIN, VOLUME_MAX = 0.15, 0.1, 1.0
+
+OnDone = Callable[[], None] | None
+
+
+class AudioUnavailable(VoicecoachError):
+    """Speech or sound output cannot work here; the session goes on in text."""
+
+
+class UnknownVoice(VoicecoachError):
+    """The configured voice id is not one the speech engine has."""
+
+
+def _to_samples(frames: bytes) -> array:
+    samples = array("h", frames)
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return samples
+
+
+def _to_frames(samples: array) -> bytes:
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return samples.tobytes()
+
+
+def scale(frames: bytes, volume: float) -> bytes:
+    """Apply the listener's volume without numpy; volume is clamped to 0..1 so nothing clips."""
+    if volume >= 1.0:
+        return frames
+    volume = max(0.0, volume)
+    return _to_frames(array("h", (int(s * volume) for s in _to_samples(frames))))
+
+
+def resample(frames: bytes, rate: int) -> bytes:
+    """Fallback for engines that do not render at SAMPLE_RATE (espeak does): linear interpolation."""
+    if rate == SAMPLE_RATE:
+        return frames
+    src = _to_samples(frames)
+    if not src:
+        return b""
+    step = rate / SAMPLE_RATE
+    out = array("h")
+    for i in range(int(len(src) / step)):
+        x = i * step
+        j = int(x)
+        a = src[j]
+        b = src[j + 1] if j + 1 < len(src) else a
+        out.append(int(round(a + (b - a) * (x - j))))
+    return _to_frames(out)
+
+
+def read_wav(source) -> bytes:
+    """Read mono 16-bit WAV frames at SAMPLE_RATE, whatever rate the file has."""
+    with wave.open(source, "rb") as w:
+        if w.getnchannels() != 1 or w.getsampwidth() != 2:
+            raise AudioUnavailable(
+                f"unsupported audio: {w.getnchannels()} channels, {8 * w.getsampwidth()}-bit"
+            )
+        return resample(w.readframes(w.getnframes()), w.getframerate())
+
+
+class Sink(Protocol):
+    """Where the player's audio goes: a sound card or a file, both paced in real time."""
+
+    def write(self, frames: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """ALSA and JACK print probe noise straight to fd 2 while PortAudio starts up."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class DeviceSink:
+    """The sound card, through PyAudio (optional: `pip install voicecoach[audio]`)."""
+
+    def __init__(self):
+        try:
+            import pyaudio
+        except ImportError:
+            raise AudioUnavailable("no audio output: PyAudio is not installed") from None
+        with _quiet_stderr():
+            self._pa = pyaudio.PyAudio()
+            try:
+                self._stream = self._pa.open(
+                    format=pyaudio.paInt16,
+                    channels=1,
+                    rate=SAMPLE_RATE,
+                    output=True,
+                    frames_per_buffer=CHUNK_FRAMES,
+                )
+            except Exception as e:
+                self._pa.terminate()
+                reason = e.args[-1] if e.args else e
+                raise AudioUnavailable(f"no audio output device (PortAudio: {reason})") from None
+
+    def write(self, frames: bytes) -> None:
+        self._stream.write(frames)
+
+    def close(self) -> None:
+        with _quiet_stderr():
+            self._stream.stop_stream()
+            self._stream.close()
+            self._pa.terminate()
+
+
+class WavFileSink:
+    """A WAV file whose timeline is wall-clock time, so a session can be measured without a sound card."""
+
+    def __init__(self, path: Path | str):
+        self._wav = wave.open(str(path), "wb")
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(SAMPLE_RATE)
+        self._start: float | None = None
+        self._frames = 0
+
+    def write(self, frames: bytes) -> None:
+        """Return when this audio would have finished playing; deadlines from the start do not drift."""
+        if self._start is None:
+            self._start = time.monotonic()
+        self._wav.writeframes(frames)
+        self._frames += len(frames) // 2
+        delay = self._start + self._frames / SAMPLE_RATE - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def close(self) -> None:
+        self._wav.close()
+
+
+class Player:
+    """One thread owns the sink and keeps it fed, with silence when idle, so hush and volume act at once."""
+
+    def __init__(self, sink: Sink, volume: float = 1.0):
+        self._sink = sink
+        self._volume = volume
+        self._lock = threading.Lock()
+        self._queue: deque[tuple[bytes, OnDone]] = deque()
+        self._current: tuple[bytes, OnDone] | None = None
+        self._pos = 0
+        self._hushes = 0
+        self._closing = False
+        self.error: BaseException | None = None
+        self._silence = bytes(2 * CHUNK_FRAMES)
+        self._thread = threading.Thread(target=self._run, name="voicecoach-player", daemon=True)
+        self._thread.start()
+
+    @property
+    def volume(self) -> float:
+        return self._volume
+
+    @volume.setter
+    def volume(self, value: float) -> None:
+        self._volume = min(1.0, max(0.0, value))
+
+    def play(self, frames: bytes, on_done: OnDone = None) -> None:
+        """Queue a sound; on_done runs on the player thread once its last chunk is written."""
+        with self._lock:
+            failed = self.error is not None
+            if not failed:
+                self._queue.append((frames, on_done))
+        if failed and on_done:
+            on_done()  # the sink is gone: let the session go on in text
+
+    def hush(self) -> None:
+        """Drop what is playing and queued, without their on_done: used for "stop"."""
+        with self._lock:
+            self._queue.clear()
+            self._current = None
+            self._hushes += 1
+
+    def close(self) -> None:
+        """Stop the thread, then close the sink; queued sounds are dropped."""
+        with self._lock:
+            self._closing = True
+        self._thread.join(timeout=2.0)
+        self._sink.close()
+
+    def _next_chunk(self) -> tuple[bytes, OnDone, int, bool]:
+        with self._lock:
+            if self._current is None and self._queue:
+                self._current, self._pos = self._queue.popleft(), 0
+            if self._current is None:
+                return self._silence, None, self._hushes, False
+            frames, on_done = self._current
+            chunk = frames[self._pos : self._pos + 2 * CHUNK_FRAMES]
+            self._pos += len(chunk)
+            last = self._pos >= len(frames)
+            if last:
+                self._current = None
+            return chunk, on_done, self._hushes, last
+
+    def _run(self) -> None:
+        try:
+            while not self._closing:
+                chunk, on_done, hushes, last = self._next_chunk()
+                if chunk is self._silence:
+                    self._sink.write(chunk)
+                elif chunk:
+                    self._sink.write(scale(chunk, self._volume))
+                if last and on_done and hushes == self._hushes:
+                    on_done()
+        except BaseException as e:
+            with self._lock:
+                self.error = e
+                pending = [self._current] if self._current else []
+                pending += list(self._queue)
+                self._queue.clear()
+                self._current = None
+            for _, on_done in pending:
+                if on_done:
+                    with contextlib.suppress(Exception):
+                        on_done()
+
+
+class _EngineThread:
+    """The process's one pyttsx3 engine and the one thread that creates and runs it.
+
+    pyttsx3 engines are thread-affine and espeak is process-global: a second engine, or an old one
+    garbage-collected late, takes over or clears the synth callback the live one depends on.
+    """
+
+    def __init__(self):
+        self._jobs: queue.Queue = queue.Queue()
+        self.broken: str | None = None
+        ready: queue.Queue = queue.Queue()
+        threading.Thread(target=self._run, args=(ready,), name="voicecoach-synth", daemon=True).start()
+        try:
+            error = ready.get(timeout=RENDER_TIMEOUT_SECONDS)
+        except queue.Empty:
+            error = "timed out starting"
+        if error:
+            raise AudioUnavailable(f"no speech engine: {error}")
+
+    def _run(self, ready: queue.Queue) -> None:
+        try:
+            import pyttsx3
+
+            engine = pyttsx3.init()  # held here for the thread's life (pyttsx3 keeps only a weakref)
+            if getattr(engine, "driver_name", None) == "espeak":
+                # pyttsx3 2.99's espeak driver prints "Audio saved to ..." on stdout after every file.
+                import pyttsx3.drivers.espeak
+
+                pyttsx3.drivers.espeak.print = lambda *a, **k: None
+            self.default_voice = engine.getProperty("voice")
+            self.voices = [(v.id, v.name, list(v.languages or [])) for v in engine.getProperty("voices")]
+        except Exception as e:
+            ready.put(str(e) or type(e).__name__)
+            return
+        ready.put(None)
+        while True:
+            fn, reply = self._jobs.get()
+            try:
+                reply.put((True, fn(engine)))
+            except Exception as e:
+                reply.put((False, e))
+
+    def call(self, fn):
+        """Run fn(engine) on the engine's thread; a hung engine becomes AudioUnavailable, not a hang."""
+        if self.broken:
+            raise AudioUnavailable(self.broken)
+        reply: queue.Queue = queue.Queue()
+        self._jobs.put((fn, reply))
+        try:
+            ok, value = reply.get(timeout=RENDER_TIMEOUT_SECONDS)
+        except queue.Empty:
+            self.broken = f"speech engine did not answer within {RENDER_TIMEOUT_SECONDS:g} s"
+            raise AudioUnavailable(self.broken) from None
+        if not ok:
+            raise value
+        return value
+
+
+_engine: _EngineThread | None = None
+_engine_lock = threading.Lock()
+
+
+def _shared_engine() -> _EngineThread:
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = _EngineThread()
+        return _engine
+
+
+class Synthesizer:
+    """Text to frames through the process's one speech engine, with this user's voice and rate."""
+
+    def __init__(self, voice_id: str | None = None, rate_wpm: int = 160):
+        self.rate_wpm = rate_wpm
+        self._engine = _shared_engine()
+        self._tmp = tempfile.TemporaryDirectory(prefix="voicecoach-")  # 0700: spoken text is private
+        self._voice_id: str | None = None
+        try:
+            self.voice_id = voice_id
+        except BaseException:
+            self.close()
+            raise
+
+    def voices(self) -> list[tuple[str, str, list[str]]]:
+        """The engine's voices as (id, name, languages), for choosing one in the config."""
+        return list(self._engine.voices)
+
+    @property
+    def voice_id(self) -> str | None:
+        return self._voice_id
+
+    @voice_id.setter
+    def voice_id(self, value: str | None) -> None:
+        if value is not None:
+            by_key = {}
+            for vid, name, _ in self.voices():
+                by_key.setdefault(name.lower(), vid)
+                by_key[vid.lower()] = vid
+            if value.lower() not in by_key:
+                close = difflib.get_close_matches(value.lower(), list(by_key), n=8, cutoff=0.5)
+                ids = list(dict.fromkeys(by_key[k] for k in close))[:5]
+                hint = f"close matches: {', '.join(ids)}" if ids else "no close match"
+                raise UnknownVoice(f"unknown voice {value!r}; {hint}")
+            value = by_key[value.lower()]
+        self._voice_id = value
+
+    def render(self, text: str) -> bytes:
+        """Speech as frames at SAMPLE_RATE; blocks the caller, at most RENDER_TIMEOUT_SECONDS."""
+        if self._tmp is None:
+            raise AudioUnavailable("speech engine closed")
+        if not text.strip():
+            return b""
+        voice, rate = self._voice_id or self._engine.default_voice, self.rate_wpm
+        return self._engine.call(lambda engine: self._render_here(engine, text, voice, rate))
+
+    def _render_here(self, engine, text: str, voice: str, rate: int) -> bytes:
+        path = os.path.join(self._tmp.name, "utterance.wav")
+        engine.setProperty("voice", voice)
+        engine.setProperty("rate", rate)
+        engine.save_to_file(text, path)
+        engine.runAndWait()  # exactly one per save_to_file: a second save would overwrite the first
+        try:
+            return read_wav(path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+
+    def close(self) -> None:
+        """Remove the private temp folder; the shared engine lives on for the next Synthesizer."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+class Voice:
+    """What the session runner talks to: speak, chime, hush, and the listener's rate and volume."""
+
+    def __init__(self, sink: Sink, voice_id: str | None = None, rate_wpm: int = 160, volume: float = 0.9):
+        try:
+            self.synthesizer = Synthesizer(voice_id, rate_wpm)
+        except BaseException:
+            sink.close()  # the Voice owns the sink from here on
+            raise
+        self.player = Player(sink, volume)
+        self._chimes: dict[str, bytes] = {}
+
+    @property
+    def rate_wpm(self) -> int:
+        return self.synthesizer.rate_wpm
+
+    @property
+    def volume(self) -> float:
+        return self.player.volume
+
+    def speak(self, text: str, on_done: OnDone = None) -> None:
+        """Render now (about 10 ms a sentence on espeak) and queue it; on_done once it has been heard."""
+        self.player.play(self.synthesizer.render(text), on_done)
+
+    def chime(self, name: str, on_done: OnDone = None) -> None:
+        """Play one of CHIMES from the package's audio folder."""
+        if name not in self._chimes:
+            if name not in CHIMES:
+                raise VoicecoachError(f"unknown chime {name!r}; known chimes: {', '.join(CHIMES)}")
+            with importlib.resources.files("voicecoach").joinpath("audio", f"{name}.wav").open("rb") as f:
+                self._chimes[name] = read_wav(f)
+        self.player.play(self._chimes[name], on_done)
+
+    def hush(self) -> None:
+        self.player.hush()
+
+    def slower(self) -> int:
+        return self._set_rate(self.rate_wpm - RATE_STEP_WPM)
+
+    def faster(self) -> int:
+        return self._set_rate(self.rate_wpm + RATE_STEP_WPM)
+
+    def _set_rate(self, wpm: int) -> int:
+        self.synthesizer.rate_wpm = min(RATE_MAX_WPM, max(RATE_MIN_WPM, wpm))
+        return self.synthesizer.rate_wpm
+
+    def louder(self) -> float:
+        return self._set_volume(self.volume + VOLUME_STEP)
+
+    def quieter(self) -> float:
+        return self._set_volume(self.volume - VOLUME_STEP)
+
+    def _set_volume(self, volume: float) -> float:
+        self.player.volume = round(min(VOLUME_MAX, max(VOLUME_MIN, volume)), 2)
+        return self.player.volume
+
+    def close(self) -> None:
+        self.player.close()
+        self.synthesizer.close()
+
+
+def open_voice(
+    audio_out: Path | None = None,
+    voice_id: str | None = None,
+    rate_wpm: int = 160,
+    volume: float = 0.9,
+) -> Voice:
+    """A Voice on the sound card, or on a real-time WAV file; AudioUnavailable means run in text."""
+    sink = WavFileSink(audio_out) if audio_out else DeviceSink()
+    return Voice(sink, voice_id, rate_wpm, volume)

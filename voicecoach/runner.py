@@ -197,6 +197,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     from voicecoach.journal import Journal
 
     console = console or Console(highlight=False)
+    console.soft_wrap = not console.is_terminal  # logs and pipes get whole lines
     stdin = sys.stdin
     typing = text_cues or stdin is None or not stdin.isatty()
     if typing:

@@ -281,6 +281,10 @@ class _EngineThread:
                 import pyttsx3.drivers.espeak
 
                 pyttsx3.drivers.espeak.print = lambda *a, **k: None
+            # espeak synthesises on a thread of its own: runAndWait() can return before the file
+            # is written (seen under load), so rendering waits for this event instead.
+            self.utterance_done = threading.Event()
+            engine.connect("finished-utterance", lambda **_: self.utterance_done.set())
             self.default_voice = engine.getProperty("voice")
             self.voices = [(v.id, v.name, list(v.languages or [])) for v in engine.getProperty("voices")]
         except Exception as e:
@@ -372,8 +376,12 @@ class Synthesizer:
         path = os.path.join(self._tmp.name, "utterance.wav")
         engine.setProperty("voice", voice)
         engine.setProperty("rate", rate)
+        done = self._engine.utterance_done
+        done.clear()
         engine.save_to_file(text, path)
         engine.runAndWait()  # exactly one per save_to_file: a second save would overwrite the first
+        if not done.wait(RENDER_TIMEOUT_SECONDS):
+            raise AudioUnavailable(f"speech engine did not finish within {RENDER_TIMEOUT_SECONDS:g} s")
         try:
             return read_wav(path)
         finally:

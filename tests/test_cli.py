@@ -197,3 +197,70 @@ def test_ctrl_c_marks_the_session_interrupted():
     assert b"Traceback" not in err
     assert b"Interrupted" in out
     assert history()[0]["outcome"] == "interrupted"
+
+
+def test_without_a_speech_engine_the_session_runs_in_text_with_one_line(monkeypatch):
+    from voicecoach import voice
+
+    def no_engine(*args, **kwargs):
+        raise voice.AudioUnavailable("no speech engine: libespeak-ng.so.1 not found")
+
+    monkeypatch.setattr(voice, "open_voice", no_engine)
+    result = invoke("start", "box-breathing", "--time-scale", "0", "--audio-out", "x.wav", input="7\n7\n")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "Text only: no speech engine: libespeak-ng.so.1 not found."
+    assert "Completed: Box breathing." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_voice_that_fails_mid_session_falls_back_to_text(monkeypatch, tmp_path):
+    from voicecoach import voice
+
+    class Failing:
+        calls = 0
+
+        def speak(self, text, on_done):
+            Failing.calls += 1
+            if Failing.calls == 2:
+                raise voice.AudioUnavailable("speech engine did not finish within 10 s")
+            on_done()
+
+        def chime(self, name, on_done):
+            on_done()
+
+        def hush(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(voice, "open_voice", lambda *a, **k: Failing())
+    result = invoke("start", "daily-check-in", "--time-scale", "0", "--audio-out", str(tmp_path / "x.wav"),
+                    input="next\n7\n6\n")
+    assert result.exit_code == 0
+    assert "Text only from here: speech engine did not finish within 10 s." in result.output
+    assert history()[0]["outcome"] == "completed"
+
+
+def test_rendering_a_session_to_a_wav_file(tmp_path):
+    """Speech, the timed silence and the chime all land in the file, on a real-time timeline."""
+    import wave
+    from array import array
+
+    exercise = tmp_path / "short.yaml"
+    exercise.write_text("id: short\ntitle: Short\nminutes: 1\nsteps:\n"
+                        "  - say: Hello.\n  - pause: 1\n  - chime: turn\n")
+    out = tmp_path / "session.wav"
+    started = time.monotonic()
+    result = invoke("start", str(exercise), "--no-log", "--audio-out", str(out), input="")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    with wave.open(str(out)) as wav:
+        rate = wav.getframerate()
+        samples = array("h", wav.readframes(wav.getnframes()))
+    assert rate == 22050
+    loud = [i / rate for i in range(0, len(samples), 441) if max(map(abs, samples[i:i + 441])) > 500]
+    speech_end = max(t for t in loud if t < loud[0] + 1.5)
+    chime_start = min(t for t in loud if t > speech_end + 0.5)
+    assert 0.95 <= chime_start - speech_end <= 1.6  # the one-second pause, after espeak's own end pause
+    assert len(samples) / rate <= elapsed + 0.1  # written in real time, not faster

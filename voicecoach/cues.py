@@ -79,7 +79,7 @@ _KEY_CUES = {
     "=": (Cue.FASTER,),
     "q": (Cue.STOP,),
     "\x1b": (Cue.STOP,),
-    "d": (Cue.DONE, Cue.NEXT),
+    "d": (Cue.DONE,),
     "y": (Cue.YES,),
     "n": (Cue.NO,),
 }

@@ -26,17 +26,19 @@ def _countdown(view: View, now: float) -> str:
 class PlainView:
     """One line per event: for pipes, logs, screen readers and --text sessions."""
 
-    def __init__(self, console: Console, title: str, show_keys: bool):
+    def __init__(self, console: Console, title: str, show_keys: bool,
+                 how_to_stop: str = "type stop to end at any time"):
         self.console = console
         self.title = title
         self.show_keys = show_keys
+        self.how_to_stop = how_to_stop
         self._legend = None
 
     def start(self):
-        self.console.print(f"[bold]{self.title}[/]  (say or type 'stop' at any time)", highlight=False)
+        self.console.print(f"[bold]{self.title}[/]  ({self.how_to_stop})", highlight=False)
 
     def said(self, text: str):
-        self.console.print(f"  {text}", highlight=False, soft_wrap=True)
+        self.console.print(f"  {text}", highlight=False)
 
     def chime(self, name: str):
         self.console.print(f"  ({name})", style="dim", highlight=False)
@@ -64,7 +66,7 @@ class LiveView(PlainView):
     """The transcript scrolls above; a panel below shows the step, whose turn, the time left and the keys."""
 
     def __init__(self, console: Console, title: str):
-        super().__init__(console, title, show_keys=False)
+        super().__init__(console, title, show_keys=False, how_to_stop="press q to end at any time")
         self._live = Live(console=console, auto_refresh=False, transient=True)
         self._view: View | None = None
 
@@ -103,16 +105,16 @@ class LiveView(PlainView):
 
 
 OUTCOME_WORDS = {
-    "completed": "Completed",
-    "stopped": "Stopped: that is always alright",
-    "declined": "Not today: that is always alright",
-    "interrupted": "Interrupted",
+    "completed": "Completed: {title}.",
+    "stopped": "Stopped: {title}. Stopping is always alright.",
+    "declined": "Not today: {title}. That is always alright.",
+    "interrupted": "Interrupted: {title}.",
 }
 
 
 def summary(session, outcome: str, logged: bool) -> str:
     """The closing line of a session: what happened and whether it was kept."""
-    parts = [f"{OUTCOME_WORDS.get(outcome, outcome)}: {session.exercise.title}."]
+    parts = [OUTCOME_WORDS[outcome].format(title=session.exercise.title)]
     answered = [r for r in session.ratings if r.value is not None]
     if answered and outcome != "declined":
         parts.append("Ratings: " + ", ".join(f"{r.name} {r.key} {r.value}" for r in answered) + ".")

@@ -11,6 +11,7 @@ import time
 
 from voicecoach import session as S
 from voicecoach.cues import Cue
+from voicecoach.errors import VoicecoachError
 
 REFRESH_SECONDS = 0.25
 DRAIN_SECONDS = 15.0  # at the end, let the last words and chime finish, but never hang on them
@@ -121,7 +122,14 @@ class Runner:
 
     def _play(self, method, what, sound_id):
         self._playing.add(sound_id)
-        method(what, lambda: self._events.put(("sound", sound_id)))
+        done = lambda: self._events.put(("sound", sound_id))  # noqa: E731
+        try:
+            method(what, done)
+        except VoicecoachError as error:  # the voice failed mid-session: go on in text, say why once
+            self.view.note(f"Text only from here: {error}.")
+            self.voice.close()
+            self.voice = TextVoice(self.session.time_scale)
+            getattr(self.voice, method.__name__)(what, done)
 
     # ---- waiting for what happens next ---------------------------------------------------
 
@@ -196,6 +204,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     from voicecoach.ears import Keys, TypedCues
     from voicecoach.journal import Journal
 
+    journal = Journal() if log else None  # first: a journal problem should stop us before any sound
     console = console or Console(highlight=False)
     console.soft_wrap = not console.is_terminal  # logs and pipes get whole lines
     stdin = sys.stdin
@@ -213,22 +222,21 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     ears = TypedCues(stdin, interactive=stdin is not None and stdin.isatty(), on_rejected=rejected) \
         if typing else Keys(stdin)
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale)
-    journal = Journal() if log else None
-    session_id = None
+    runner = Runner(session, voice, ears, view, journal)
     try:
         if journal:
-            session_id = journal.begin(exercise.id, exercise.title, exercise.digest,
-                                       len(exercise.steps), solo=solo is not None)
-        outcome = Runner(session, voice, ears, view, journal, session_id).run().value
+            runner.session_id = journal.begin(exercise.id, exercise.title, exercise.digest,
+                                              len(exercise.steps), solo=solo is not None)
+        outcome = runner.run().value
     except KeyboardInterrupt:
-        voice.hush()
-        if journal and session_id:
-            journal.mark_interrupted(session_id)
+        runner.voice.hush()
+        if journal and runner.session_id:
+            journal.mark_interrupted(runner.session_id)
         console.print("\nInterrupted. " + ("The session is in your journal as interrupted, with the steps done."
                                            if journal else "Nothing was logged."))
         return "interrupted"
     finally:
-        voice.close()
+        runner.voice.close()
         if journal:
             journal.close()
     console.print(display.summary(session, outcome, logged=journal is not None))

@@ -127,6 +127,24 @@ class Exercise:
         return self.labels[target]
 
 
+def fill(text: str, names: dict, slot: str | None = None) -> str:
+    """Put the partners' names into a line; in a partner's part, {speaker} is them, {listener} the other."""
+    values = {"A": names["A"], "B": names["B"]}
+    if slot:
+        values.update(speaker=names[slot], listener=names["B" if slot == "A" else "A"])
+    return text.format_map(values)
+
+
+def partners(step: Step, solo: str | None = None) -> list:
+    """Who does this step: each partner in turn, one of them, or the couple together ([None])."""
+    who = getattr(step, "speaker", None) or getattr(step, "who", None)
+    if who is None:
+        return [None]
+    if solo:
+        return [solo]
+    return ["A", "B"] if who == "each" else [who]
+
+
 # What each step kind accepts: field name in YAML -> (dataclass field, type checker, required).
 _SHORT_FORM = {"say": "text", "pause": "seconds", "chime": "sound", "goto": "target"}
 STEP_KINDS = {

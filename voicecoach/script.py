@@ -4,19 +4,6 @@ from voicecoach import exercise as ex
 from voicecoach.session import DECLINE_LINE
 
 
-def _fill(text: str, names: dict, slot: str | None = None) -> str:
-    values = dict(names)
-    if slot:
-        values.update(speaker=names[slot], listener=names["B" if slot == "A" else "A"])
-    return text.format_map(values)
-
-
-def _slots(who: str | None, solo: str | None) -> list:
-    if solo:
-        return [solo]
-    return ["A", "B"] if who == "each" else [who]
-
-
 def _seconds(value: float) -> str:
     value = round(value)
     return f"{value // 60} min {value % 60:02d} s" if value >= 60 else f"{value} s"
@@ -25,18 +12,18 @@ def _seconds(value: float) -> str:
 def lines(exercise: ex.Exercise, names: dict, solo: str | None = None) -> list[tuple[str, str]]:
     """(marker, text) pairs: marker is '' for spoken words, or a short note of what happens."""
     out = []
-    for number, step in enumerate(exercise.steps, 1):
+    for step in exercise.steps:
         if step.label:
             out.append(("label", f"[{step.label}]"))
         if isinstance(step, ex.Say):
-            out.append(("", _fill(step.text, names)))
+            out.append(("", ex.fill(step.text, names)))
         elif isinstance(step, ex.Pause):
             if step.text:
-                out.append(("", _fill(step.text, names)))
+                out.append(("", ex.fill(step.text, names)))
             out.append(("wait", f"(quiet for up to {_seconds(step.seconds)}, or until 'next')"))
         elif isinstance(step, ex.Breathe):
             if step.text:
-                out.append(("", _fill(step.text, names)))
+                out.append(("", ex.fill(step.text, names)))
             phases = [f"in {step.inhale:g}", f"hold {step.hold:g}" if step.hold else "",
                       f"out {step.exhale:g}", f"hold {step.hold_after:g}" if step.hold_after else ""]
             out.append(("wait", f"(breathing: {', '.join(p for p in phases if p)} seconds; "
@@ -44,20 +31,20 @@ def lines(exercise: ex.Exercise, names: dict, solo: str | None = None) -> list[t
         elif isinstance(step, ex.Chime):
             out.append(("wait", f"(chime: {step.sound})"))
         elif isinstance(step, ex.Turn):
-            for slot in _slots(step.speaker, solo):
-                out.append(("", _fill(step.prompt, names, slot)))
+            for slot in ex.partners(step, solo):
+                out.append(("", ex.fill(step.prompt, names, slot)))
                 if step.listener:
-                    out.append(("", _fill(step.listener, names, slot)))
+                    out.append(("", ex.fill(step.listener, names, slot)))
                 out.append(("wait", f"({names[slot]} has the floor for up to {_seconds(step.limit)}, "
                                     "until 'I'm done')"))
-                out.append(("if time runs out", _fill(step.time_up, names, slot)))
+                out.append(("if time runs out", ex.fill(step.time_up, names, slot)))
         elif isinstance(step, ex.Rate):
-            for slot in _slots(step.who, solo):
-                out.append(("", _fill(step.ask, names, slot)))
+            for slot in ex.partners(step, solo):
+                out.append(("", ex.fill(step.ask, names, slot)))
             if step.low is not None:
                 out.append(("wait", f"(a rating below {step.low} goes to [{step.if_low}])"))
         elif isinstance(step, ex.Ask):
-            out.append(("", _fill(step.question, names)))
+            out.append(("", ex.fill(step.question, names)))
             for answer, target in (("yes", step.if_yes), ("no", step.if_no)):
                 if target:
                     out.append(("wait", f"(on {answer}: {_target(target)})"))

@@ -274,13 +274,7 @@ class Session:
     # ---- moving through the steps -------------------------------------------------------
 
     def _slots(self, step) -> list:
-        """Who does this step: each partner in turn, one of them, or the couple together (None)."""
-        who = getattr(step, "speaker", None) or getattr(step, "who", None)
-        if who is None:
-            return [None]
-        if self.solo:
-            return [self.solo]
-        return ["A", "B"] if who == "each" else [who]
+        return ex.partners(step, self.solo)
 
     def _enter_step(self, index: int):
         if index >= len(self.exercise.steps):
@@ -414,18 +408,11 @@ class Session:
 
     # ---- words --------------------------------------------------------------------------
 
-    def _fill(self, text: str, slot: str | None, names: dict) -> str:
-        values = {"A": names["A"], "B": names["B"]}
-        if slot:
-            other = "B" if slot == "A" else "A"
-            values.update(speaker=names[slot], listener=names[other])
-        return text.format_map(values)
-
     def _speak(self, text: str, slot: str | None = None, wait: bool = True) -> _Sound:
         self._sound_id += 1
-        shown = self._fill(text, slot, self.names)
+        shown = ex.fill(text, self.names, slot)
         self.last_text = shown
-        return _Sound(Speak(shown, self._fill(text, slot, self.spoken_names), self._sound_id), wait)
+        return _Sound(Speak(shown, ex.fill(text, self.spoken_names, slot), self._sound_id), wait)
 
     def _say_system(self, line: str, wait: bool = True):
         """A line of the engine's own (stop, decline), spoken outside any step."""

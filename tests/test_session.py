@@ -267,3 +267,22 @@ def Drive_class():
 def test_estimate_counts_waits_and_speech():
     estimate = S.estimate_seconds(BOX)
     assert 19 * 16 < estimate < 19 * 16 + 120
+
+
+def test_an_answer_before_the_question_ends_is_taken():
+    session = S.Session(TALK, {"A": "Sam", "B": "Alex"})
+    session.start(0.0)
+    chime = session.sound_finished(1, 0.5)
+    welcome = next(a for a in chime if isinstance(a, S.Speak))
+    actions = session.sound_finished(welcome.id, 9.0)
+    assert [a.text for a in actions if isinstance(a, S.Speak)] == [
+        "Have you chosen one topic to talk about? Say yes or no."]
+    assert Cue.YES in session.accepted and session.speaking
+    actions = session.heard(Heard(Cue.YES, None, Source.KEY), 10.0)
+    assert S.Hush() in actions
+    assert [a.text for a in actions if isinstance(a, S.Speak)][0].startswith("Sam has the floor first.")
+
+
+def test_a_rating_given_while_it_is_asked_counts(drive):
+    run = drive(TURN, ["done", "done", (0.5, "8"), (0.5, "9")], sound_seconds=2)
+    assert [r.value for r in run.of(S.RecordRating)] == [8, 9]

@@ -1,6 +1,7 @@
 """The terminal view of a running session: a live panel on a terminal, plain lines elsewhere."""
 
 import math
+from datetime import datetime
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -50,7 +51,7 @@ class PlainView:
         self.console.print(text, style="yellow", highlight=False)
 
     def update(self, view: View, now: float):
-        if not self.show_keys:
+        if not self.show_keys or view.speaking:
             return
         keys = ", ".join(f"{meaning}" for _, meaning in legend(view.accepted))
         if keys != self._legend:
@@ -128,7 +129,7 @@ def history_table(sessions: list[dict]) -> Table:
     for column in ("when", "exercise", "minutes", "outcome", "ratings"):
         table.add_column(column, justify="right" if column == "minutes" else "left")
     for row in sessions:
-        when = (row["started_at"] or "")[:16].replace("T", " ")
+        when = datetime.fromisoformat(row["started_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
         minutes = "" if row["minutes"] is None else f"{row['minutes']:g}"
         ratings = ", ".join(f"{r['name']} {r['key']} {'-' if r['value'] is None else r['value']}"
                             for r in row["ratings"])

@@ -97,8 +97,12 @@ class Finish:
 
 @dataclass(frozen=True)
 class _Sound:
+    """Play this; if `wait`, the program waits for it. An `early` cue (an answer before the question
+    ends) cuts the sound short and goes to the program as its answer."""
+
     action: object
     wait: bool = True
+    early: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class View:
     deadline: float | None
     accepted: frozenset
     last_heard: Heard | None
+    speaking: bool = False
     ratings: list = field(default_factory=list)
 
 
@@ -216,9 +221,9 @@ class Session:
             self._skip()
         elif cue in (Cue.SLOWER, Cue.FASTER, Cue.LOUDER, Cue.QUIETER):
             self._out.append(AdjustVoice(cue))
-        elif isinstance(self._waiting, _Sound):  # "next" while speaking: move on
+        elif isinstance(self._waiting, _Sound):  # "next", or an answer, while speaking: move on
             self._out.append(Hush())
-            self._advance(None)
+            self._advance(heard if cue in self._waiting.early else None)
         else:
             self._advance(heard)
         return self._flush()
@@ -256,7 +261,8 @@ class Session:
             return frozenset()
         if isinstance(self._waiting, _Wait):
             return self._waiting.accepted | NAVIGATION
-        return NAVIGATION | {Cue.NEXT}
+        early = self._waiting.early if isinstance(self._waiting, _Sound) else frozenset()
+        return NAVIGATION | {Cue.NEXT} | early
 
     @property
     def step(self):
@@ -269,7 +275,7 @@ class Session:
                     step_count=len(self.exercise.steps), kind=step.kind if step else "",
                     speaker=self.names.get(slot) if slot else None, text=self.last_text,
                     state=self.state, deadline=self._deadline, accepted=self.accepted,
-                    last_heard=self.last_heard, ratings=list(self.ratings))
+                    last_heard=self.last_heard, speaking=self.speaking, ratings=list(self.ratings))
 
     # ---- moving through the steps -------------------------------------------------------
 
@@ -372,7 +378,7 @@ class Session:
         if isinstance(waiting, _Sound):
             self._sound_id += 1
             action = dataclasses.replace(waiting.action, id=self._sound_id)
-            self._waiting = _Sound(action)
+            self._waiting = dataclasses.replace(waiting, action=action)
             self._out.append(action)
             self._listen(self.accepted, None)
         else:
@@ -408,11 +414,11 @@ class Session:
 
     # ---- words --------------------------------------------------------------------------
 
-    def _speak(self, text: str, slot: str | None = None, wait: bool = True) -> _Sound:
+    def _speak(self, text: str, slot: str | None = None, wait: bool = True, early=frozenset()) -> _Sound:
         self._sound_id += 1
         shown = ex.fill(text, self.names, slot)
         self.last_text = shown
-        return _Sound(Speak(shown, ex.fill(text, self.spoken_names, slot), self._sound_id), wait)
+        return _Sound(Speak(shown, ex.fill(text, self.spoken_names, slot), self._sound_id), wait, early)
 
     def _say_system(self, line: str, wait: bool = True):
         """A line of the engine's own (stop, decline), spoken outside any step."""
@@ -479,16 +485,20 @@ class Session:
             yield self._speak(step.time_up, slot)
 
     def _run_rate(self, step, slot):
-        yield self._speak(step.ask, slot)
-        heard = yield _Wait(frozenset({Cue.NUMBER}), after=step.limit)
+        answers = frozenset({Cue.NUMBER})
+        heard = yield self._speak(step.ask, slot, early=answers)
+        if heard is None:
+            heard = yield _Wait(answers, after=step.limit)
         value = heard.number if heard is not None else None
         if value is not None:
             yield self._speak(f"{NUMBER_WORDS[value].capitalize()}. Thank you.", slot)
         self._record(step, slot, value)
 
     def _run_ask(self, step, slot):
-        yield self._speak(step.question, slot)
-        heard = yield _Wait(frozenset({Cue.YES, Cue.NO}), after=step.limit)
+        answers = frozenset({Cue.YES, Cue.NO})
+        heard = yield self._speak(step.question, slot, early=answers)
+        if heard is None:
+            heard = yield _Wait(answers, after=step.limit)
         answer = (heard.cue is Cue.YES) if heard is not None else step.default
         if answer is True:
             return step.if_yes

@@ -162,9 +162,12 @@ def test_a_broken_config_file_is_one_clear_line(home):
     assert result.output.strip() == f"Error: {home / 'config.yaml'}:2: not valid YAML; fix it or remove the file to start again"
 
 
-def _voicecoach(*args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "voicecoach", *args], env={**os.environ, "PYTHONPATH": os.getcwd()},
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+def _voicecoach(*args):
+    """voicecoach in a process of its own, as a user starts it (Ctrl-C works even if ours ignores it)."""
+    return subprocess.Popen([sys.executable, "-m", "voicecoach", *args, "--audio-out", os.devnull],
+                            env={**os.environ, "PYTHONPATH": os.getcwd()},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def test_a_killed_session_is_interrupted_after_the_next_command():

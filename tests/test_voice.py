@@ -228,7 +228,7 @@ def test_fifty_renders_in_a_row_do_not_hang_or_print(synth, capfd):
 
 
 def test_renders_are_whole_while_other_threads_keep_python_busy(synth):
-    """espeak calls back from its own thread; a busy interpreter once made runAndWait return too early."""
+    """Under load, pyttsx3 2.99's espeak driver returned before its file was written, or empty."""
     stop = threading.Event()
 
     def busy():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import difflib
 import importlib.resources
 import os
@@ -252,16 +253,60 @@ class Player:
                         on_done()
 
 
-class _EngineThread:
-    """The process's one pyttsx3 engine and the one thread that creates and runs it.
+class _EspeakEngine:
+    """espeak-ng through pyttsx3's own binding of it, in synchronous mode (Linux).
 
-    pyttsx3 engines are thread-affine and espeak is process-global: a second engine, or an old one
-    garbage-collected late, takes over or clears the synth callback the live one depends on.
+    pyttsx3 2.99's espeak driver runs espeak in retrieval mode, which synthesises on a thread of
+    its own: runAndWait() returned before the file was written, a change of rate reached the wrong
+    utterance, and some lines came out empty (all seen here under load). In synchronous mode the
+    audio arrives inside Synth(), in order, every time.
+    """
+
+    def __init__(self):
+        try:
+            from pyttsx3.drivers import _espeak
+        except Exception as error:  # the binding raises RuntimeError when libespeak is missing
+            raise AudioUnavailable(f"no speech engine: {error}") from None
+        self._espeak = _espeak
+        if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 0) != SAMPLE_RATE:
+            raise AudioUnavailable("no speech engine: espeak-ng could not start")
+        self._chunks: list[bytes] = []
+        _espeak.SetSynthCallback(self._collect)
+        self._lock = threading.Lock()
+        self._settings = None
+        self.voices = [(v.identifier.decode("utf-8", "replace").lower(), v.name.decode("utf-8", "replace"),
+                        [v.languages[1:].decode("utf-8", "ignore")] if v.languages else [])
+                       for v in _espeak.ListVoices(None)]
+        ids = [vid for vid, _, _ in self.voices]
+        self.default_voice = "gmw/en" if "gmw/en" in ids else (ids[0] if ids else "")
+
+    def _collect(self, wav, numsamples, events):
+        if numsamples > 0:
+            self._chunks.append(ctypes.string_at(wav, numsamples * 2))
+        return 0
+
+    def render(self, text: str, voice: str, rate: int) -> bytes:
+        espeak = self._espeak
+        with self._lock:
+            if self._settings != (voice, rate):
+                espeak.SetVoiceByName(voice.encode("utf-8"))
+                espeak.SetParameter(espeak.RATE, rate, 0)
+                self._settings = (voice, rate)
+            self._chunks = []
+            espeak.Synth(text.encode("utf-8"), flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
+            return b"".join(self._chunks)
+
+
+class _EngineThread:
+    """pyttsx3's own engine (the system voice on macOS and Windows), in the one thread that owns it.
+
+    pyttsx3 engines are thread-affine (pitfalls A1, A6) and held only by a weak reference (A2).
     """
 
     def __init__(self):
         self._jobs: queue.Queue = queue.Queue()
         self.broken: str | None = None
+        self._tmp = tempfile.TemporaryDirectory(prefix="voicecoach-")  # 0700: spoken text is private
         ready: queue.Queue = queue.Queue()
         threading.Thread(target=self._run, args=(ready,), name="voicecoach-synth", daemon=True).start()
         try:
@@ -275,14 +320,7 @@ class _EngineThread:
         try:
             import pyttsx3
 
-            engine = pyttsx3.init()  # held here for the thread's life (pyttsx3 keeps only a weakref)
-            if getattr(engine, "driver_name", None) == "espeak":
-                # pyttsx3 2.99's espeak driver prints "Audio saved to ..." on stdout after every file.
-                import pyttsx3.drivers.espeak
-
-                pyttsx3.drivers.espeak.print = lambda *a, **k: None
-            # espeak synthesises on a thread of its own: runAndWait() can return before the file
-            # is written (seen under load), so rendering waits for this event instead.
+            engine = pyttsx3.init()  # held here for the thread's life
             self.utterance_done = threading.Event()
             engine.connect("finished-utterance", lambda **_: self.utterance_done.set())
             self.default_voice = engine.getProperty("voice")
@@ -298,12 +336,12 @@ class _EngineThread:
             except Exception as e:
                 reply.put((False, e))
 
-    def call(self, fn):
-        """Run fn(engine) on the engine's thread; a hung engine becomes AudioUnavailable, not a hang."""
+    def render(self, text: str, voice: str, rate: int) -> bytes:
+        """One save_to_file and one runAndWait per line (pitfall A4), on the engine's thread."""
         if self.broken:
             raise AudioUnavailable(self.broken)
         reply: queue.Queue = queue.Queue()
-        self._jobs.put((fn, reply))
+        self._jobs.put((lambda engine: self._render_here(engine, text, voice, rate), reply))
         try:
             ok, value = reply.get(timeout=RENDER_TIMEOUT_SECONDS)
         except queue.Empty:
@@ -313,16 +351,32 @@ class _EngineThread:
             raise value
         return value
 
+    def _render_here(self, engine, text: str, voice: str, rate: int) -> bytes:
+        path = os.path.join(self._tmp.name, "utterance.wav")
+        engine.setProperty("voice", voice)
+        engine.setProperty("rate", rate)
+        self.utterance_done.clear()
+        engine.save_to_file(text, path)
+        engine.runAndWait()
+        if not self.utterance_done.wait(RENDER_TIMEOUT_SECONDS):
+            raise AudioUnavailable(f"speech engine did not finish within {RENDER_TIMEOUT_SECONDS:g} s")
+        try:
+            return read_wav(path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
 
-_engine: _EngineThread | None = None
+
+_engine = None
 _engine_lock = threading.Lock()
 
 
-def _shared_engine() -> _EngineThread:
+def _shared_engine():
+    """The process's one speech engine: espeak is process-global, and so are the system voices."""
     global _engine
     with _engine_lock:
         if _engine is None:
-            _engine = _EngineThread()
+            _engine = _EspeakEngine() if sys.platform.startswith("linux") else _EngineThread()
         return _engine
 
 
@@ -332,13 +386,9 @@ class Synthesizer:
     def __init__(self, voice_id: str | None = None, rate_wpm: int = 160):
         self.rate_wpm = rate_wpm
         self._engine = _shared_engine()
-        self._tmp = tempfile.TemporaryDirectory(prefix="voicecoach-")  # 0700: spoken text is private
+        self._closed = False
         self._voice_id: str | None = None
-        try:
-            self.voice_id = voice_id
-        except BaseException:
-            self.close()
-            raise
+        self.voice_id = voice_id
 
     def voices(self) -> list[tuple[str, str, list[str]]]:
         """The engine's voices as (id, name, languages), for choosing one in the config."""
@@ -364,35 +414,19 @@ class Synthesizer:
         self._voice_id = value
 
     def render(self, text: str) -> bytes:
-        """Speech as frames at SAMPLE_RATE; blocks the caller, at most RENDER_TIMEOUT_SECONDS."""
-        if self._tmp is None:
+        """Speech as frames at SAMPLE_RATE; an engine that gives no sound for words is an error."""
+        if self._closed:
             raise AudioUnavailable("speech engine closed")
         if not text.strip():
             return b""
-        voice, rate = self._voice_id or self._engine.default_voice, self.rate_wpm
-        return self._engine.call(lambda engine: self._render_here(engine, text, voice, rate))
-
-    def _render_here(self, engine, text: str, voice: str, rate: int) -> bytes:
-        path = os.path.join(self._tmp.name, "utterance.wav")
-        engine.setProperty("voice", voice)
-        engine.setProperty("rate", rate)
-        done = self._engine.utterance_done
-        done.clear()
-        engine.save_to_file(text, path)
-        engine.runAndWait()  # exactly one per save_to_file: a second save would overwrite the first
-        if not done.wait(RENDER_TIMEOUT_SECONDS):
-            raise AudioUnavailable(f"speech engine did not finish within {RENDER_TIMEOUT_SECONDS:g} s")
-        try:
-            return read_wav(path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
+        frames = self._engine.render(text, self._voice_id or self._engine.default_voice, self.rate_wpm)
+        if not frames.strip(b"\0"):
+            raise AudioUnavailable("speech engine gave no sound for a line of text")
+        return frames
 
     def close(self) -> None:
-        """Remove the private temp folder; the shared engine lives on for the next Synthesizer."""
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+        """The shared engine lives on for the next Synthesizer; this one speaks no more."""
+        self._closed = True
 
 
 class Voice:

@@ -9,7 +9,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import runner
+from voicecoach import runner, voice
 from voicecoach.cli import cli
 
 
@@ -21,7 +21,7 @@ def silent_voice(monkeypatch):
     def open_voice(settings, audio_out, time_scale):
         if audio_out:
             return real(settings, audio_out, time_scale)
-        return runner.TextVoice(time_scale, settings.rate_wpm), None
+        return voice.TextVoice(time_scale, settings.rate_wpm), None
 
     monkeypatch.setattr(runner, "_open_voice", open_voice)
 
@@ -139,7 +139,7 @@ def test_config_rejects_bad_keys_and_values():
     assert result.exit_code == 1
     assert "unknown setting 'partner-c' (did you mean 'partner-b'?)" in result.output
     result = invoke("config", "set", "rate", "fast")
-    assert result.exit_code == 1 and "rate must be a number, not 'fast'" in result.output
+    assert result.exit_code == 1 and "rate must be a whole number, not 'fast'" in result.output
     result = invoke("config", "set", "volume", "3")
     assert "volume must be from 0.1 to 1.0" in result.output
 
@@ -267,3 +267,48 @@ def test_rendering_a_session_to_a_wav_file(tmp_path):
     chime_start = min(t for t in loud if t > speech_end + 0.5)
     assert 0.95 <= chime_start - speech_end <= 1.6  # the one-second pause, after espeak's own end pause
     assert len(samples) / rate <= elapsed + 0.1  # written in real time, not faster
+
+
+def test_config_numbers_and_names_are_checked_like_people_type_them():
+    assert invoke("config", "set", "rate", "170.0").exit_code == 0
+    assert json.loads(invoke("config", "show", "--json").output)["rate"] == 170
+    assert "rate must be a whole number, not '150.5'" in invoke("config", "set", "rate", "150.5").output
+    assert "partner-a must be one line of plain text" in invoke("config", "set", "partner-a", "Sam\nX").output
+
+
+def test_config_set_voice_checks_the_voice_exists():
+    result = invoke("config", "set", "voice", "englsh")
+    assert result.exit_code == 1
+    assert "unknown voice 'englsh'; close matches:" in result.output
+    assert invoke("config", "set", "voice", "gmw/en").exit_code == 0
+
+
+def test_an_existing_home_folder_keeps_its_mode(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    monkeypatch.setenv("VOICECOACH_HOME", str(shared))
+    invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="5\n")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "journal.sqlite3").stat().st_mode) == 0o600
+
+
+def test_a_journal_that_cannot_be_written_mid_session_is_said_once_and_the_session_goes_on(monkeypatch):
+    from voicecoach.errors import JournalError
+    from voicecoach.journal import Journal
+
+    def full(*args, **kwargs):
+        raise JournalError("journal.sqlite3: database or disk is full")
+
+    monkeypatch.setattr(Journal, "rating", full)
+    result = invoke("start", "daily-check-in", "--time-scale", "0", input="next\n7\n6\n")
+    assert result.exit_code == 0
+    assert result.output.count("could not be written") == 1
+    assert "Completed: Daily check-in." in result.output and "Traceback" not in result.output
+    assert history()[0]["outcome"] == "interrupted"  # what was written is kept, and nothing is left running
+
+
+def test_an_unwritable_audio_out_is_one_line(tmp_path):
+    result = invoke("start", "box-breathing", "--audio-out", str(tmp_path / "no" / "such" / "x.wav"))
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: cannot write {tmp_path / 'no' / 'such' / 'x.wav'}: No such file or directory"

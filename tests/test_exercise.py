@@ -151,3 +151,32 @@ def test_the_readme_example_is_a_valid_exercise():
     block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
     loaded = ex.load_text(block, "README.md")
     assert loaded.id == "evening-wind-down"
+
+
+def test_unknown_chime_and_format_specs_are_refused():
+    text = GOOD.replace("chime: bell", "chime: gong").replace('"Softly."', '"Softly {A:d} {B!r}."')
+    found = problems(text)
+    assert "x.yaml:9: unknown chime 'gong'; chimes: bell, turn, start" in found
+    assert any(p.startswith("x.yaml:13: only plain names like {A} go in braces") for p in found)
+
+
+def test_a_long_chain_of_gotos_is_checked_quickly():
+    import time
+
+    steps = "".join(f"  - label: a{i}\n    goto: a{i + 1}\n" for i in range(20000))
+    text = "id: g\ntitle: G\nminutes: 1\nsteps:\n" + steps + "  - label: a20000\n    say: End.\n"
+    started = time.monotonic()
+    assert len(ex.load_text(text).steps) == 20001
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_special_files_are_refused_without_reading(tmp_path, special):
+    import os
+
+    if special == "fifo":
+        special = str(tmp_path / "fifo")
+        os.mkfifo(special)
+    with pytest.raises(ExerciseError) as caught:
+        ex.load_file(special)
+    assert str(caught.value) == f"{special}: is not a regular file"

@@ -94,7 +94,7 @@ def test_check_constraints_reject_bad_values():
     with Journal(":memory:") as journal:
         session_id = journal.begin("x", "X", HASH, 3)
         for slot, value in [("C", 5), ("A", 11), ("A", -1), ("A", 5.5), ("A", "seven")]:
-            with pytest.raises(sqlite3.IntegrityError):
+            with pytest.raises(JournalError, match="CHECK constraint failed"):
                 journal.rating(session_id, 0, "mood", slot, "Sam", value)
         with pytest.raises(sqlite3.IntegrityError):
             journal._db.execute("UPDATE sessions SET outcome = 'lost' WHERE id = ?", (session_id,))

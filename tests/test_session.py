@@ -286,3 +286,16 @@ def test_an_answer_before_the_question_ends_is_taken():
 def test_a_rating_given_while_it_is_asked_counts(drive):
     run = drive(TURN, ["done", "done", (0.5, "8"), (0.5, "9")], sound_seconds=2)
     assert [r.value for r in run.of(S.RecordRating)] == [8, 9]
+
+
+def test_no_to_shall_we_stop_stays_paused_however_long_the_silence():
+    with pytest.raises(AssertionError, match="stuck in State.PAUSED"):
+        drive_cls = Drive_class()
+        drive_cls(TURN, [(5, spoken("stop")), spoken("no")], input_ends=False).run()
+
+
+def test_skip_after_a_rating_was_given_keeps_it(drive):
+    # "8" is heard during the question; "skip" comes while "Eight. Thank you." is still playing.
+    run = drive(TURN, ["done", "done", (0.1, "8"), (0.5, "skip"), "9"], sound_seconds=2)
+    assert [(r.slot, r.value) for r in run.of(S.RecordRating)] == [("A", 8), ("B", 9)]
+    assert run.said().count("Eight. Thank you.") == 1

@@ -47,6 +47,7 @@ def cli():
       voicecoach history
     """
     os.umask(0o077)  # everything voicecoach writes is for its owner only
+    _tidy_journal()
 
 
 def _settings():
@@ -71,7 +72,6 @@ def list_exercises(as_json):
     """List the exercises: built-in ones and your own."""
     from voicecoach import exercise
 
-    _tidy_journal()
     exercises, problems = exercise.all_exercises()
     rows = [{"id": e.id, "title": e.title, "minutes": e.minutes, "tags": list(e.tags),
              "solo": e.solo, "path": e.path} for e in exercises]
@@ -126,16 +126,7 @@ def check(files):
     """Check exercise files; print file:line: problem for each mistake."""
     from voicecoach import exercise
 
-    problems, ids = [], {}
-    for file in files:
-        try:
-            loaded = exercise.load_file(file)
-        except ExerciseError as error:
-            problems.extend(error.problems)
-            continue
-        if loaded.id in ids:
-            problems.append(exercise.Problem(str(file), None, f"duplicate id {loaded.id!r} (also in {ids[loaded.id]})"))
-        ids.setdefault(loaded.id, str(file))
+    problems = exercise.check_files(files)
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
@@ -196,6 +187,13 @@ def config_set(key, value):
     from voicecoach import config
 
     settings = config.with_value(_settings(), key, value)
+    if key == "voice" and settings.voice:
+        from voicecoach import voice
+
+        try:
+            settings = config.with_value(settings, key, voice.Synthesizer(settings.voice).voice_id)
+        except voice.AudioUnavailable as error:
+            click.echo(f"Warning: the voice could not be checked ({error}).", err=True)
     config.save(settings)
     click.echo(f"{key} = {config.as_dict(settings)[key]}")
 

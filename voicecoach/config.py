@@ -93,12 +93,17 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
             raise ConfigError(f"{prefix}{key} cannot be empty")
         if len(value) > 60:
             raise ConfigError(f"{prefix}{key} is too long (60 characters at most)")
+        if any(not char.isprintable() for char in value):
+            raise ConfigError(f"{prefix}{key} must be one line of plain text")
     else:
-        kind = type(default)
         try:
-            value = kind(value)
+            number = float(value) if not isinstance(value, bool) else None
         except (TypeError, ValueError):
-            raise ConfigError(f"{prefix}{key} must be a number, not {value!r}") from None
+            number = None
+        if number is None or (isinstance(default, int) and not number.is_integer()):
+            kind = "a whole number" if isinstance(default, int) else "a number"
+            raise ConfigError(f"{prefix}{key} must be {kind}, not {value!r}")
+        value = type(default)(number)
         low, high = LIMITS[name]
         if not low <= value <= high:
             raise ConfigError(f"{prefix}{key} must be from {low} to {high}, not {value}")

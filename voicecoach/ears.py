@@ -71,7 +71,16 @@ class TypedCues:
                     self._lines.popleft()
                     self.on_rejected(line.strip(), "not something I can do at this moment")
                     continue
-                return None
+                return self._stop_further_on()
+        return None
+
+    def _stop_further_on(self) -> Heard | None:
+        """Stop is honoured at any moment: it does not wait behind a line that does not fit yet."""
+        for index, line in enumerate(self._lines):
+            heard = parse_typed(line)
+            if heard is not None and heard.cue is Cue.STOP:
+                del self._lines[index]
+                return heard
         return None
 
     def drop_stuck(self, accepted: frozenset):

@@ -4,6 +4,7 @@ import dataclasses
 import difflib
 import hashlib
 import re
+import stat
 import string
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,6 +18,7 @@ MAX_FILE_BYTES = 1_000_000
 MAX_SECONDS = 3 * 60 * 60
 PARTNERS = ("A", "B")
 ENDINGS = ("end", "decline")  # jump targets that close the exercise: gently, or as declined
+CHIMES = ("bell", "turn", "start")  # the sounds shipped in voicecoach/audio
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ STEP_KINDS = {
     "pause": (Pause, {"seconds": "seconds", "say": str}),
     "breathe": (Breathe, {"in": "seconds", "hold": "seconds0", "out": "seconds",
                           "hold_after": "seconds0", "rounds": "rounds", "say": str}),
-    "chime": (Chime, {"sound": str}),
+    "chime": (Chime, {"sound": "chime"}),
     "turn": (Turn, {"speaker": "who", "prompt": str, "listener": str, "limit": "seconds",
                     "time_up": str}),
     "rate": (Rate, {"ask": str, "key": "key", "who": "who", "low": "rating",
@@ -228,17 +230,22 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 def _read_text(path: Path, name: str) -> str:
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ExerciseError([Problem(name, None, f"too large ({size / 1e6:.1f} MB); "
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ExerciseError([Problem(name, None, "is a folder, not an exercise file")])
+        if not stat.S_ISREG(info.st_mode):
+            raise ExerciseError([Problem(name, None, "is not a regular file")])
+        if info.st_size > MAX_FILE_BYTES:
+            raise ExerciseError([Problem(name, None, f"too large ({info.st_size / 1e6:.1f} MB); "
                                          f"an exercise file is at most {MAX_FILE_BYTES // 1_000_000} MB")])
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise ExerciseError([Problem(name, None, "is a folder, not an exercise file")]) from None
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # the size can change between stat and read
     except FileNotFoundError:
         raise ExerciseError([Problem(name, None, "no such file")]) from None
     except OSError as error:
         raise ExerciseError([Problem(name, None, f"cannot be read ({error.strerror})")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ExerciseError([Problem(name, None, "too large; an exercise file is at most 1 MB")])
     if b"\0" in data:
         raise ExerciseError([Problem(name, None, "is a binary file, not a YAML exercise")])
     try:
@@ -366,6 +373,10 @@ class _Checker:
                 return value
             self.problem(line, f"{key!r} must be a short name of lower-case letters, digits and dashes, "
                                f"not {value!r}")
+        elif kind == "chime":
+            if value in CHIMES:
+                return value
+            self.problem(line, f"unknown chime {value!r}{_suggest(value, CHIMES)}; chimes: {', '.join(CHIMES)}")
         elif kind == "tags":
             if isinstance(value, list) and all(isinstance(tag, str) and tag.strip() for tag in value):
                 return [tag.strip() for tag in value]
@@ -446,12 +457,16 @@ class _Checker:
             if not isinstance(text, str):
                 continue
             try:
-                names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+                fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                          if name is not None]
             except ValueError:
                 self.problem(step.line, f"unbalanced braces in {text!r}: names go in {{A}}, {{B}}; "
                                         "write {{ and }} for a brace")
                 continue
-            for name in names - allowed:
+            if any(spec or conversion for _, spec, conversion in fields):
+                self.problem(step.line, f"only plain names like {{A}} go in braces, in {text!r}")
+                continue
+            for name in {name for name, _, _ in fields} - allowed:
                 hint = " ({speaker} and {listener} work in turn and rate steps)" if name in _TURN_PLACEHOLDERS \
                     else _suggest(name, allowed)
                 self.problem(step.line, f"unknown name {{{name}}} in the text{hint}")
@@ -465,15 +480,19 @@ class _Checker:
             self.problem(step.line, "'low' and 'if_low' go together: a rating below 'low' jumps to 'if_low'")
 
     def check_goto_loops(self, steps, labels):
-        """A goto that only reaches gotos would spin forever without a word."""
-        for start in steps:
-            step, seen = start, set()
-            while isinstance(step, Goto) and step.target in labels:
-                if id(step) in seen:
-                    self.problem(start.line, f"'goto: {start.target}' loops forever between gotos")
-                    return
-                seen.add(id(step))
-                step = steps[labels[step.target]]
+        """A goto that only reaches gotos would spin forever without a word (each step walked once)."""
+        state = {}  # step index -> "walking" or "done"
+        for start, step in enumerate(steps):
+            index, path = start, []
+            while isinstance(steps[index], Goto) and steps[index].target in labels and index not in state:
+                state[index] = "walking"
+                path.append(index)
+                index = labels[steps[index].target]
+            if state.get(index) == "walking":
+                self.problem(steps[index].line, f"'goto: {steps[index].target}' loops forever between gotos")
+                return
+            for walked in path:
+                state[walked] = "done"
 
 
 # ---- finding exercises --------------------------------------------------------------
@@ -508,6 +527,21 @@ def all_exercises() -> tuple[list[Exercise], list[Problem]]:
         seen[exercise.id] = path.name if path.parent.name == "library" else str(path)
         exercises.append(exercise)
     return exercises, problems
+
+
+def check_files(paths) -> list[Problem]:
+    """Every problem in these files, and any id used by more than one of them."""
+    problems, ids = [], {}
+    for path in paths:
+        try:
+            loaded = load_file(path)
+        except ExerciseError as error:
+            problems.extend(error.problems)
+            continue
+        if loaded.id in ids:
+            problems.append(Problem(str(path), None, f"duplicate id {loaded.id!r} (also in {ids[loaded.id]})"))
+        ids.setdefault(loaded.id, str(path))
+    return problems
 
 
 def find(ref: str) -> Exercise:

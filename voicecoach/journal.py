@@ -150,15 +150,10 @@ class Journal:
             except sqlite3.Error as error:
                 raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
             try:
-                self._refuse_foreign_file()
-                self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                self._db.execute("PRAGMA foreign_keys = ON")
-                self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute("PRAGMA synchronous = FULL")
-                self._migrate()
-                if self._lock_dir is not None:
-                    self._lock_dir.mkdir(exist_ok=True, mode=0o700)
-                    os.chmod(self._lock_dir, 0o700)
+                self._open()
+            except sqlite3.Error as error:
+                self._db.close()
+                raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
             except BaseException:
                 self._db.close()
                 raise
@@ -166,6 +161,18 @@ class Journal:
             os.umask(old_umask)
         self._make_private()
         self._close_stale_sessions()
+
+    def _open(self):
+        """Check, configure and migrate a freshly connected database."""
+        self._refuse_foreign_file()
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._migrate()
+        if self._lock_dir is not None:
+            self._lock_dir.mkdir(exist_ok=True, mode=0o700)
+            os.chmod(self._lock_dir, 0o700)
 
     def __enter__(self):
         return self
@@ -277,13 +284,17 @@ class Journal:
     @contextmanager
     def _transaction(self):
         """BEGIN IMMEDIATE takes the write lock up front; any exception, Ctrl-C too, rolls back."""
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                with suppress(sqlite3.Error):  # nothing to roll back if BEGIN or COMMIT failed
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:  # a full disk, a lost file: one clear line, never a traceback
+            raise JournalError(f"{self.path or 'journal'}: {error}") from None
 
     def _require_running(self, db, session_id):
         row = db.execute("SELECT outcome FROM sessions WHERE id = ?", (session_id,)).fetchone()

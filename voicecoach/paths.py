@@ -8,10 +8,13 @@ import platformdirs
 APP = "voicecoach"
 
 
-def _private_dir(path: Path) -> Path:
-    """Create the folder owner-only (0700): it holds intimate data."""
+def _private_dir(path: Path, ours: bool = True) -> Path:
+    """Create the folder owner-only (0700): it holds intimate data. A folder the user chose and
+    that already existed keeps its mode (it may be shared); what we put in it is owner-only."""
+    existed = path.is_dir()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    if ours or not existed:
+        os.chmod(path, 0o700)
     return path
 
 
@@ -22,12 +25,12 @@ def home_override() -> Path | None:
 
 def config_dir() -> Path:
     home = home_override()
-    return _private_dir(home if home else Path(platformdirs.user_config_dir(APP)))
+    return _private_dir(home, ours=False) if home else _private_dir(Path(platformdirs.user_config_dir(APP)))
 
 
 def data_dir() -> Path:
     home = home_override()
-    return _private_dir(home if home else Path(platformdirs.user_data_dir(APP)))
+    return _private_dir(home, ours=False) if home else _private_dir(Path(platformdirs.user_data_dir(APP)))
 
 
 def exercises_dir() -> Path:

@@ -6,60 +6,14 @@ input report back through one queue, so the engine sees events one at a time, in
 
 import collections
 import queue
-import threading
 import time
 
 from voicecoach import session as S
 from voicecoach.cues import Cue
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import JournalError, VoicecoachError
 
 REFRESH_SECONDS = 0.25
 DRAIN_SECONDS = 15.0  # at the end, let the last words and chime finish, but never hang on them
-
-
-class TextVoice:
-    """Stands in when nothing can be heard: a line 'takes' as long as it would to say it, scaled."""
-
-    def __init__(self, time_scale: float = 1.0, rate_wpm: int = 160):
-        self.time_scale = time_scale
-        self.rate_wpm = rate_wpm
-        self._timers: list[threading.Timer] = []
-
-    def _after(self, seconds: float, on_done):
-        seconds *= self.time_scale
-        if seconds <= 0:
-            on_done()
-            return
-        timer = threading.Timer(seconds, on_done)
-        timer.daemon = True
-        self._timers.append(timer)
-        timer.start()
-
-    def speak(self, text: str, on_done):
-        self._after(len(text.split()) * 60 / self.rate_wpm, on_done)
-
-    def chime(self, name: str, on_done):
-        self._after(1.0, on_done)
-
-    def hush(self):
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
-
-    def slower(self):
-        self.rate_wpm = max(80, self.rate_wpm - 20)
-
-    def faster(self):
-        self.rate_wpm = min(320, self.rate_wpm + 20)
-
-    def louder(self):
-        pass
-
-    def quieter(self):
-        pass
-
-    def close(self):
-        self.hush()
 
 
 class Runner:
@@ -111,14 +65,21 @@ class Runner:
                           Cue.LOUDER: self.voice.louder, Cue.QUIETER: self.voice.quieter}[action.change]
                 change()
             elif isinstance(action, S.StepDone) and self.journal:
-                self.journal.step(self.session_id, action.index, action.kind, skipped=action.skipped)
+                self._log("step", action.index, action.kind, skipped=action.skipped)
             elif isinstance(action, S.RecordRating) and self.journal:
-                self.journal.rating(self.session_id, action.index, action.key, action.slot, action.name,
-                                    action.value)
+                self._log("rating", action.index, action.key, action.slot, action.name, action.value)
             elif isinstance(action, S.Finish) and self.journal:
-                self.journal.end(self.session_id, action.outcome.value)
+                self._log("end", action.outcome.value)
         if actions:
             self.view.update(self.session.view(), self.clock())
+
+    def _log(self, method, *args, **kwargs):
+        """Write to the journal; if it cannot be written (a full disk), say so once and go on."""
+        try:
+            getattr(self.journal, method)(self.session_id, *args, **kwargs)
+        except JournalError as error:
+            self.view.note(f"The journal could not be written ({error}); this session is no longer logged.")
+            self.journal = None
 
     def _play(self, method, what, sound_id):
         self._playing.add(sound_id)
@@ -128,6 +89,8 @@ class Runner:
         except VoicecoachError as error:  # the voice failed mid-session: go on in text, say why once
             self.view.note(f"Text only from here: {error}.")
             self.voice.close()
+            from voicecoach.voice import TextVoice
+
             self.voice = TextVoice(self.session.time_scale)
             getattr(self.voice, method.__name__)(what, done)
 
@@ -182,15 +145,20 @@ class Runner:
 
 
 def _open_voice(settings, audio_out, time_scale):
-    """The real voice if it can work here, else the text stand-in and one line saying why."""
-    try:
-        from voicecoach import voice
-    except ImportError as error:  # pragma: no cover - a broken install
-        return TextVoice(time_scale, settings.rate_wpm), f"the speech module could not load ({error})"
+    """The real voice if it can work here, else the text stand-in; and a line to tell the user, or None."""
+    from voicecoach import voice
+
     try:
         return voice.open_voice(audio_out, settings.voice or None, settings.rate_wpm, settings.volume), None
-    except voice.AudioUnavailable as error:
-        return TextVoice(time_scale, settings.rate_wpm), str(error)
+    except voice.UnknownVoice as error:
+        note = f"{error}; using the default voice ('voicecoach config set voice' to change it)"
+        try:
+            return voice.open_voice(audio_out, None, settings.rate_wpm, settings.volume), note
+        except voice.AudioUnavailable as again:
+            error = again
+    except voice.AudioUnavailable as error_:
+        error = error_
+    return voice.TextVoice(time_scale, settings.rate_wpm), f"Text only: {error}."
 
 
 def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=True, solo=None,
@@ -208,36 +176,39 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     console = console or Console(highlight=False)
     console.soft_wrap = not console.is_terminal  # logs and pipes get whole lines
     stdin = sys.stdin
-    typing = text_cues or stdin is None or not stdin.isatty()
+    interactive = stdin is not None and stdin.isatty()
+    typing = text_cues or not interactive
     if typing:
-        view = display.PlainView(console, exercise.title, show_keys=stdin is not None and stdin.isatty())
+        view = display.PlainView(console, exercise.title, show_keys=interactive)
     elif console.is_terminal:
         view = display.LiveView(console, exercise.title)
     else:
         view = display.PlainView(console, exercise.title, show_keys=False)
-    voice, why = _open_voice(settings, audio_out, time_scale)
-    if why:
-        console.print(f"[yellow]Text only: {why}.[/]")
     rejected = lambda line, reason: view.note(f"  '{line}': {reason}")  # noqa: E731
-    ears = TypedCues(stdin, interactive=stdin is not None and stdin.isatty(), on_rejected=rejected) \
-        if typing else Keys(stdin)
+    ears = TypedCues(stdin, interactive=interactive, on_rejected=rejected) if typing else Keys(stdin)
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale)
-    runner = Runner(session, voice, ears, view, journal)
+    runner = None
     try:
+        voice, note = _open_voice(settings, audio_out, time_scale)
+        if note:
+            console.print(f"[yellow]{note}[/]")
+        runner = Runner(session, voice, ears, view, journal)
         if journal:
             runner.session_id = journal.begin(exercise.id, exercise.title, exercise.digest,
                                               len(exercise.steps), solo=solo is not None)
         outcome = runner.run().value
     except KeyboardInterrupt:
-        runner.voice.hush()
-        if journal and runner.session_id:
-            journal.mark_interrupted(runner.session_id)
+        if runner:
+            runner.voice.hush()
+            if runner.journal and runner.session_id:
+                runner.journal.mark_interrupted(runner.session_id)
         console.print("\nInterrupted. " + ("The session is in your journal as interrupted, with the steps done."
-                                           if journal else "Nothing was logged."))
+                                           if runner and runner.journal else "Nothing was logged."))
         return "interrupted"
     finally:
-        runner.voice.close()
+        if runner:
+            runner.voice.close()
         if journal:
             journal.close()
-    console.print(display.summary(session, outcome, logged=journal is not None))
+    console.print(display.summary(session, outcome, logged=runner.journal is not None))
     return outcome

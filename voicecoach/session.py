@@ -161,6 +161,7 @@ class Session:
         self._skipped_parts = 0
         self._visits: dict[int, int] = {}
         self._input_ended = False
+        self._answer: int | None = None  # a rating heard in this part, not yet recorded
 
     # ---- events ---------------------------------------------------------------------
 
@@ -202,8 +203,12 @@ class Session:
                 self._finish(Outcome.STOPPED)
             elif cue is Cue.RESUME:
                 self._resume()
-            else:  # "no" to "shall we stop?" is not a resume: only an explicit resume goes on
+            else:  # "no" to "shall we stop?": stay paused, with no clock; only "resume" goes on
+                self.state = State.PAUSED
                 self._say_system(STILL_PAUSED_LINE)
+                self._listen(self.accepted, None)
+                if self._input_ended:
+                    self._finish(Outcome.STOPPED)
         elif self.state is State.PAUSED:
             if cue is Cue.STOP:
                 self._stop(heard)
@@ -298,6 +303,7 @@ class Session:
         self._start_part()
 
     def _start_part(self):
+        self._answer = None
         self._origin = self.now
         self._waiting = None
         self._program = self._make_program(self.step, self._slots(self.step)[self.part])
@@ -352,8 +358,8 @@ class Session:
     def _skip(self):
         step = self.step
         slot = self._slots(step)[self.part]
-        if isinstance(step, ex.Rate):
-            self._record(step, slot, None)
+        if isinstance(step, ex.Rate):  # a rating already given is kept
+            self._record(step, slot, self._answer)
         self._part_done(None, skipped=True)
 
     def _hold(self):
@@ -490,6 +496,7 @@ class Session:
         if heard is None:
             heard = yield _Wait(answers, after=step.limit)
         value = heard.number if heard is not None else None
+        self._answer = value
         if value is not None:
             yield self._speak(f"{NUMBER_WORDS[value].capitalize()}. Thank you.", slot)
         self._record(step, slot, value)

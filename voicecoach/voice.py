@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from voicecoach.errors import VoicecoachError
+from voicecoach.exercise import CHIMES
 
 SAMPLE_RATE = 22050
 CHUNK_FRAMES = 441  # 20 ms: hush and volume act within one chunk
-CHIMES = ("bell", "turn", "start")
 RENDER_TIMEOUT_SECONDS = 10.0
 RATE_STEP_WPM, RATE_MIN_WPM, RATE_MAX_WPM = 20, 80, 320
 VOLUME_STEP, VOLUME_MIN, VOLUME_MAX = 0.15, 0.1, 1.0
@@ -147,7 +147,8 @@ class WavFileSink:
     """A WAV file whose timeline is wall-clock time, so a session can be measured without a sound card."""
 
     def __init__(self, path: Path | str):
-        self._wav = wave.open(str(path), "wb")
+        self._file = open(path, "wb")  # noqa: SIM115 - closed in close(); fails cleanly on a bad path
+        self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(SAMPLE_RATE)
@@ -166,6 +167,7 @@ class WavFileSink:
 
     def close(self) -> None:
         self._wav.close()
+        self._file.close()
 
 
 class Player:
@@ -497,5 +499,57 @@ def open_voice(
     volume: float = 0.9,
 ) -> Voice:
     """A Voice on the sound card, or on a real-time WAV file; AudioUnavailable means run in text."""
-    sink = WavFileSink(audio_out) if audio_out else DeviceSink()
+    Synthesizer(voice_id, rate_wpm)  # engine and voice first: a bad voice should leave no file behind
+    if audio_out:
+        try:
+            sink = WavFileSink(audio_out)
+        except OSError as error:
+            raise VoicecoachError(f"cannot write {audio_out}: {error.strerror or error}") from None
+    else:
+        sink = DeviceSink()
     return Voice(sink, voice_id, rate_wpm, volume)
+
+
+class TextVoice:
+    """Stands in when nothing can be heard: a line 'takes' as long as it would to say it, scaled."""
+
+    def __init__(self, time_scale: float = 1.0, rate_wpm: int = 160):
+        self.time_scale = time_scale
+        self.rate_wpm = rate_wpm
+        self._timers: list[threading.Timer] = []
+
+    def _after(self, seconds: float, on_done):
+        seconds *= self.time_scale
+        if seconds <= 0:
+            on_done()
+            return
+        timer = threading.Timer(seconds, on_done)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def speak(self, text: str, on_done):
+        self._after(len(text.split()) * 60 / self.rate_wpm, on_done)
+
+    def chime(self, name: str, on_done):
+        self._after(1.0, on_done)
+
+    def hush(self):
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    def slower(self):
+        self.rate_wpm = max(RATE_MIN_WPM, self.rate_wpm - RATE_STEP_WPM)
+
+    def faster(self):
+        self.rate_wpm = min(RATE_MAX_WPM, self.rate_wpm + RATE_STEP_WPM)
+
+    def louder(self):
+        pass
+
+    def quieter(self):
+        pass
+
+    def close(self):
+        self.hush()

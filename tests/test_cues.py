@@ -1,0 +1,74 @@
+import io
+
+from voicecoach.cues import Cue, Heard, Source, legend, parse_key, parse_typed
+from voicecoach.ears import TypedCues, _split_keys
+from voicecoach.session import NAVIGATION
+
+TURN = NAVIGATION | {Cue.DONE, Cue.NEXT}
+RATING = NAVIGATION | {Cue.NUMBER}
+
+
+def test_typed_words_numbers_and_phrases():
+    assert parse_typed("I'm done") == Heard(Cue.DONE)
+    assert parse_typed("  Seven. ") == Heard(Cue.NUMBER, 7)
+    assert parse_typed("10") == Heard(Cue.NUMBER, 10)
+    assert parse_typed("11") is None
+    assert parse_typed("say that again") == Heard(Cue.REPEAT)
+    assert parse_typed("what?") is None
+
+
+def test_go_on_means_resume_when_paused_and_next_otherwise():
+    assert parse_typed("go on", {Cue.RESUME, Cue.STOP}).cue is Cue.RESUME
+    assert parse_typed("go on", TURN).cue is Cue.NEXT
+
+
+def test_keys_mean_what_the_moment_allows():
+    assert parse_key("7", RATING) == Heard(Cue.NUMBER, 7, Source.KEY)
+    assert parse_key("t", RATING) == Heard(Cue.NUMBER, 10, Source.KEY)
+    assert parse_key("7", TURN) is None
+    assert parse_key("d", TURN) == Heard(Cue.DONE, None, Source.KEY)
+    assert parse_key("p", {Cue.RESUME, Cue.STOP}).cue is Cue.RESUME
+    assert parse_key("p", TURN).cue is Cue.PAUSE
+    assert parse_key("q", frozenset()).cue is Cue.STOP  # stop always works
+    assert parse_key("\x1b", TURN).cue is Cue.STOP
+    assert parse_key(" ", TURN).cue is Cue.NEXT
+
+
+def test_arrow_keys_are_not_taken_for_escape():
+    assert _split_keys("\x1b[A d\x1bOB\x1b") == [" ", "d", "\x1b"]
+
+
+def test_legend_lists_only_the_keys_of_the_moment():
+    keys = dict(legend(RATING))
+    assert keys["0-9 t"] == "rating (t = ten)" and "d" not in keys and keys["q"] == "stop"
+
+
+def test_scripted_lines_wait_for_a_moment_that_accepts_them():
+    cues = TypedCues(io.StringIO("7\nnext\n"), interactive=False)
+    cues._read()
+    assert cues.take(TURN) is None  # "7" waits for the rating
+    assert cues.take(RATING) == Heard(Cue.NUMBER, 7)
+    assert cues.take(TURN) == Heard(Cue.NEXT)
+    assert cues.exhausted
+
+
+def test_a_scripted_stop_jumps_the_queue():
+    cues = TypedCues(io.StringIO("yes\nstop\n"), interactive=False)
+    cues._read()
+    assert cues.take(TURN) == Heard(Cue.STOP)
+
+
+def test_interactive_lines_that_make_no_sense_now_are_explained_and_dropped():
+    rejected = []
+    cues = TypedCues(io.StringIO("7\nbanana\ndone\n"), interactive=True,
+                     on_rejected=lambda line, why: rejected.append((line, why)))
+    cues._read()
+    assert cues.take(TURN) == Heard(Cue.DONE)
+    assert rejected == [("7", "not something I can do at this moment"), ("banana", "not a cue I know")]
+
+
+def test_nothing_typed_ahead_is_taken_while_the_assistant_speaks():
+    cues = TypedCues(io.StringIO("next\n"), interactive=False)
+    cues._read()
+    assert cues.take(TURN, waiting=False) is None
+    assert cues.take(TURN, waiting=True) == Heard(Cue.NEXT)

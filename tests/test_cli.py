@@ -170,36 +170,47 @@ def _voicecoach(*args):
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_a_killed_session_is_interrupted_after_the_next_command():
-    process = _voicecoach("start", "daily-check-in", "--text", "--time-scale", "0.05")
-    process.stdin.write(b"next\n")
-    process.stdin.flush()
+SHORT_TALK = """id: short-talk
+title: Short talk
+minutes: 1
+steps:
+  - say: Hello.
+  - turn: {speaker: A, prompt: "{speaker}, go ahead.", limit: 60}
+  - say: Thank you.
+"""
+
+
+def _session_in_its_turn(tmp_path):
+    """voicecoach in its own process, held in a one-minute turn after two steps are logged."""
+    exercise = tmp_path / "short.yaml"
+    exercise.write_text(SHORT_TALK)
+    process = _voicecoach("start", str(exercise), "--text")
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # wait until the session has reached its first turn
-        sessions = history()
-        if sessions and sessions[0]["steps_done"] >= 3:
-            break
+    while time.monotonic() < deadline and not (history() and history()[0]["steps_done"] >= 1):
         time.sleep(0.05)
+    time.sleep(0.3)  # into the turn's wait
     assert history()[0]["outcome"] == "running"
+    return process
+
+
+def test_a_killed_session_is_interrupted_after_the_next_command(tmp_path):
+    process = _session_in_its_turn(tmp_path)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     [session] = history()
     assert session["outcome"] == "interrupted"
-    assert session["steps_done"] == 3
+    assert session["steps_done"] == 1
 
 
-def test_ctrl_c_marks_the_session_interrupted():
-    process = _voicecoach("start", "daily-check-in", "--text", "--time-scale", "0.05")
-    process.stdin.write(b"next\n")
-    process.stdin.flush()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not (history() and history()[0]["steps_done"] >= 3):
-        time.sleep(0.05)
+def test_ctrl_c_marks_the_session_interrupted(tmp_path):
+    process = _session_in_its_turn(tmp_path)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=10)
     assert b"Traceback" not in err
-    assert b"Interrupted" in out
-    assert history()[0]["outcome"] == "interrupted"
+    assert b"Interrupted. The session is in your journal as interrupted" in out
+    assert process.returncode == 130
+    [session] = history()
+    assert session["outcome"] == "interrupted" and session["steps_done"] == 1
 
 
 def test_without_a_speech_engine_the_session_runs_in_text_with_one_line(monkeypatch):

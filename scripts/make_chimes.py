@@ -10,7 +10,10 @@ from array import array
 from pathlib import Path
 
 RATE = 22050
-PEAK = 10 ** (-6 / 20)  # -6 dBFS: gentle next to speech, never clips
+# Peak level of each chime in dBFS, chosen so each sounds about as loud as the voice on average:
+# the bell decays at once; the steady tones of turn and start need less peak (measured: their mean
+# level was 6-7 dB above speech at -6 dBFS).
+PEAK_DBFS = {"bell": -6.0, "turn": -12.5, "start": -12.5}
 OUT_DIR = Path(__file__).resolve().parent.parent / "voicecoach" / "audio"
 
 
@@ -69,9 +72,10 @@ def start():
     return fade(soft(mix(tone(392.0, 0.8, glide_to=587.33), tone(784.0, 0.8, 0.2, glide_to=1174.66))))
 
 
-def write(path, samples):
+def write(path, samples, peak_dbfs):
     top = max(abs(x) for x in samples)
-    pcm = array("h", (int(round(x / top * PEAK * 32767)) for x in samples))
+    peak = 10 ** (peak_dbfs / 20)
+    pcm = array("h", (int(round(x / top * peak * 32767)) for x in samples))
     if sys.byteorder == "big":
         pcm.byteswap()
     with wave.open(str(path), "wb") as w:
@@ -88,7 +92,7 @@ def main(out_dir=OUT_DIR):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, make in CHIMES.items():
-        write(out_dir / f"{name}.wav", make())
+        write(out_dir / f"{name}.wav", make(), PEAK_DBFS[name])
         print(out_dir / f"{name}.wav")
 
 

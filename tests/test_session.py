@@ -299,3 +299,11 @@ def test_skip_after_a_rating_was_given_keeps_it(drive):
     run = drive(TURN, ["done", "done", (0.1, "8"), (0.5, "skip"), "9"], sound_seconds=2)
     assert [(r.slot, r.value) for r in run.of(S.RecordRating)] == [("A", 8), ("B", 9)]
     assert run.said().count("Eight. Thank you.") == 1
+
+
+def test_a_phase_word_longer_than_its_phase_gives_way_to_the_next_beat(drive):
+    run = drive(BOX, [], sound_seconds=6, time_scale=1)  # a very slow voice: each word outlasts its phase
+    starts = run.times("Breathe in")
+    assert [round(b - a, 9) for a, b in zip(starts, starts[1:])][:5] == [16.0] * 5
+    hushes = [t for t, action in run.log if isinstance(action, S.Hush)]
+    assert set(run.times("Hold")) <= set(hushes)  # each phase word first silences the one before

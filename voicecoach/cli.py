@@ -98,13 +98,11 @@ def list_exercises(as_json):
               help="With --solo: whose name to use.")
 def show(exercise_ref, solo, partner):
     """Print an exercise as it will be spoken, with your names filled in."""
-    from voicecoach import exercise, script, session
+    from voicecoach import exercise, script
 
     found = exercise.find(exercise_ref)
     settings = _settings()
-    minutes = session.estimate_seconds(found, settings.rate_wpm, partners=1 if solo else 2) / 60
-    click.secho(f"{found.title}  ({found.id}, about {found.minutes:g} minutes; "
-                f"read straight through {minutes:.0f})", bold=True)
+    click.secho(f"{found.title}  ({found.id}, about {found.minutes:g} minutes)", bold=True)
     for label, text in (("About", found.description), ("Based on", found.basis), ("Notes", found.notes)):
         if text:
             click.echo(click.wrap_text(f"{label}: {text}", subsequent_indent="  "))

@@ -476,6 +476,7 @@ class Session:
             for word, seconds in phases:
                 if not seconds:
                     continue
+                yield Hush()  # a word still sounding from the last phase gives way: the beat wins
                 yield self._speak(word, slot, wait=False)
                 elapsed += seconds
                 heard = yield _Wait(frozenset({Cue.NEXT}), at=elapsed)

@@ -24,6 +24,7 @@ from voicecoach.exercise import CHIMES
 SAMPLE_RATE = 22050
 CHUNK_FRAMES = 441  # 20 ms: hush and volume act within one chunk
 RENDER_TIMEOUT_SECONDS = 10.0
+CHIME_TAIL_SECONDS = 0.3  # a breath after a chime before the voice goes on
 RATE_STEP_WPM, RATE_MIN_WPM, RATE_MAX_WPM = 20, 80, 320
 VOLUME_STEP, VOLUME_MIN, VOLUME_MAX = 0.15, 0.1, 1.0
 
@@ -461,7 +462,7 @@ class Voice:
             if name not in CHIMES:
                 raise VoicecoachError(f"unknown chime {name!r}; known chimes: {', '.join(CHIMES)}")
             with importlib.resources.files("voicecoach").joinpath("audio", f"{name}.wav").open("rb") as f:
-                self._chimes[name] = read_wav(f)
+                self._chimes[name] = read_wav(f) + bytes(2 * int(CHIME_TAIL_SECONDS * SAMPLE_RATE))
         self.player.play(self._chimes[name], on_done)
 
     def hush(self) -> None:

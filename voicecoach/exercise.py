@@ -1,6 +1,5 @@
 """Exercise files: YAML in, checked Exercise and Step objects out, every problem as file:line."""
 
-import dataclasses
 import difflib
 import hashlib
 import re
@@ -482,7 +481,7 @@ class _Checker:
     def check_goto_loops(self, steps, labels):
         """A goto that only reaches gotos would spin forever without a word (each step walked once)."""
         state = {}  # step index -> "walking" or "done"
-        for start, step in enumerate(steps):
+        for start in range(len(steps)):
             index, path = start, []
             while isinstance(steps[index], Goto) and steps[index].target in labels and index not in state:
                 state[index] = "walking"

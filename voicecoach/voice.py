@@ -271,7 +271,9 @@ class _EspeakEngine:
         except Exception as error:  # the binding raises RuntimeError when libespeak is missing
             raise AudioUnavailable(f"no speech engine: {error}") from None
         self._espeak = _espeak
-        if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 0) != SAMPLE_RATE:
+        # Audio comes back in 2 s buffers: each one needs the GIL, and with small buffers a busy
+        # interpreter made a sentence take over a second to render (measured).
+        if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 2000) != SAMPLE_RATE:
             raise AudioUnavailable("no speech engine: espeak-ng could not start")
         self._chunks: list[bytes] = []
         _espeak.SetSynthCallback(self._collect)

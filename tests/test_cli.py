@@ -323,3 +323,24 @@ def test_an_unwritable_audio_out_is_one_line(tmp_path):
     result = invoke("start", "box-breathing", "--audio-out", str(tmp_path / "no" / "such" / "x.wav"))
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: cannot write {tmp_path / 'no' / 'such' / 'x.wav'}: No such file or directory"
+
+
+def test_voices_lists_ids_names_languages_and_gender():
+    rows = json.loads(invoke("voices", "--language", "en-us", "--json").output)
+    assert {"id": "gmw/en-us", "name": "English (America)", "languages": ["en-us"], "gender": "male"} in rows
+    assert all(any(lang.startswith("en-us") for lang in row["languages"]) for row in rows)
+    assert "gmw/en-us" in invoke("voices").output
+
+
+def test_say_speaks_a_line_with_the_names_as_they_should_sound(tmp_path):
+    import wave
+
+    invoke("config", "set", "partner-a", "Siobhan")
+    invoke("config", "set", "partner-a-say", "Shivawn")
+    out = tmp_path / "say.wav"
+    result = invoke("say", "Hello {A}.", "--audio-out", str(out))
+    assert result.output.strip() == "Hello Siobhan."
+    with wave.open(str(out)) as wav:
+        assert 0.5 < wav.getnframes() / wav.getframerate() < 3
+    bad = invoke("say", "Hello {C}.")
+    assert bad.exit_code == 2 and "only {A} and {B} go in braces" in bad.output

@@ -157,6 +157,43 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out)
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
 
 
+@cli.command()
+@click.option("--language", "-l", help="Only voices for this language, e.g. en or en-us.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def voices(language, as_json):
+    """List the voices this computer can speak with."""
+    from voicecoach import voice
+
+    found = voice.Synthesizer().voices()
+    if language:
+        found = [v for v in found if any(lang.lower().startswith(language.lower()) for lang in v.languages)]
+    if as_json:
+        click.echo(json.dumps([v._asdict() for v in found], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "name", "languages", "gender"):
+        table.add_column(column)
+    for v in found:
+        table.add_row(v.id, v.name, ", ".join(v.languages), v.gender or "-")
+    Console().print(table)
+    click.secho("Choose one with 'voicecoach config set voice ID'; try it with 'voicecoach say'.", dim=True)
+
+
+@cli.command()
+@click.argument("text", default="Hello {A} and {B}. This is how I sound.")
+@click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the speech to this WAV file instead of the speakers.")
+def say(text, audio_out):
+    """Speak a line with the current voice, rate and volume; {A} and {B} are your names."""
+    from voicecoach import runner
+
+    shown = runner.say_line(text, _settings(), audio_out)
+    click.echo(shown)
+
+
 @cli.group("config")
 def config_group():
     """Show or change settings: partner names, voice, pace."""

@@ -212,3 +212,27 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
             journal.close()
     console.print(display.summary(session, outcome, logged=runner.journal is not None))
     return outcome
+
+
+def say_line(text: str, settings, audio_out=None) -> str:
+    """Speak one line with the user's settings (names filled in) and wait until it has been heard."""
+    import threading
+
+    from voicecoach import exercise as ex
+    from voicecoach.errors import ExerciseError
+
+    try:
+        shown = ex.fill(text, settings.names())
+        spoken = ex.fill(text, settings.spoken_names())
+    except (KeyError, ValueError, IndexError):
+        raise ExerciseError([ex.Problem("say", None, f"only {{A}} and {{B}} go in braces, in {text!r}")]) from None
+    voice, note = _open_voice(settings, audio_out, 0.0)
+    if note:
+        print(note)
+    done = threading.Event()
+    try:
+        voice.speak(spoken, done.set)
+        done.wait(timeout=120)
+    finally:
+        voice.close()
+    return shown

@@ -16,7 +16,7 @@ import wave
 from array import array
 from collections import deque
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, NamedTuple, Protocol
 
 from voicecoach.errors import VoicecoachError
 from voicecoach.exercise import CHIMES
@@ -256,6 +256,18 @@ class Player:
                         on_done()
 
 
+GENDERS = {1: "male", 2: "female"}  # espeak's numbering; 0 is not stated
+
+
+class VoiceInfo(NamedTuple):
+    """One voice the speech engine offers."""
+
+    id: str
+    name: str
+    languages: list
+    gender: str  # "male", "female", or "" where the engine does not say
+
+
 class _EspeakEngine:
     """espeak-ng through pyttsx3's own binding of it, in synchronous mode (Linux).
 
@@ -279,10 +291,12 @@ class _EspeakEngine:
         _espeak.SetSynthCallback(self._collect)
         self._lock = threading.Lock()
         self._settings = None
-        self.voices = [(v.identifier.decode("utf-8", "replace").lower(), v.name.decode("utf-8", "replace"),
-                        [v.languages[1:].decode("utf-8", "ignore")] if v.languages else [])
+        self.voices = [VoiceInfo(v.identifier.decode("utf-8", "replace").lower(),
+                                 v.name.decode("utf-8", "replace"),
+                                 [v.languages[1:].decode("utf-8", "ignore")] if v.languages else [],
+                                 GENDERS.get(v.gender, ""))
                        for v in _espeak.ListVoices(None)]
-        ids = [vid for vid, _, _ in self.voices]
+        ids = [voice.id for voice in self.voices]
         self.default_voice = "gmw/en" if "gmw/en" in ids else (ids[0] if ids else "")
 
     def _collect(self, wav, numsamples, events):
@@ -329,7 +343,8 @@ class _EngineThread:
             self.utterance_done = threading.Event()
             engine.connect("finished-utterance", lambda **_: self.utterance_done.set())
             self.default_voice = engine.getProperty("voice")
-            self.voices = [(v.id, v.name, list(v.languages or [])) for v in engine.getProperty("voices")]
+            self.voices = [VoiceInfo(v.id, v.name, [str(x) for x in v.languages or []], (v.gender or "").lower())
+                           for v in engine.getProperty("voices")]
         except Exception as e:
             ready.put(str(e) or type(e).__name__)
             return
@@ -395,8 +410,8 @@ class Synthesizer:
         self._voice_id: str | None = None
         self.voice_id = voice_id
 
-    def voices(self) -> list[tuple[str, str, list[str]]]:
-        """The engine's voices as (id, name, languages), for choosing one in the config."""
+    def voices(self) -> list[VoiceInfo]:
+        """The engine's voices, for choosing one in the config."""
         return list(self._engine.voices)
 
     @property
@@ -407,7 +422,7 @@ class Synthesizer:
     def voice_id(self, value: str | None) -> None:
         if value is not None:
             by_key = {}
-            for vid, name, _ in self.voices():
+            for vid, name, _, _ in self.voices():
                 by_key.setdefault(name.lower(), vid)
                 by_key[vid.lower()] = vid
             if value.lower() not in by_key:

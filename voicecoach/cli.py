@@ -194,6 +194,36 @@ def say(text, audio_out):
     click.echo(shown)
 
 
+@cli.command()
+@click.argument("exercise_ref", metavar="ID_OR_FILE")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--turn-seconds", type=click.FloatRange(min=1, max=3600),
+              help="How long each partner's turn lasts (default: each turn's own limit).")
+@click.option("--answer-seconds", type=click.FloatRange(min=0, max=600), default=8, show_default=True,
+              help="Silence left after each question and rating.")
+@click.option("--solo", is_flag=True, help="Render a self-care exercise for one person.")
+@click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
+              help="With --solo: whose name to use.")
+def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
+    """Render a whole exercise to one WAV file (16-bit, 22050 Hz mono), to play from a phone."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from voicecoach import exercise, render as rendering
+
+    found = exercise.find(exercise_ref)
+    if solo and not found.solo:
+        raise click.UsageError(f"{found.id} is for two; --solo works with self-care exercises")
+    found = rendering.with_limits(found, turn_seconds=turn_seconds)
+    errors = Console(stderr=True)
+    with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
+        task = progress.add_task(f"Rendering {found.title}", total=len(found.steps))
+        seconds = rendering.render(found, _settings(), out, solo=partner.upper() if solo else None,
+                                   answer_seconds=answer_seconds,
+                                   progress=lambda done, total: progress.update(task, completed=done))
+    click.echo(f"Wrote {out}: {int(seconds // 60)} min {round(seconds % 60):02d} s of 16-bit mono WAV at 22050 Hz.")
+
+
 @cli.group("config")
 def config_group():
     """Show or change settings: partner names, voice, pace."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import difflib
+import functools
 import importlib.resources
 import os
 import queue
@@ -147,7 +148,8 @@ class DeviceSink:
 class WavFileSink:
     """A WAV file whose timeline is wall-clock time, so a session can be measured without a sound card."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, realtime: bool = True):
+        self.realtime = realtime  # False: as fast as it can be written (voicecoach render)
         self._file = open(path, "wb")  # noqa: SIM115 - closed in close(); fails cleanly on a bad path
         self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(1)
@@ -163,7 +165,7 @@ class WavFileSink:
         self._wav.writeframes(frames)
         self._frames += len(frames) // 2
         delay = self._start + self._frames / SAMPLE_RATE - time.monotonic()
-        if delay > 0:
+        if delay > 0 and self.realtime:
             time.sleep(delay)
 
     def close(self) -> None:
@@ -449,6 +451,15 @@ class Synthesizer:
         self._closed = True
 
 
+@functools.cache
+def chime_frames(name: str) -> bytes:
+    """One of CHIMES from the package's audio folder, with a breath of silence after it."""
+    if name not in CHIMES:
+        raise VoicecoachError(f"unknown chime {name!r}; known chimes: {', '.join(CHIMES)}")
+    with importlib.resources.files("voicecoach").joinpath("audio", f"{name}.wav").open("rb") as f:
+        return read_wav(f) + bytes(2 * int(CHIME_TAIL_SECONDS * SAMPLE_RATE))
+
+
 class Voice:
     """What the session runner talks to: speak, chime, hush, and the listener's rate and volume."""
 
@@ -459,7 +470,6 @@ class Voice:
             sink.close()  # the Voice owns the sink from here on
             raise
         self.player = Player(sink, volume)
-        self._chimes: dict[str, bytes] = {}
 
     @property
     def rate_wpm(self) -> int:
@@ -475,12 +485,7 @@ class Voice:
 
     def chime(self, name: str, on_done: OnDone = None) -> None:
         """Play one of CHIMES from the package's audio folder."""
-        if name not in self._chimes:
-            if name not in CHIMES:
-                raise VoicecoachError(f"unknown chime {name!r}; known chimes: {', '.join(CHIMES)}")
-            with importlib.resources.files("voicecoach").joinpath("audio", f"{name}.wav").open("rb") as f:
-                self._chimes[name] = read_wav(f) + bytes(2 * int(CHIME_TAIL_SECONDS * SAMPLE_RATE))
-        self.player.play(self._chimes[name], on_done)
+        self.player.play(chime_frames(name), on_done)
 
     def hush(self) -> None:
         self.player.hush()

@@ -1,0 +1,49 @@
+import wave
+from array import array
+
+import pytest
+from click.testing import CliRunner
+
+from voicecoach import config, exercise, render, session, voice
+from voicecoach.cli import cli
+
+
+def seconds_of(frames: bytes) -> float:
+    return len(frames) / 2 / voice.SAMPLE_RATE
+
+
+@pytest.fixture(scope="module")
+def synthesizer():
+    return voice.Synthesizer()
+
+
+@pytest.mark.parametrize("exercise_id", [e.id for e in exercise.all_exercises()[0]])
+def test_every_builtin_renders_to_the_length_the_engine_plans(exercise_id, tmp_path, synthesizer):
+    found = exercise.find(exercise_id)
+    settings = config.Settings(partner_a="Sam", partner_b="Alex")
+    out = tmp_path / "out.wav"
+    length = render.render(found, settings, out, answer_seconds=8)
+    plan = session.plan_seconds(found, lambda text: seconds_of(synthesizer.render(text)),
+                                lambda name: seconds_of(voice.chime_frames(name)),
+                                names=settings.names(), answer_seconds=8)
+    with wave.open(str(out)) as wav:
+        assert (wav.getframerate(), wav.getsampwidth(), wav.getnchannels()) == (22050, 2, 1)
+        samples = array("h", wav.readframes(wav.getnframes()))
+        assert abs(wav.getnframes() / 22050 - length) < 0.01
+    assert abs(length - plan) / plan < 0.02
+    second = 22050
+    loud_seconds = sum(1 for i in range(0, len(samples), second) if max(map(abs, samples[i:i + second])) > 1000)
+    assert loud_seconds > 20  # speech and chimes really are in it, not only silence
+
+
+def test_render_command_sets_turn_length_and_reports(tmp_path):
+    out = tmp_path / "check-in.wav"
+    short = CliRunner().invoke(cli, ["render", "daily-check-in", str(out), "--turn-seconds", "5"])
+    assert short.exit_code == 0, short.output
+    assert short.output.startswith(f"Wrote {out}:")
+    with wave.open(str(out)) as wav:
+        quick = wav.getnframes() / wav.getframerate()
+    CliRunner().invoke(cli, ["render", "daily-check-in", str(out)])
+    with wave.open(str(out)) as wav:
+        full = wav.getnframes() / wav.getframerate()
+    assert full - quick == pytest.approx(6 * (90 - 5), abs=0.5)  # six turns, 85 s shorter each

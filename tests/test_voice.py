@@ -305,3 +305,38 @@ def test_device_sink_opens_or_says_why_in_one_quiet_line(capfd):
         assert "\n" not in str(e) and str(e).startswith("no audio output")
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")  # no ALSA / JACK probe noise
+
+
+def test_three_hundred_lines_in_one_process_all_render(synth):
+    lengths = {len(synth.render("Breathe out slowly.")) for _ in range(300)}
+    assert len(lengths) == 1 and lengths.pop() > SAMPLE_RATE  # all whole, all alike, over half a second
+
+
+def test_hush_silences_a_real_time_sink_within_300_ms(tmp_path, espeak):
+    """Measured at the sink: the last loud chunk is written within 300 ms of the hush."""
+
+    class LoggingSink(WavFileSink):
+        def __init__(self, path):
+            super().__init__(path)
+            self.loud = []
+
+        def write(self, frames):
+            super().write(frames)
+            if frames and max(abs(s) for s in samples(frames)) > 500:
+                self.loud.append(time.monotonic())
+
+    sink = LoggingSink(tmp_path / "x.wav")
+    voice = Voice(sink)
+    try:
+        voice.speak("This is a long sentence that goes on and on, so that there is time to stop it halfway.")
+        deadline = time.monotonic() + 5
+        while not sink.loud and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.5)
+        hushed = time.monotonic()
+        voice.hush()
+        time.sleep(0.5)
+    finally:
+        voice.close()
+    assert sink.loud and sink.loud[0] < hushed
+    assert max(sink.loud) - hushed < 0.3

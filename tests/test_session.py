@@ -307,3 +307,26 @@ def test_a_phase_word_longer_than_its_phase_gives_way_to_the_next_beat(drive):
     assert [round(b - a, 9) for a, b in zip(starts, starts[1:])][:5] == [16.0] * 5
     hushes = [t for t, action in run.log if isinstance(action, S.Hush)]
     assert set(run.times("Hold")) <= set(hushes)  # each phase word first silences the one before
+
+
+def test_a_spoken_turn_end_is_confirmed_before_the_floor_passes(drive):
+    run = drive(TURN, [(20, spoken("I'm done")), spoken("yes"), "done", "8", "9"])
+    said = run.said()
+    assert said[said.index("Sam, go ahead.") + 2] == "Finished, Sam?"
+    assert run.times("Alex, go ahead.") == [20.0]
+
+
+def test_no_to_finished_gives_the_floor_back_with_the_clock_running(drive):
+    run = drive(TURN, [(20, spoken("I'm done")), spoken("no"), (200, "8"), "9"])
+    # Sam's 90 s turn is not restarted by the question: time is up at 90 s, as planned.
+    assert run.times("Thank you, Sam. Let's bring that to a close.") == [90.0]
+
+
+def test_silence_after_finished_means_yes(drive):
+    run = drive(TURN, [(20, spoken("I'm done")), (60, "done"), "8", "9"])
+    assert run.times("Alex, go ahead.") == [20.0 + S.CONFIRM_TURN_END_SECONDS]
+
+
+def test_a_keyed_done_needs_no_confirmation(drive):
+    run = drive(TURN, [(20, Heard(Cue.DONE, None, Source.KEY)), "done", "8", "9"])
+    assert "Finished, Sam?" not in run.said()

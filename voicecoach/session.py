@@ -20,6 +20,8 @@ MAX_VISITS_PER_STEP = 25
 DECLINE_LINE = "That's completely fine. Not today is always a good answer. We'll leave it here."
 CONFIRM_STOP_LINE = "Shall we stop here?"
 STILL_PAUSED_LINE = "Alright. We're paused. Say resume when you're both ready."
+CONFIRM_TURN_END_LINE = "Finished, {speaker}?"
+CONFIRM_TURN_END_SECONDS = 8  # silence after "Finished?" means yes: they said they were done
 
 
 class Outcome(enum.Enum):
@@ -487,7 +489,18 @@ class Session:
         yield self._speak(step.prompt, slot)
         if step.listener:
             yield self._speak(step.listener, slot)
-        heard = yield _Wait(frozenset({Cue.DONE, Cue.NEXT}), after=step.limit)
+        ends = frozenset({Cue.DONE, Cue.NEXT})
+        until = (self.now - self._origin) / self.time_scale + step.limit if self.time_scale else 0.0
+        heard = yield _Wait(ends, at=until)
+        while heard is not None and heard.source is Source.VOICE:
+            # A spoken "I'm done" may be a phrase in the middle of what someone is saying: ask softly.
+            answers = frozenset({Cue.YES, Cue.NO})
+            answer = yield self._speak(CONFIRM_TURN_END_LINE, slot, early=answers)
+            if answer is None:
+                answer = yield _Wait(answers, after=CONFIRM_TURN_END_SECONDS)
+            if answer is None or answer.cue is Cue.YES:
+                return None
+            heard = yield _Wait(ends, at=until)  # not finished: the floor stays, the clock runs on
         if heard is None:
             yield self._speak(step.time_up, slot)
 

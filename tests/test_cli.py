@@ -344,3 +344,27 @@ def test_say_speaks_a_line_with_the_names_as_they_should_sound(tmp_path):
         assert 0.5 < wav.getnframes() / wav.getframerate() < 3
     bad = invoke("say", "Hello {C}.")
     assert bad.exit_code == 2 and "only {A} and {B} go in braces" in bad.output
+
+
+def test_a_sound_card_lost_mid_session_switches_to_text_and_the_session_goes_on(monkeypatch):
+    class Unplugged:
+        """Plays a little, then fails like a device that was unplugged."""
+
+        writes = 0
+
+        def write(self, frames):
+            Unplugged.writes += 1
+            if Unplugged.writes > 30:
+                raise OSError("device unavailable")
+            time.sleep(0.001)
+
+        def close(self):
+            raise OSError("device unavailable")
+
+    monkeypatch.setattr(voice, "open_voice", lambda *a, **k: voice.Voice(Unplugged()))
+    result = invoke("start", "daily-check-in", "--time-scale", "0", "--audio-out", "unused.wav",
+                    input="next\n7\n6\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Text only from here: sound output stopped working (device unavailable).") == 1
+    assert "Completed: Daily check-in." in result.output
+    assert history()[0]["outcome"] == "completed"

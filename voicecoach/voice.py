@@ -219,7 +219,11 @@ class Player:
         with self._lock:
             self._closing = True
         self._thread.join(timeout=2.0)
-        self._sink.close()
+        try:
+            self._sink.close()
+        except Exception:
+            if self.error is None:  # a sink that already failed may fail again on close: said once
+                raise
 
     def _next_chunk(self) -> tuple[bytes, OnDone, int, bool]:
         with self._lock:
@@ -479,12 +483,19 @@ class Voice:
     def volume(self) -> float:
         return self.player.volume
 
+    def _check_output(self) -> None:
+        """A sound card that went away mid-session: say so, so the session can go on in text."""
+        if self.player.error is not None:
+            raise AudioUnavailable(f"sound output stopped working ({self.player.error})")
+
     def speak(self, text: str, on_done: OnDone = None) -> None:
         """Render now (about 10 ms a sentence on espeak) and queue it; on_done once it has been heard."""
+        self._check_output()
         self.player.play(self.synthesizer.render(text), on_done)
 
     def chime(self, name: str, on_done: OnDone = None) -> None:
         """Play one of CHIMES from the package's audio folder."""
+        self._check_output()
         self.player.play(chime_frames(name), on_done)
 
     def hush(self) -> None:

@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from pathlib import Path
 from click.testing import CliRunner
 
 from voicecoach import runner, voice
@@ -24,6 +25,13 @@ def silent_voice(monkeypatch):
         return voice.TextVoice(time_scale, settings.rate_wpm), None
 
     monkeypatch.setattr(runner, "_open_voice", open_voice)
+
+
+@pytest.fixture(autouse=True)
+def no_microphone(monkeypatch):
+    """Tests never listen to a real microphone: only --audio-in recordings are heard."""
+    real = runner._open_ears
+    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, muted: real(audio_in, False, muted))
 
 
 def invoke(*args, input=None):
@@ -368,3 +376,40 @@ def test_a_sound_card_lost_mid_session_switches_to_text_and_the_session_goes_on(
     assert result.output.count("Text only from here: sound output stopped working (device unavailable).") == 1
     assert "Completed: Daily check-in." in result.output
     assert history()[0]["outcome"] == "completed"
+
+
+SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_a_session_driven_by_recorded_voices(tmp_path):
+    """An --audio-in playlist: each recording is played when the session next listens."""
+    exercise = tmp_path / "voices.yaml"
+    exercise.write_text("id: voices\ntitle: Voices\nminutes: 1\nsteps:\n"
+                        "  - ask: {question: 'Ready?', if_no: decline, default: false, limit: 10}\n"
+                        "  - rate: {ask: '{speaker}, how calm?', key: calm, who: A, limit: 10}\n")
+    result = invoke("start", str(exercise), "--audio-in", str(SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"),
+                    "--audio-in", str(SPEECH / "two" / "sc1_2f813234_nohash_1.wav"), input="")
+    assert result.exit_code == 0, result.output
+    assert "  > yes" in result.output and "  > two" in result.output
+    [session] = history()
+    assert session["outcome"] == "completed"
+    assert session["ratings"] == [{"key": "calm", "slot": "A", "name": "Partner A", "value": 2}]
+
+
+def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
+    from voicecoach import ears
+
+    def no_device():
+        raise voice.AudioUnavailable("no microphone (PortAudio: no default input device)")
+
+    monkeypatch.setattr(ears, "Microphone", no_device)
+    monkeypatch.setattr(runner, "_open_ears", TestEars.real)
+    result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="6\n")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "Keyboard only: no microphone (PortAudio: no default input device)."
+    assert history()[0]["ratings"][0]["value"] == 6
+
+
+class TestEars:
+    real = staticmethod(runner._open_ears)

@@ -72,3 +72,60 @@ def test_nothing_typed_ahead_is_taken_while_the_assistant_speaks():
     cues._read()
     assert cues.take(TURN, waiting=False) is None
     assert cues.take(TURN, waiting=True) == Heard(Cue.NEXT)
+
+
+def test_the_assistant_does_not_hear_itself_but_hears_the_couple_after_it(tmp_path):
+    """Our own rendered speech goes to the ears while muted and triggers nothing; a partner's 'yes'
+    right after it is heard."""
+    import threading
+    import time
+    from pathlib import Path
+
+    import pytest
+
+    recordings = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
+    if not recordings.is_dir():
+        pytest.skip("../shared/speech is not here")
+    from voicecoach import recognizer, voice
+    from voicecoach.ears import SpokenCues
+
+    # The assistant's own words, with cue words in them ("Hold" was once heard as "go").
+    synthesizer = voice.Synthesizer()
+    lines = ["Breathe in", "Hold", "Breathe out", "Hold", "Say next when you are ready. Stop at any time."]
+    spoken = voice.chime_frames("start") + b"".join(synthesizer.render(line) for line in lines)
+    ours = recognizer.to_mono_16k(spoken, voice.SAMPLE_RATE).tobytes()
+    theirs = recognizer.load_file(recordings / "yes" / "sc1_439c84f4_nohash_1.wav").tobytes()
+    step = 16000 * 20 // 1000 * 2
+    playing = threading.Event()
+    playing.set()
+
+    class Room:
+        finished = False
+
+        def open_window(self):
+            pass
+
+        def chunks(self, stop):
+            stream = ours + bytes(16000) + theirs + bytes(32000)
+            for index in range(0, len(stream), step):
+                if index >= len(ours):
+                    playing.clear()  # our voice has finished
+                time.sleep(0.02)
+                yield stream[index:index + step]
+
+        def close(self):
+            pass
+
+    heard = []
+    ears = SpokenCues(Room(), recognizer.Recognizer(), muted=playing.is_set,
+                      on_heard=lambda text, cue: heard.append(text))
+    ears.start(lambda: None)
+    answers = NAVIGATION | {Cue.YES, Cue.NO}
+    deadline = time.monotonic() + 20
+    got = None
+    while got is None and time.monotonic() < deadline:
+        got = ears.take(answers)
+        time.sleep(0.02)
+    ears.close()
+    assert got == Heard(Cue.YES, None, Source.VOICE)
+    assert heard == ["yes"]  # nothing at all was heard of our own words

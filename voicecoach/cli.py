@@ -144,7 +144,11 @@ def check(files):
               help="With --solo: who is doing it.")
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file, in real time, instead of the speakers.")
-def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out):
+@click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
+@click.option("--listen/--no-listen", default=True, show_default=True,
+              help="Listen for spoken cues through the microphone.")
+def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out, audio_in, listen):
     """Run an exercise: speak it, listen for cues, keep it in the journal."""
     from voicecoach import exercise, runner
 
@@ -153,7 +157,8 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out)
         raise click.UsageError(f"{found.id} is for two; --solo works with self-care exercises "
                                "such as box-breathing")
     outcome = runner.run_exercise(found, _settings(), text_cues=text_cues, time_scale=time_scale,
-                           log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out)
+                           log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
+                           audio_in=audio_in, listen=listen)
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
 
 
@@ -222,6 +227,19 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
                                    answer_seconds=answer_seconds,
                                    progress=lambda done, total: progress.update(task, completed=done))
     click.echo(f"Wrote {out}: {int(seconds // 60)} min {round(seconds % 60):02d} s of 16-bit mono WAV at 22050 Hz.")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--context", type=click.Choice(["navigation", "turn", "rating", "answer"]), default="navigation",
+              show_default=True, help="What the recogniser listens for, as at that moment of a session.")
+def hear(files, context):
+    """Recognise cues in WAV files, as a live session would; one JSON line per file."""
+    from voicecoach import recognizer
+
+    engine = recognizer.Recognizer()
+    for file in files:
+        click.echo(json.dumps(recognizer.hear_file(file, context, engine)))
 
 
 @cli.group("config")

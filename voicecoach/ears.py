@@ -10,8 +10,9 @@ import os
 import select
 import sys
 import threading
+import time
 
-from voicecoach.cues import Cue, Heard, parse_key, parse_typed
+from voicecoach.cues import Cue, Heard, Source, parse_key, parse_typed
 
 
 class TypedCues:
@@ -171,3 +172,208 @@ def _split_keys(text: str) -> list[str]:
         keys.append(char)
         index += 1
     return keys
+
+
+# ---- spoken cues ----------------------------------------------------------------------------
+
+CHUNK_MS = 20
+MUTE_TAIL_SECONDS = 0.4  # after our own speech ends, the room still rings with it
+
+
+def context_for(accepted) -> str:
+    """The recogniser's grammar for what makes sense at this moment."""
+    if Cue.NUMBER in accepted:
+        return "rating"
+    if Cue.YES in accepted:
+        return "answer"
+    if Cue.DONE in accepted:
+        return "turn"
+    return "navigation"
+
+
+def heard_from(decision) -> Heard | None:
+    """The recogniser's canonical answer as a cue from the voice."""
+    if decision.cue is None:
+        return None
+    if isinstance(decision.cue, int):
+        return Heard(Cue.NUMBER, decision.cue, Source.VOICE)
+    return Heard(Cue(decision.cue), None, Source.VOICE)
+
+
+class Recordings:
+    """Recorded speech as the microphone, in real time: one file is one continuous stream; several
+    are a playlist, each played when the session next opens a listening window."""
+
+    def __init__(self, paths):
+        from voicecoach import recognizer
+
+        self.clips = [recognizer.load_file(path).tobytes() for path in paths]
+        self.continuous = len(self.clips) == 1
+        self._playing = b""
+        self._lock = threading.Lock()
+        self.finished = False
+
+    def open_window(self):
+        """The session listens now: a playlist starts its next clip (if none is playing)."""
+        with self._lock:
+            if not self.continuous and not self._playing and self.clips:
+                self._playing = self.clips.pop(0)
+
+    def chunks(self, stop: threading.Event):
+        """16 kHz mono chunks of CHUNK_MS at real-time pace, silence between clips."""
+        step = 16000 * CHUNK_MS // 1000 * 2
+        start, sent = time.monotonic(), 0
+        if self.continuous:
+            self._playing = self.clips.pop(0)
+        while not stop.is_set():
+            with self._lock:
+                chunk, self._playing = self._playing[:step], self._playing[step:]
+                if not self._playing and not self.clips:
+                    self.finished = True
+            yield chunk + bytes(step - len(chunk))
+            sent += 1
+            delay = start + sent * CHUNK_MS / 1000 - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    def close(self):
+        pass
+
+
+class Microphone:
+    """The default input device through PyAudio, at 16 kHz mono."""
+
+    def __init__(self):
+        from voicecoach.voice import AudioUnavailable, quiet_stderr
+
+        try:
+            import pyaudio
+        except ImportError:
+            raise AudioUnavailable("no microphone: PyAudio is not installed") from None
+        with quiet_stderr():
+            self._pa = pyaudio.PyAudio()
+            try:
+                self._stream = self._pa.open(format=pyaudio.paInt16, channels=1, rate=16000, input=True,
+                                             frames_per_buffer=16000 * CHUNK_MS // 1000)
+            except Exception as error:
+                self._pa.terminate()
+                reason = error.args[-1] if error.args else error
+                raise AudioUnavailable(f"no microphone (PortAudio: {reason})") from None
+        self.finished = False
+
+    def open_window(self):
+        pass
+
+    def chunks(self, stop: threading.Event):
+        frames = 16000 * CHUNK_MS // 1000
+        while not stop.is_set():
+            yield self._stream.read(frames, exception_on_overflow=False)
+
+    def close(self):
+        from voicecoach.voice import quiet_stderr
+
+        with quiet_stderr(), contextlib.suppress(Exception):
+            self._stream.stop_stream()
+            self._stream.close()
+            self._pa.terminate()
+
+
+class SpokenCues:
+    """Cues from a voice: the source is cut into utterances, each decided in the grammar of the moment.
+
+    Half-duplex: while our own voice plays (and a short tail after), what the source hears is
+    dropped, so the assistant never takes its own words for a cue.
+    """
+
+    def __init__(self, source, recognizer, muted=lambda: False, on_heard=None):
+        self.source = source
+        self.recognizer = recognizer
+        self.muted = muted
+        self.on_heard = on_heard or (lambda text, cue: None)
+        self.ended = False
+        self._utterances = collections.deque()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = lambda: None
+
+    def start(self, wake):
+        self._wake = wake
+        threading.Thread(target=self._listen, name="spoken-cues", daemon=True).start()
+
+    def _listen(self):
+        from voicecoach.recognizer import Endpointer
+
+        endpointer = Endpointer()
+        quiet_until = 0.0
+        try:
+            for chunk in self.source.chunks(self._stop):
+                now = time.monotonic()
+                if self.muted():
+                    quiet_until = now + MUTE_TAIL_SECONDS
+                if now < quiet_until:
+                    endpointer = Endpointer()  # forget any half-heard word from our own speech
+                    continue
+                for utterance in endpointer.feed(chunk):
+                    with self._lock:
+                        self._utterances.append(utterance)
+                    self._wake()
+        except Exception:  # noqa: BLE001 - a microphone that fails leaves the keys working
+            self.ended = True
+            self._wake()
+
+    @property
+    def exhausted(self) -> bool:
+        return False  # a voice can always speak again
+
+    def take(self, accepted: frozenset, waiting: bool = True) -> Heard | None:
+        if waiting:
+            self.source.open_window()
+        with self._lock:
+            if not self._utterances:
+                return None
+            utterance = self._utterances.popleft()
+        decision = self.recognizer.decide(utterance.pcm, 16000, context_for(accepted))
+        heard = heard_from(decision)
+        self.on_heard(decision.text, heard)
+        return heard if heard is not None and heard.cue in accepted else None
+
+    def drop_stuck(self, accepted: frozenset):
+        pass
+
+    def close(self):
+        self._stop.set()
+        self.source.close()
+
+
+class AnyOf:
+    """Several sources at once (keys or typed lines, and a voice): the first cue that comes wins."""
+
+    def __init__(self, *sources):
+        self.sources = sources
+
+    @property
+    def ended(self):
+        return all(source.ended for source in self.sources)
+
+    @property
+    def exhausted(self):
+        return all(source.exhausted for source in self.sources)
+
+    def start(self, wake):
+        for source in self.sources:
+            source.start(wake)
+
+    def take(self, accepted, waiting=True):
+        for source in self.sources:
+            heard = source.take(accepted, waiting)
+            if heard is not None:
+                return heard
+        return None
+
+    def drop_stuck(self, accepted):
+        for source in self.sources:
+            source.drop_stuck(accepted)
+
+    def close(self):
+        for source in self.sources:
+            source.close()

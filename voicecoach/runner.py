@@ -161,15 +161,37 @@ def _open_voice(settings, audio_out, time_scale):
     return voice.TextVoice(time_scale, settings.rate_wpm), f"Text only: {error}."
 
 
+def _open_ears(audio_in, listen, muted):
+    """Spoken cues from recordings or the microphone, or None and a line saying why not."""
+    if not audio_in and not listen:
+        return None, None
+    from voicecoach.ears import Microphone, Recordings, SpokenCues
+    from voicecoach.voice import AudioUnavailable
+
+    try:
+        from voicecoach import recognizer
+
+        engine = recognizer.Recognizer()
+    except ImportError as error:
+        return None, f"Keyboard only: speech recognition is not installed ({error.name})."
+    try:
+        source = Recordings(audio_in) if audio_in else Microphone()
+    except AudioUnavailable as error:
+        return None, f"Keyboard only: {error}."
+    except recognizer.AudioError as error:
+        raise VoicecoachError(f"--audio-in: {error}") from None
+    return SpokenCues(source, engine, muted), None
+
+
 def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=True, solo=None,
-                 audio_out=None, console=None) -> str:
+                 audio_out=None, audio_in=(), listen=True, console=None) -> str:
     """Run one exercise with everything real: voice, keys or typed cues, live view, journal."""
     import sys
 
     from rich.console import Console
 
     from voicecoach import display
-    from voicecoach.ears import Keys, TypedCues
+    from voicecoach.ears import AnyOf, Keys, TypedCues
     from voicecoach.journal import Journal
 
     journal = Journal() if log else None  # first: a journal problem should stop us before any sound
@@ -186,6 +208,11 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         view = display.PlainView(console, exercise.title, show_keys=False)
     rejected = lambda line, reason: view.note(f"  '{line}': {reason}")  # noqa: E731
     ears = TypedCues(stdin, interactive=interactive, on_rejected=rejected) if typing else Keys(stdin)
+    spoken, why_not = _open_ears(audio_in, listen, lambda: runner is not None and runner.voice.playing)
+    if why_not:
+        console.print(f"[yellow]{why_not}[/]")
+    if spoken is not None:
+        ears = AnyOf(spoken, ears)
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale)
     runner = None
     try:

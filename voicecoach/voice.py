@@ -98,7 +98,7 @@ class Sink(Protocol):
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def quiet_stderr():
     """ALSA and JACK print probe noise straight to fd 2 while PortAudio starts up."""
     sys.stderr.flush()
     saved = os.dup(2)
@@ -120,7 +120,7 @@ class DeviceSink:
             import pyaudio
         except ImportError:
             raise AudioUnavailable("no audio output: PyAudio is not installed") from None
-        with _quiet_stderr():
+        with quiet_stderr():
             self._pa = pyaudio.PyAudio()
             try:
                 self._stream = self._pa.open(
@@ -139,7 +139,7 @@ class DeviceSink:
         self._stream.write(frames)
 
     def close(self) -> None:
-        with _quiet_stderr():
+        with quiet_stderr():
             self._stream.stop_stream()
             self._stream.close()
             self._pa.terminate()
@@ -197,6 +197,11 @@ class Player:
     @volume.setter
     def volume(self, value: float) -> None:
         self._volume = min(1.0, max(0.0, value))
+
+    @property
+    def playing(self) -> bool:
+        """Something is sounding or queued: the ears stop listening meanwhile."""
+        return self._current is not None or bool(self._queue)
 
     def play(self, frames: bytes, on_done: OnDone = None) -> None:
         """Queue a sound; on_done runs on the player thread once its last chunk is written."""
@@ -483,6 +488,10 @@ class Voice:
     def volume(self) -> float:
         return self.player.volume
 
+    @property
+    def playing(self) -> bool:
+        return self.player.playing
+
     def _check_output(self) -> None:
         """A sound card that went away mid-session: say so, so the session can go on in text."""
         if self.player.error is not None:
@@ -584,6 +593,10 @@ class TextVoice:
 
     def quieter(self):
         pass
+
+    @property
+    def playing(self) -> bool:
+        return False  # nothing sounds, so nothing can be misheard
 
     def close(self):
         self.hush()

@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""Benchmark of spoken-cue recognition on real voices (../shared/speech/words), as `voicecoach hear` runs it.
+
+Recordings are split by speaker: the tuning half (used to choose the recogniser's knobs) and the
+reporting half (voices it was not tuned on; the figures to quote). For each context it prints, per
+cue word, hits and false accepts on non-cue words with 95 % Wilson intervals; latency from the
+detector's end of speech to the decision; real-time factor on one core; load time; peak memory;
+then again with 10 dB SNR pink noise and with babble mixed from non-cue words.
+
+    PYTHONPATH=. python scripts/bench_cues.py [--split report|tune|all] [--quick] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import math
+import os
+import re
+import resource
+import sys
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+SPEECH = HERE.parent.parent / "shared" / "speech" / "words"
+
+NON_CUE = ["bed", "bird", "cat", "dog", "happy", "house", "marvin", "sheila", "tree", "wow", "left", "right", "up", "down", "on", "off"]
+DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+# Which recorded words are cues in which context, and what they should give.
+RECORDED_CUES = {
+    "navigation": {"go": "next", "stop": "stop"},
+    "turn": {"stop": "stop"},
+    "rating": {w: i for i, w in enumerate(DIGITS)},
+    "answer": {"yes": "yes", "no": "no"},
+}
+ALL_CUES = {
+    "navigation": ["next", "pause", "resume", "repeat", "skip", "slower", "faster", "louder", "quieter", "stop"],
+    "turn": ["done", "stop", "pause"],
+    "rating": list(range(11)),
+    "answer": ["yes", "no"],
+}
+TARGETS = {
+    "answer": "right >= 95 %",
+    "rating": "right >= 90 % before confirmation",
+    "navigation": "caught >= 80 % with false accepts <= 3 %",
+    "turn": "(no target of its own; stop as in navigation)",
+}
+CONDITIONS = ("clean", "pink10", "babble10")
+
+
+def speaker_of(name: str) -> str:
+    m = re.match(r"sc1_([0-9a-f]+)_nohash_\d+\.wav$", name) or re.match(r"fsdd_([a-z]+)_\d+\.wav$", name)
+    return m.group(1) if m else name
+
+
+def half_of(speaker: str) -> str:
+    """Deterministic split by speaker id; the two FSDD speakers go one to each half."""
+    if speaker == "george":
+        return "tune"
+    if speaker == "jackson":
+        return "report"
+    return "tune" if zlib.crc32(speaker.encode()) % 2 == 0 else "report"
+
+
+def negatives(context: str, words: list[str]) -> list[str]:
+    if context in ("navigation", "turn"):
+        return [w for w in words if w not in RECORDED_CUES[context]]
+    if context == "rating":
+        return list(NON_CUE)
+    return list(NON_CUE) + DIGITS  # answer
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (math.nan, math.nan)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+def fmt(k: int, n: int) -> str:
+    if n == 0:
+        return "   -/-  "
+    lo, hi = wilson(k, n)
+    return f"{k:3d}/{n:<3d} {100 * k / n:5.1f} % [{100 * lo:4.1f}-{100 * hi:5.1f}]"
+
+
+def pct(values, q):
+    if not values:
+        return math.nan
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, math.ceil(q * len(v)) - 1))]
+
+
+# ------------------------------------------------------------------------------------------------
+# Noise
+
+
+def pink_noise(n: int, rng):
+    import numpy as np
+
+    white = rng.standard_normal(n)
+    spectrum = np.fft.rfft(white)
+    f = np.arange(len(spectrum))
+    f[0] = 1
+    pink = np.fft.irfft(spectrum / np.sqrt(f), n)
+    return pink / (np.sqrt(np.mean(pink ** 2)) + 1e-12)
+
+
+def speech_power(x) -> float:
+    """Mean power of the 20 ms frames within 30 dB of the loudest one (the spoken part)."""
+    import numpy as np
+
+    x = x.astype(np.float64)
+    n = len(x) // 320
+    if n == 0:
+        return float(np.mean(x ** 2) + 1e-9)
+    frames = x[: n * 320].reshape(n, 320)
+    p = (frames ** 2).mean(axis=1)
+    return float(p[p >= p.max() / 1000].mean() + 1e-9)
+
+
+def speech_end_reference(x) -> int:
+    """Energy-based end of the spoken word in a clean clip (ms from its start): last 10 ms frame within 30 dB of the peak."""
+    import numpy as np
+
+    x = x.astype(np.float64)
+    n = len(x) // 160
+    p = (x[: n * 160].reshape(n, 160) ** 2).mean(axis=1)
+    loud = np.nonzero(p >= p.max() / 1000)[0]
+    return int((loud[-1] + 1) * 10) if len(loud) else 0
+
+
+_BABBLE_POOL = None
+
+
+def babble(n: int, rng, pool_paths):
+    """Several non-cue words from other speakers, overlapped at random offsets, unit power."""
+    import numpy as np
+
+    from voicecoach.recognizer import load_file
+
+    global _BABBLE_POOL
+    if _BABBLE_POOL is None:
+        _BABBLE_POOL = [load_file(p).astype(np.float64) for p in pool_paths]
+        _BABBLE_POOL = [c / math.sqrt(speech_power(c)) for c in _BABBLE_POOL]
+    out = np.zeros(n)
+    for _ in range(max(6, n // 2000)):
+        clip = _BABBLE_POOL[rng.integers(len(_BABBLE_POOL))]
+        start = int(rng.integers(-len(clip) // 2, n))
+        a, b = max(0, start), min(n, start + len(clip))
+        if b > a:
+            out[a:b] += clip[a - start:b - start]
+    return out / (math.sqrt(np.mean(out ** 2)) + 1e-12)
+
+
+# ------------------------------------------------------------------------------------------------
+# One worker: decode a list of (context, word, path) under one condition
+
+
+_RECOGNIZER = None
+
+
+def _init(tuning_kwargs):
+    global _RECOGNIZER
+    try:
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[os.getpid() % len(os.sched_getaffinity(0))]})
+    except (AttributeError, OSError):
+        pass
+    from voicecoach.recognizer import Recognizer, Tuning
+
+    _RECOGNIZER = Recognizer(Tuning(**tuning_kwargs))
+
+
+def _run(job):
+    import numpy as np
+
+    from voicecoach.recognizer import LEAD_MS, RATE, hear_stream, load_file, pad_stream
+
+    context, word, path, condition, snr_db, babble_paths, trailing_ms = job
+    try:
+        samples = load_file(path)
+    except Exception as e:  # noqa: BLE001
+        return {"context": context, "word": word, "path": path, "error": str(e)}
+    stream = pad_stream(samples)
+    if condition != "clean":
+        rng = np.random.default_rng(zlib.crc32(f"{path}{condition}".encode()))
+        noise = pink_noise(len(stream), rng) if condition.startswith("pink") else babble(len(stream), rng, babble_paths)
+        gain = math.sqrt(speech_power(samples) / 10 ** (snr_db / 10))
+        stream = np.clip(stream + noise * gain, -32768, 32767).astype(np.int16)
+    out = hear_stream(stream, context, _RECOGNIZER, trailing_ms=trailing_ms)
+    out.update(context=context, word=word, path=path, audio_ms=1000 * len(stream) / RATE,
+               ref_end_ms=LEAD_MS + speech_end_reference(samples))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def collect(split: str, quick: bool):
+    words = sorted(p.name for p in SPEECH.iterdir() if p.is_dir())
+    files = {}
+    for w in words:
+        paths = sorted((SPEECH / w).glob("*.wav"))
+        paths = [p for p in paths if split == "all" or half_of(speaker_of(p.name)) == split]
+        if quick:
+            paths = paths[:4] if w in DIGITS else paths[:3]
+        files[w] = [str(p) for p in paths]
+    return words, files
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=("report", "tune", "all"), default="report")
+    ap.add_argument("--quick", action="store_true", help="a few files per word, clean audio only")
+    ap.add_argument("--contexts", default=",".join(RECORDED_CUES))
+    ap.add_argument("--conditions", default=None, help=f"comma-separated of {', '.join(CONDITIONS)}")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--wip", type=float, default=None)
+    ap.add_argument("--garbage", default=None, help="context=weight,... for the garbage alternative")
+    ap.add_argument("--trailing-ms", type=int, default=None)
+    ap.add_argument("--no-distractors", action="store_true")
+    ap.add_argument("--errors", action="store_true", help="list every miss and false accept")
+    args = ap.parse_args(argv)
+
+    if not SPEECH.is_dir():
+        print(f"no recordings at {SPEECH}", file=sys.stderr)
+        return 2
+
+    from voicecoach.recognizer import Recognizer, Tuning
+
+    tuning_kwargs = {}
+    if args.no_distractors:
+        tuning_kwargs["distractors"] = False
+    if args.trailing_ms is None:
+        from voicecoach.recognizer import TRAILING_MS
+
+        args.trailing_ms = TRAILING_MS
+    if args.wip is not None:
+        tuning_kwargs["wip"] = args.wip
+    if args.garbage:
+        base = dict(Tuning().garbage_weight)
+        for item in args.garbage.split(","):
+            k, v = item.split("=")
+            base[k] = float(v)
+        tuning_kwargs["garbage_weight"] = tuple(base.items())
+
+    t0 = time.perf_counter()
+    rec = Recognizer(Tuning(**tuning_kwargs))
+    load_s = time.perf_counter() - t0
+    tuning = rec.tuning
+    del rec
+
+    contexts = args.contexts.split(",")
+    conditions = (args.conditions.split(",") if args.conditions else (["clean"] if args.quick else list(CONDITIONS)))
+    words, files = collect(args.split, args.quick)
+    babble_paths = [p for w in NON_CUE for p in files[w]]
+
+    print(f"voicecoach cue benchmark: split={args.split}{' (quick)' if args.quick else ''}, "
+          f"{sum(len(v) for v in files.values())} recordings, speakers: "
+          f"{len({speaker_of(Path(p).name) for v in files.values() for p in v})}")
+    print(f"tuning: wip={tuning.wip:g}, garbage={dict(tuning.garbage_weight)}, trailing silence "
+          f"{args.trailing_ms} ms")
+    print(f"load time (import + decoder + grammars): {load_s * 1000:.0f} ms   target <= 1000 ms")
+    missing = [c for c in ("next", "pause", "resume", "repeat", "skip", "slower", "faster", "louder", "quieter",
+                           "done") if not (SPEECH / c).is_dir()]
+    print("cue words with no recordings (not measured here): " + ", ".join(missing)
+          + "  (next measured through 'go')")
+
+    jobs = []
+    for condition in conditions:
+        snr = 10.0
+        for context in contexts:
+            for w in list(RECORDED_CUES[context]) + negatives(context, words):
+                for p in files.get(w, []):
+                    jobs.append((context, w, p, condition, snr, babble_paths, args.trailing_ms))
+
+    t_run = time.perf_counter()
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(tuning_kwargs,)) as ex:
+            results = list(ex.map(_run, jobs, chunksize=8))
+    else:
+        _init(tuning_kwargs)
+        results = [_run(j) for j in jobs]
+    wall = time.perf_counter() - t_run
+    for r, j in zip(results, jobs):
+        r["condition"] = j[3]
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    summary = {}
+    for condition in conditions:
+        print(f"\n=== {condition} ===")
+        rs = [r for r in results if r["condition"] == condition and "error" not in r]
+        for context in contexts:
+            cr = [r for r in rs if r["context"] == context]
+            print(f"\n-- {context}: target {TARGETS[context]}")
+            closed = context in ("rating", "answer")
+            tot_hit = tot_n = tot_sure = 0
+            for w, expected in RECORDED_CUES[context].items():
+                wr = [r for r in cr if r["word"] == w]
+                hit = sum(1 for r in wr if r["cue"] == expected)
+                sure = sum(1 for r in wr if r["cue"] == expected and not r["unsure"])
+                tot_hit += hit
+                tot_n += len(wr)
+                tot_sure += sure
+                extra = f"   right & sure {fmt(sure, len(wr))}" if closed else ""
+                print(f"  {w:>8} -> {expected!s:<5} {'right' if closed else 'caught'} {fmt(hit, len(wr))}{extra}")
+                if args.errors:
+                    for r in wr:
+                        if r["cue"] != expected:
+                            print(f"        miss {Path(r['path']).name}: {r['cue']!r} ({r['text']})")
+            print(f"  {'ALL':>8}          {'right' if closed else 'caught'} {fmt(tot_hit, tot_n)}"
+                  + (f"   right & sure {fmt(tot_sure, tot_n)}" if closed else ""))
+            neg = [r for r in cr if r["word"] not in RECORDED_CUES[context]]
+            fa_any = sum(1 for r in neg if r["cue"] is not None)
+            fa_sure = sum(1 for r in neg if r["cue"] is not None and not r["unsure"])
+            by_word = collections.Counter(r["word"] for r in neg if r["cue"] is not None and
+                                          (not closed or not r["unsure"]))
+            if closed:
+                print(f"  false accepts on non-cue words, taken without confirmation: {fmt(fa_sure, len(neg))}"
+                      f"   (any answer: {fa_any}/{len(neg)})")
+            else:
+                print(f"  false accepts on non-cue words: {fmt(fa_any, len(neg))}")
+            if by_word:
+                print("    by word: " + ", ".join(f"{w} {n}" for w, n in by_word.most_common()))
+            if args.errors:
+                for r in neg:
+                    if r["cue"] is not None and (not closed or not r["unsure"]):
+                        print(f"        fa {r['word']} {Path(r['path']).name}: {r['cue']!r} ({r['text']})")
+            summary[(condition, context)] = (tot_hit, tot_n, fa_sure if closed else fa_any, len(neg))
+        lat = [r["decided_ms"] - r["speech_end_ms"] for r in rs if r["decided_ms"] is not None]
+        lat_ref = [r["decided_ms"] - r["ref_end_ms"] for r in rs if r["decided_ms"] is not None]
+        compute = sum(r["compute_ms"] for r in rs)
+        audio = sum(r["audio_ms"] for r in rs)
+        nothing = sum(1 for r in rs if r["speech_end_ms"] is None)
+        print(f"\n  latency after the detector's end of speech: p50 {pct(lat, .5):.0f} ms, p95 {pct(lat, .95):.0f} ms"
+              "   target p50 <= 300, p95 <= 500")
+        print(f"  latency after the word's energy end (clean clip): p50 {pct(lat_ref, .5):.0f} ms, "
+              f"p95 {pct(lat_ref, .95):.0f} ms")
+        print(f"  real-time factor (one core, whole stream incl. padding): {compute / audio:.3f}   target <= 0.2;"
+              f" no speech detected in {nothing}/{len(rs)}")
+    print(f"\npeak memory: this process {peak_mb:.0f} MB, largest worker {child_mb:.0f} MB; wall {wall:.0f} s")
+    print(f"VAD: {results[0].get('vad', '?') if results else '?'}")
+    print("\nsummary (hits / n, false accepts / n):")
+    for (condition, context), (h, n, fa, nn) in summary.items():
+        print(f"  {condition:>9} {context:>10}: {100 * h / max(n, 1):5.1f} % of {n}   FA {100 * fa / max(nn, 1):5.1f} % of {nn}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

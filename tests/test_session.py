@@ -330,3 +330,35 @@ def test_silence_after_finished_means_yes(drive):
 def test_a_keyed_done_needs_no_confirmation(drive):
     run = drive(TURN, [(20, Heard(Cue.DONE, None, Source.KEY)), "done", "8", "9"])
     assert "Finished, Sam?" not in run.said()
+
+
+def unsure(word):
+    heard = spoken(word)
+    return Heard(heard.cue, heard.number, Source.VOICE, unsure=True)
+
+
+def test_an_unsure_rating_is_read_back_and_no_asks_again(drive):
+    run = drive(TURN, ["done", "done", unsure("three"), spoken("no"), spoken("4"), unsure("six"), spoken("yes")])
+    said = run.said()
+    assert "I heard three. Is that right?" in said and "I heard six. Is that right?" in said
+    assert said.count("Sam, how close?") == 2
+    assert [r.value for r in run.of(S.RecordRating)] == [4, 6]
+
+
+def test_silence_after_a_read_back_accepts_it(drive):
+    run = drive(TURN, ["done", "done", unsure("three"), (30, "9")])
+    assert [r.value for r in run.of(S.RecordRating)] == [3, 9]
+
+
+def test_an_unsure_no_to_a_consent_question_is_confirmed(drive):
+    consent = load("""
+id: c
+title: C
+minutes: 1
+steps:
+  - ask: {question: "Is now a good time?", if_no: decline, default: false}
+  - say: "Let's begin."
+""")
+    run = drive(consent, [unsure("no"), spoken("yes")])
+    assert run.said()[:2] == ["Is now a good time?", "I heard no. Is that right?"]
+    assert run.session.outcome is S.Outcome.DECLINED

@@ -2,6 +2,7 @@
 
 import enum
 import re
+from dataclasses import dataclass, field
 
 
 class Cue(enum.Enum):
@@ -85,25 +86,18 @@ _KEY_CUES = {
 }
 
 
+@dataclass(frozen=True)
 class Heard:
-    """One cue as the session receives it."""
+    """One cue as the session receives it; `unsure` when the recogniser asks to be confirmed."""
 
-    __slots__ = ("cue", "number", "source")
-
-    def __init__(self, cue: Cue, number: int | None = None, source: Source = Source.TEXT):
-        self.cue = cue
-        self.number = number
-        self.source = source
-
-    def __eq__(self, other):
-        return (
-            isinstance(other, Heard)
-            and (self.cue, self.number, self.source) == (other.cue, other.number, other.source)
-        )
+    cue: Cue
+    number: int | None = None
+    source: Source = Source.TEXT
+    unsure: bool = field(default=False, compare=False)
 
     def __repr__(self):
         value = self.number if self.cue is Cue.NUMBER else self.cue.value
-        return f"Heard({value!r}, {self.source.value})"
+        return f"Heard({value!r}, {self.source.value}{', unsure' if self.unsure else ''})"
 
     @property
     def word(self) -> str:

@@ -196,8 +196,8 @@ def heard_from(decision) -> Heard | None:
     if decision.cue is None:
         return None
     if isinstance(decision.cue, int):
-        return Heard(Cue.NUMBER, decision.cue, Source.VOICE)
-    return Heard(Cue(decision.cue), None, Source.VOICE)
+        return Heard(Cue.NUMBER, decision.cue, Source.VOICE, decision.unsure)
+    return Heard(Cue(decision.cue), None, Source.VOICE, decision.unsure)
 
 
 class Recordings:

@@ -22,6 +22,7 @@ CONFIRM_STOP_LINE = "Shall we stop here?"
 STILL_PAUSED_LINE = "Alright. We're paused. Say resume when you're both ready."
 CONFIRM_TURN_END_LINE = "Finished, {speaker}?"
 CONFIRM_TURN_END_SECONDS = 8  # silence after "Finished?" means yes: they said they were done
+CONFIRM_SECONDS = 8  # after "I heard seven. Is that right?", silence means yes
 
 
 class Outcome(enum.Enum):
@@ -504,11 +505,27 @@ class Session:
         if heard is None:
             yield self._speak(step.time_up, slot)
 
+    def _confirm(self, heard, slot):
+        """A word the recogniser was unsure of is read back before it counts ("I heard seven")."""
+        answers = frozenset({Cue.YES, Cue.NO})
+        answer = yield self._speak(f"I heard {heard.word}. Is that right?", slot, early=answers)
+        if answer is None:
+            answer = yield _Wait(answers, after=CONFIRM_SECONDS)
+        return answer is None or answer.cue is Cue.YES  # silence: they would have said no
+
+    def _ask_until_sure(self, question, answers, limit, slot):
+        """Ask, and wait for an answer; one the recogniser was unsure of is confirmed, or asked again."""
+        for _ in range(3):
+            heard = yield self._speak(question, slot, early=answers)
+            if heard is None:
+                heard = yield _Wait(answers, after=limit)
+            if heard is None or not heard.unsure or (yield from self._confirm(heard, slot)):
+                return heard
+        return None
+
     def _run_rate(self, step, slot):
         answers = frozenset({Cue.NUMBER})
-        heard = yield self._speak(step.ask, slot, early=answers)
-        if heard is None:
-            heard = yield _Wait(answers, after=step.limit)
+        heard = yield from self._ask_until_sure(step.ask, answers, step.limit, slot)
         value = heard.number if heard is not None else None
         self._answer = value
         if value is not None:
@@ -516,10 +533,7 @@ class Session:
         self._record(step, slot, value)
 
     def _run_ask(self, step, slot):
-        answers = frozenset({Cue.YES, Cue.NO})
-        heard = yield self._speak(step.question, slot, early=answers)
-        if heard is None:
-            heard = yield _Wait(answers, after=step.limit)
+        heard = yield from self._ask_until_sure(step.question, frozenset({Cue.YES, Cue.NO}), step.limit, slot)
         answer = (heard.cue is Cue.YES) if heard is not None else step.default
         if answer is True:
             return step.if_yes

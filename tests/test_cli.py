@@ -31,7 +31,7 @@ def silent_voice(monkeypatch):
 def no_microphone(monkeypatch):
     """Tests never listen to a real microphone: only --audio-in recordings are heard."""
     real = runner._open_ears
-    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, muted: real(audio_in, False, muted))
+    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: real(audio_in, False, playing))
 
 
 def invoke(*args, input=None):

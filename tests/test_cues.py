@@ -117,7 +117,8 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_couple_after_it(tmp_pa
             pass
 
     heard = []
-    ears = SpokenCues(Room(), recognizer.Recognizer(), muted=playing.is_set,
+    said = " ".join(lines)
+    ears = SpokenCues(Room(), recognizer.Recognizer(), playing=lambda: said if playing.is_set() else None,
                       on_heard=lambda text, cue: heard.append(text))
     ears.start(lambda: None)
     answers = NAVIGATION | {Cue.YES, Cue.NO}
@@ -129,3 +130,47 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_couple_after_it(tmp_pa
     ears.close()
     assert got == Heard(Cue.YES, None, Source.VOICE)
     assert heard == ["yes"]  # nothing at all was heard of our own words
+
+
+def test_stop_is_heard_while_the_assistant_speaks():
+    """Between its own words the assistant still listens for 'stop', and only for 'stop'."""
+    import threading
+    import time
+    from pathlib import Path
+
+    import pytest
+
+    recordings = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
+    if not recordings.is_dir():
+        pytest.skip("../shared/speech is not here")
+    from voicecoach import recognizer
+    from voicecoach.ears import SpokenCues
+
+    stop = recognizer.load_file(recordings / "stop" / "sc1_1eddce1d_nohash_3.wav").tobytes()
+    yes = recognizer.load_file(recordings / "yes" / "sc1_439c84f4_nohash_1.wav").tobytes()
+    step = 640
+
+    class Room:
+        finished = False
+
+        def open_window(self):
+            pass
+
+        def chunks(self, stop_event):
+            stream = bytes(8000) + yes + bytes(16000) + stop + bytes(32000)
+            for index in range(0, len(stream), step):
+                time.sleep(0.005)
+                yield stream[index:index + step]
+
+        def close(self):
+            pass
+
+    ears = SpokenCues(Room(), recognizer.Recognizer(), playing=lambda: "Breathe in")  # it never stops talking
+    ears.start(lambda: None)
+    deadline = time.monotonic() + 20
+    got = None
+    while got is None and time.monotonic() < deadline:
+        got = ears.take(NAVIGATION | {Cue.YES, Cue.NO}, waiting=False)
+        time.sleep(0.02)
+    ears.close()
+    assert got == Heard(Cue.STOP, None, Source.VOICE)  # the "yes" before it was not taken

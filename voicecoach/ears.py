@@ -281,18 +281,22 @@ class Microphone:
 class SpokenCues:
     """Cues from a voice: the source is cut into utterances, each decided in the grammar of the moment.
 
-    Half-duplex: while our own voice plays (and a short tail after), what the source hears is
-    dropped, so the assistant never takes its own words for a cue.
+    Half-duplex: while our own voice plays (and a short tail after), what the source hears is only
+    listened to for "stop", with the strict grammar of a partner's turn (in which our own scripts
+    gave no false stop); everything else heard then is dropped, so the assistant never takes its
+    own words for a cue.
     """
 
-    def __init__(self, source, recognizer, muted=lambda: False, on_heard=None):
+    def __init__(self, source, recognizer, playing=lambda: None, on_heard=None):
         self.source = source
         self.recognizer = recognizer
-        self.muted = muted
+        self.playing = playing  # the words our voice is saying now, "" for a chime, None when quiet
         self.on_heard = on_heard or (lambda text, cue: None)
         self.ended = False
         self._utterances = collections.deque()
+        self._stops = collections.deque()  # "stop" heard over our own voice
         self._lock = threading.Lock()
+        self._decoding = threading.Lock()  # one decoder, used from the listener and the runner
         self._stop = threading.Event()
         self._wake = lambda: None
 
@@ -303,22 +307,37 @@ class SpokenCues:
     def _listen(self):
         from voicecoach.recognizer import Endpointer
 
-        endpointer = Endpointer()
+        endpointer, over_speech = Endpointer(), Endpointer()
         quiet_until = 0.0
+        says_stop = False
         try:
             for chunk in self.source.chunks(self._stop):
                 now = time.monotonic()
-                if self.muted():
+                words = self.playing()
+                if words is not None:
                     quiet_until = now + MUTE_TAIL_SECONDS
+                    says_stop = "stop" in words.lower()  # "say stop at any time": not theirs
                 if now < quiet_until:
                     endpointer = Endpointer()  # forget any half-heard word from our own speech
+                    for utterance in over_speech.feed(chunk):
+                        if not says_stop:
+                            self._listen_for_stop(utterance)
                     continue
+                over_speech = Endpointer()
                 for utterance in endpointer.feed(chunk):
                     with self._lock:
                         self._utterances.append(utterance)
                     self._wake()
         except Exception:  # noqa: BLE001 - a microphone that fails leaves the keys working
             self.ended = True
+            self._wake()
+
+    def _listen_for_stop(self, utterance):
+        with self._decoding:
+            decision = self.recognizer.decide(utterance.pcm, 16000, "turn")
+        if decision.cue == "stop":
+            with self._lock:
+                self._stops.append(Heard(Cue.STOP, None, Source.VOICE))
             self._wake()
 
     @property
@@ -329,10 +348,14 @@ class SpokenCues:
         if waiting:
             self.source.open_window()
         with self._lock:
+            if self._stops:
+                self._stops.clear()
+                return Heard(Cue.STOP, None, Source.VOICE)
             if not self._utterances:
                 return None
             utterance = self._utterances.popleft()
-        decision = self.recognizer.decide(utterance.pcm, 16000, context_for(accepted))
+        with self._decoding:
+            decision = self.recognizer.decide(utterance.pcm, 16000, context_for(accepted))
         heard = heard_from(decision)
         self.on_heard(decision.text, heard)
         return heard if heard is not None and heard.cue in accepted else None

@@ -30,6 +30,7 @@ class Runner:
         self._pending: collections.deque = collections.deque()
         self._playing: set[int] = set()
         self._told_input_ended = False
+        self._words = ""
 
     def run(self) -> S.Outcome:
         self.ears.start(wake=lambda: self._events.put(("wake", None)))
@@ -52,9 +53,11 @@ class Runner:
     def _perform(self, actions):
         for action in actions:
             if isinstance(action, S.Speak):
+                self._words = action.speech
                 self.view.said(action.text)
                 self._play(self.voice.speak, action.speech, action.id)
             elif isinstance(action, S.PlayChime):
+                self._words = ""
                 self.view.chime(action.sound)
                 self._play(self.voice.chime, action.sound, action.id)
             elif isinstance(action, S.Hush):
@@ -72,6 +75,10 @@ class Runner:
                 self._log("end", action.outcome.value)
         if actions:
             self.view.update(self.session.view(), self.clock())
+
+    def playing_words(self) -> str | None:
+        """What our voice is saying right now (None when quiet): the ears must not take it as a cue."""
+        return self._words if self.voice.playing else None
 
     def _log(self, method, *args, **kwargs):
         """Write to the journal; if it cannot be written (a full disk), say so once and go on."""
@@ -161,7 +168,7 @@ def _open_voice(settings, audio_out, time_scale):
     return voice.TextVoice(time_scale, settings.rate_wpm), f"Text only: {error}."
 
 
-def _open_ears(audio_in, listen, muted):
+def _open_ears(audio_in, listen, playing):
     """Spoken cues from recordings or the microphone, or None and a line saying why not."""
     if not audio_in and not listen:
         return None, None
@@ -180,7 +187,7 @@ def _open_ears(audio_in, listen, muted):
         return None, f"Keyboard only: {error}."
     except recognizer.AudioError as error:
         raise VoicecoachError(f"--audio-in: {error}") from None
-    return SpokenCues(source, engine, muted), None
+    return SpokenCues(source, engine, playing), None
 
 
 def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=True, solo=None,
@@ -208,7 +215,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         view = display.PlainView(console, exercise.title, show_keys=False)
     rejected = lambda line, reason: view.note(f"  '{line}': {reason}")  # noqa: E731
     ears = TypedCues(stdin, interactive=interactive, on_rejected=rejected) if typing else Keys(stdin)
-    spoken, why_not = _open_ears(audio_in, listen, lambda: runner is not None and runner.voice.playing)
+    spoken, why_not = _open_ears(audio_in, listen, lambda: runner.playing_words() if runner else None)
     if why_not:
         console.print(f"[yellow]{why_not}[/]")
     if spoken is not None:

@@ -134,7 +134,6 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_couple_after_it(tmp_pa
 
 def test_stop_is_heard_while_the_assistant_speaks():
     """Between its own words the assistant still listens for 'stop', and only for 'stop'."""
-    import threading
     import time
     from pathlib import Path
 

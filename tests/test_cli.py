@@ -413,3 +413,23 @@ def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
 
 class TestEars:
     real = staticmethod(runner._open_ears)
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_mic_check_reports_noise_and_what_it_heard():
+    result = invoke("mic", "--seconds", "3", "--audio-in", str(SPEECH / "stop" / "sc1_1eddce1d_nohash_3.wav"))
+    assert result.exit_code == 0, result.output
+    assert "heard: stop -> stop" in result.output
+    assert "room noise: " in result.output and "quiet enough" in result.output
+
+
+def test_mic_check_without_a_microphone_is_one_line(monkeypatch):
+    from voicecoach import ears
+
+    def no_device():
+        raise voice.AudioUnavailable("no microphone (PortAudio: no default input device)")
+
+    monkeypatch.setattr(ears, "Microphone", no_device)
+    result = invoke("mic")
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: no microphone (PortAudio: no default input device)"

@@ -242,6 +242,38 @@ def hear(files, context):
         click.echo(json.dumps(recognizer.hear_file(file, context, engine)))
 
 
+@cli.command()
+@click.option("--seconds", type=click.FloatRange(min=2, max=300), default=15, show_default=True,
+              help="How long to listen.")
+@click.option("--audio-in", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Listen to a recording instead of the microphone.")
+def mic(seconds, audio_in):
+    """Check the microphone: its level, the room's noise, and what it hears you say."""
+    from voicecoach import ears, recognizer
+
+    source = ears.Recordings([audio_in]) if audio_in else ears.Microphone()
+    engine = recognizer.Recognizer()
+    click.echo("Listening. Say a few cue words: next, pause, stop, I'm done...")
+    bar = {"last": -1.0}
+
+    def on_level(level, elapsed):
+        if sys.stdout.isatty() and elapsed - bar["last"] >= 0.1:
+            bar["last"] = elapsed
+            width = int(max(0, level + 60) / 60 * 40)
+            click.echo(f"\r  level {level:6.1f} dB |{'#' * width:<40}|", nl=False)
+
+    def on_heard(decision):
+        what = decision.cue if decision.cue is not None else "not a cue"
+        click.echo(f"\r  heard: {decision.text or '(nothing clear)'} -> {what}" + " " * 30)
+
+    noise = ears.check_microphone(source, engine, seconds, on_level, on_heard)
+    click.echo(f"\r  room noise: {noise:.0f} dBFS" + " " * 40)
+    if noise > -35:
+        click.echo("  The room is loud for listening: a quieter room, or a closer microphone, will help.")
+    else:
+        click.echo("  The room is quiet enough for listening.")
+
+
 @cli.group("config")
 def config_group():
     """Show or change settings: partner names, voice, pace."""

@@ -241,24 +241,13 @@ class Recordings:
 
 
 class Microphone:
-    """The default input device through PyAudio, at 16 kHz mono."""
+    """The default input device, at 16 kHz mono."""
 
     def __init__(self):
-        from voicecoach.voice import AudioUnavailable, quiet_stderr
+        from voicecoach.voice import open_stream
 
-        try:
-            import pyaudio
-        except ImportError:
-            raise AudioUnavailable("no microphone: PyAudio is not installed") from None
-        with quiet_stderr():
-            self._pa = pyaudio.PyAudio()
-            try:
-                self._stream = self._pa.open(format=pyaudio.paInt16, channels=1, rate=16000, input=True,
+        self._pa, self._stream = open_stream("microphone", rate=16000, input=True,
                                              frames_per_buffer=16000 * CHUNK_MS // 1000)
-            except Exception as error:
-                self._pa.terminate()
-                reason = error.args[-1] if error.args else error
-                raise AudioUnavailable(f"no microphone (PortAudio: {reason})") from None
         self.finished = False
 
     def open_window(self):
@@ -270,12 +259,10 @@ class Microphone:
             yield self._stream.read(frames, exception_on_overflow=False)
 
     def close(self):
-        from voicecoach.voice import quiet_stderr
+        from voicecoach.voice import close_stream
 
-        with quiet_stderr(), contextlib.suppress(Exception):
-            self._stream.stop_stream()
-            self._stream.close()
-            self._pa.terminate()
+        with contextlib.suppress(Exception):
+            close_stream(self._pa, self._stream)
 
 
 class SpokenCues:

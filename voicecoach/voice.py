@@ -112,37 +112,44 @@ def quiet_stderr():
         os.close(devnull)
 
 
+def open_stream(what: str, **options):
+    """A PyAudio stream (16-bit mono) and its PyAudio, or AudioUnavailable saying `no {what}`.
+
+    PyAudio is optional (`pip install voicecoach[audio]`); ALSA's probe noise is kept off the screen.
+    """
+    try:
+        import pyaudio
+    except ImportError:
+        raise AudioUnavailable(f"no {what}: PyAudio is not installed") from None
+    with quiet_stderr():
+        audio = pyaudio.PyAudio()
+        try:
+            return audio, audio.open(format=pyaudio.paInt16, channels=1, **options)
+        except Exception as error:
+            audio.terminate()
+            reason = error.args[-1] if error.args else error
+            raise AudioUnavailable(f"no {what} (PortAudio: {reason})") from None
+
+
+def close_stream(audio, stream) -> None:
+    with quiet_stderr():
+        stream.stop_stream()
+        stream.close()
+        audio.terminate()
+
+
 class DeviceSink:
-    """The sound card, through PyAudio (optional: `pip install voicecoach[audio]`)."""
+    """The sound card."""
 
     def __init__(self):
-        try:
-            import pyaudio
-        except ImportError:
-            raise AudioUnavailable("no audio output: PyAudio is not installed") from None
-        with quiet_stderr():
-            self._pa = pyaudio.PyAudio()
-            try:
-                self._stream = self._pa.open(
-                    format=pyaudio.paInt16,
-                    channels=1,
-                    rate=SAMPLE_RATE,
-                    output=True,
-                    frames_per_buffer=CHUNK_FRAMES,
-                )
-            except Exception as e:
-                self._pa.terminate()
-                reason = e.args[-1] if e.args else e
-                raise AudioUnavailable(f"no audio output device (PortAudio: {reason})") from None
+        self._pa, self._stream = open_stream("audio output device", rate=SAMPLE_RATE, output=True,
+                                             frames_per_buffer=CHUNK_FRAMES)
 
     def write(self, frames: bytes) -> None:
         self._stream.write(frames)
 
     def close(self) -> None:
-        with quiet_stderr():
-            self._stream.stop_stream()
-            self._stream.close()
-            self._pa.terminate()
+        close_stream(self._pa, self._stream)
 
 
 class WavFileSink:

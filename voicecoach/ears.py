@@ -1,4 +1,4 @@
-"""Hearing cues: typed lines and single key presses (the microphone comes later, behind the same shape).
+"""Hearing cues: typed lines, single key presses, and spoken words from a microphone or recordings.
 
 Every source reads in a background thread into a small buffer, wakes the runner, and hands a
 cue over only when the session asks with the cues that make sense at that moment (`take`).
@@ -225,11 +225,13 @@ class Recordings:
         start, sent = time.monotonic(), 0
         if self.continuous:
             self._playing = self.clips.pop(0)
+        quiet = 0  # chunks of silence since the last clip ended
         while not stop.is_set():
             with self._lock:
                 chunk, self._playing = self._playing[:step], self._playing[step:]
-                if not self._playing and not self.clips:
-                    self.finished = True
+                quiet = 0 if chunk else quiet + 1
+                if not self._playing and not self.clips and quiet * CHUNK_MS >= 1000:
+                    self.finished = True  # a second after the last word: its end has been heard
             yield chunk + bytes(step - len(chunk))
             sent += 1
             delay = start + sent * CHUNK_MS / 1000 - time.monotonic()
@@ -329,7 +331,9 @@ class SpokenCues:
 
     @property
     def exhausted(self) -> bool:
-        return False  # a voice can always speak again
+        """A microphone never runs out; recordings do, once played and decided."""
+        with self._lock:
+            return self.source.finished and not self._utterances and not self._stops
 
     def take(self, accepted: frozenset, waiting: bool = True) -> Heard | None:
         if waiting:

@@ -6,7 +6,9 @@ from voicecoach.session import DECLINE_LINE
 
 def _seconds(value: float) -> str:
     value = round(value)
-    return f"{value // 60} min {value % 60:02d} s" if value >= 60 else f"{value} s"
+    if value < 60:
+        return f"{value} s"
+    return f"{value // 60} min" + (f" {value % 60:02d} s" if value % 60 else "")
 
 
 def lines(exercise: ex.Exercise, names: dict, solo: str | None = None) -> list[tuple[str, str]]:

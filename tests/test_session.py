@@ -19,9 +19,10 @@ def spoken(word):
     return Heard(heard.cue, heard.number, Source.VOICE)
 
 
-CHECK_IN = ex.find("daily-check-in")
-BOX = ex.find("box-breathing")
-TALK = ex.find("speaker-listener")
+LIBRARY = {path.stem: path for path in ex.builtin_files()}
+CHECK_IN = ex.load_file(LIBRARY["daily-check-in"])
+BOX = ex.load_file(LIBRARY["box-breathing"])
+TALK = ex.load_file(LIBRARY["speaker-listener"])
 
 TURN = load("""
 id: t
@@ -239,7 +240,18 @@ def test_steps_done_are_reported_once_each(drive):
     assert [d.index for d in run.of(S.StepDone)] == [0, 1, 2, 3, 4]
 
 
-@pytest.mark.parametrize("exercise", [CHECK_IN, BOX, TALK], ids=lambda e: e.id)
+BUILTINS = [ex.load_file(path) for path in ex.builtin_files()]
+
+
+@pytest.mark.parametrize("exercise", BUILTINS, ids=lambda e: e.id)
+def test_every_builtin_runs_to_the_end_untouched_and_its_minutes_are_honest(exercise, drive):
+    run = drive(exercise, [], time_scale=1, solo="A" if exercise.solo else None)
+    assert run.session.outcome is S.Outcome.COMPLETED
+    estimate = S.estimate_seconds(exercise, partners=1 if exercise.solo else 2) / 60
+    assert abs(exercise.minutes - estimate) <= 0.15 * estimate, (exercise.minutes, estimate)
+
+
+@pytest.mark.parametrize("exercise", BUILTINS, ids=lambda e: e.id)
 @pytest.mark.parametrize("seed", range(40))
 def test_any_cues_at_any_time_always_end_cleanly(exercise, seed, drive):
     """Random cues among those each moment accepts, at random times: the session always finishes."""

@@ -58,8 +58,11 @@ def _settings():
 
 def _tidy_journal():
     """Close sessions that a killed process left open; a broken journal must not block other commands."""
-    from voicecoach.journal import Journal
+    from voicecoach import paths
+    from voicecoach.journal import FILENAME, Journal
 
+    if not (paths.data_dir(create=False) / FILENAME).exists():
+        return  # nothing to tidy, and no reason to create anything
     try:
         Journal().close()
     except VoicecoachError as error:

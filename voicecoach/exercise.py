@@ -504,7 +504,7 @@ def builtin_files() -> list[Path]:
 def user_files() -> list[Path]:
     from voicecoach import paths
 
-    folder = paths.data_dir() / "exercises"
+    folder = paths.data_dir(create=False) / "exercises"  # only looked at: listing creates nothing
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))

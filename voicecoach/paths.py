@@ -28,9 +28,12 @@ def config_dir() -> Path:
     return _private_dir(home, ours=False) if home else _private_dir(Path(platformdirs.user_config_dir(APP)))
 
 
-def data_dir() -> Path:
+def data_dir(create: bool = True) -> Path:
     home = home_override()
-    return _private_dir(home, ours=False) if home else _private_dir(Path(platformdirs.user_data_dir(APP)))
+    path = home if home else Path(platformdirs.user_data_dir(APP))
+    if not create:
+        return path
+    return _private_dir(path, ours=home is None)
 
 
 def exercises_dir() -> Path:

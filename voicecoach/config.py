@@ -51,8 +51,9 @@ KEYS = {
 LIMITS = {"rate_wpm": (80, 320), "volume": (0.1, 1.0)}
 
 
-def path() -> Path:
-    return paths.config_dir() / FILENAME
+def path(create: bool = False) -> Path:
+    """Where the settings live; the folder is made only when they are first saved."""
+    return paths.config_dir(create=create) / FILENAME
 
 
 def load(file: Path | None = None) -> Settings:
@@ -112,7 +113,7 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
 
 def save(settings: Settings, file: Path | None = None) -> Path:
     """Write the settings atomically and owner-only."""
-    file = file or path()
+    file = file or path(create=True)
     data = {key: getattr(settings, name) for key, name in KEYS.items()
             if getattr(settings, name) != getattr(Settings(), name)}
     temporary = file.with_name(file.name + ".tmp")

@@ -23,9 +23,12 @@ def home_override() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def config_dir() -> Path:
+def config_dir(create: bool = True) -> Path:
     home = home_override()
-    return _private_dir(home, ours=False) if home else _private_dir(Path(platformdirs.user_config_dir(APP)))
+    path = home if home else Path(platformdirs.user_config_dir(APP))
+    if not create:
+        return path
+    return _private_dir(path, ours=home is None)
 
 
 def data_dir(create: bool = True) -> Path:

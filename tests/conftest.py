@@ -9,8 +9,11 @@ from voicecoach.cues import Heard, parse_typed
 @pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch):
     """No test touches a real home directory."""
-    monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+    home = tmp_path / "home"
+    monkeypatch.setenv("VOICECOACH_HOME", str(home))
+    home.mkdir(mode=0o700)
+    (home / "safety-note-shown").touch(mode=0o600)  # as after a first run; test_cli checks the first one
+    return home
 
 
 @pytest.fixture(autouse=True)

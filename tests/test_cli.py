@@ -433,3 +433,15 @@ def test_mic_check_without_a_microphone_is_one_line(monkeypatch):
     result = invoke("mic")
     assert result.exit_code == 1
     assert result.output.strip() == "Error: no microphone (PortAudio: no default input device)"
+
+
+def test_the_safety_note_is_shown_once_on_the_first_start_and_on_request(home):
+    (home / "safety-note-shown").unlink()
+    first = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="7\n")
+    assert first.output.startswith("Before you begin\nThese exercises are for partners who feel safe")
+    assert "contact your local emergency services" in first.output
+    second = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="7\n")
+    assert "Before you begin" not in second.output
+    invoke("config", "set", "helplines", "Relate 0300 003 0396")
+    again = invoke("safety")
+    assert "Where to turn: Relate 0300 003 0396" in again.output and "emergency services" not in again.output

@@ -56,6 +56,15 @@ def _settings():
     return config.load()
 
 
+def _show_safety_note_once(settings):
+    """Shown on screen, never asked aloud, the first time voicecoach runs in this data folder."""
+    from voicecoach import safety
+
+    if safety.first_time():
+        click.secho(safety.note(settings.helplines), fg="yellow")
+        click.echo()
+
+
 def _tidy_journal():
     """Close sessions that a killed process left open; a broken journal must not block other commands."""
     from voicecoach import paths
@@ -136,6 +145,14 @@ def check(files):
 
 
 @cli.command()
+def safety():
+    """Show the safety note again: who these exercises are for, and where to turn."""
+    from voicecoach import safety as safety_note
+
+    click.echo(safety_note.note(_settings().helplines))
+
+
+@cli.command()
 @click.argument("exercise_ref", metavar="ID_OR_FILE")
 @click.option("--text", "text_cues", is_flag=True,
               help="Read cues as typed lines (next, stop, 7, I'm done) instead of single keys.")
@@ -159,7 +176,9 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out,
     if solo and not found.solo:
         raise click.UsageError(f"{found.id} is for two; --solo works with self-care exercises "
                                "such as box-breathing")
-    outcome = runner.run_exercise(found, _settings(), text_cues=text_cues, time_scale=time_scale,
+    settings = _settings()
+    _show_safety_note_once(settings)
+    outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
                            log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
                            audio_in=audio_in, listen=listen)
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)

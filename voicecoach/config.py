@@ -30,6 +30,8 @@ class Settings:
     """Speaking rate in words per minute: calm and unhurried by default."""
     volume: float = 0.9
     """Loudness from 0.1 to 1.0."""
+    helplines: str = ""
+    """Where to turn for help, in the couple's own country, shown in the safety note."""
 
     def names(self) -> dict:
         return {"A": self.partner_a, "B": self.partner_b}
@@ -47,6 +49,7 @@ KEYS = {
     "voice": "voice",
     "rate": "rate_wpm",
     "volume": "volume",
+    "helplines": "helplines",
 }
 LIMITS = {"rate_wpm": (80, 320), "volume": (0.1, 1.0)}
 
@@ -92,8 +95,9 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
         value = "" if value is None else str(value).strip()
         if name.startswith("partner_") and not name.endswith("_say") and not value:
             raise ConfigError(f"{prefix}{key} cannot be empty")
-        if len(value) > 60:
-            raise ConfigError(f"{prefix}{key} is too long (60 characters at most)")
+        longest = 300 if name == "helplines" else 60
+        if len(value) > longest:
+            raise ConfigError(f"{prefix}{key} is too long ({longest} characters at most)")
         if any(not char.isprintable() for char in value):
             raise ConfigError(f"{prefix}{key} must be one line of plain text")
     else:

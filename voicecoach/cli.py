@@ -56,13 +56,30 @@ def _settings():
     return config.load()
 
 
+def _ask_names_once(settings):
+    """On a first start at a terminal, ask the partners' names (kept in the settings) rather than
+    greeting them as Partner A and Partner B."""
+    from voicecoach import config
+
+    if config.path().exists() or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return settings
+    click.echo("Welcome. What names shall I use? (Press Enter to keep the one in brackets.)")
+    for key in ("partner-a", "partner-b"):
+        label = "First partner" if key == "partner-a" else "Second partner"
+        settings = config.with_value(settings, key, click.prompt(label, default=config.as_dict(settings)[key]))
+    config.save(settings)
+    click.echo("Saved. Change them any time with: voicecoach config set partner-a NAME\n")
+    return settings
+
+
 def _show_safety_note_once(settings):
     """Shown on screen, never asked aloud, the first time voicecoach runs in this data folder."""
     from voicecoach import safety
 
     if safety.first_time():
-        click.secho(safety.note(settings.helplines), fg="yellow")
-        click.echo()
+        from rich.console import Console
+
+        Console(highlight=False).print(safety.note(settings.helplines) + "\n", style="yellow", markup=False)
 
 
 def _tidy_journal():
@@ -149,7 +166,9 @@ def safety():
     """Show the safety note again: who these exercises are for, and where to turn."""
     from voicecoach import safety as safety_note
 
-    click.echo(safety_note.note(_settings().helplines))
+    from rich.console import Console
+
+    Console(highlight=False).print(safety_note.note(_settings().helplines), markup=False)
 
 
 @cli.command()
@@ -176,7 +195,7 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out,
     if solo and not found.solo:
         raise click.UsageError(f"{found.id} is for two; --solo works with self-care exercises "
                                "such as box-breathing")
-    settings = _settings()
+    settings = _ask_names_once(_settings())
     _show_safety_note_once(settings)
     outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
                            log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,

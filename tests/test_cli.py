@@ -445,3 +445,15 @@ def test_the_safety_note_is_shown_once_on_the_first_start_and_on_request(home):
     invoke("config", "set", "helplines", "Relate 0300 003 0396")
     again = invoke("safety")
     assert "Where to turn: Relate 0300 003 0396" in again.output and "emergency services" not in again.output
+
+
+def test_a_declined_session_shows_and_keeps_nothing_of_who_declined(tmp_path):
+    exercise = tmp_path / "consent.yaml"
+    exercise.write_text("id: consent\ntitle: Consent\nminutes: 1\nsteps:\n"
+                        "  - consent: '{speaker}, press y, or n for not today.'\n  - say: Begin.\n")
+    result = invoke("start", str(exercise), "--time-scale", "0", input="yes\nnot today\n")
+    assert result.exit_code == 0
+    assert "> yes" not in result.output and "> no" not in result.output and "(answered)" in result.output
+    assert "Not today: Consent. That is always alright." in result.output
+    [session] = history()
+    assert session["outcome"] == "declined" and session["ratings"] == [] and session["steps_done"] == 0

@@ -374,3 +374,44 @@ steps:
     run = drive(consent, [unsure("no"), spoken("yes")])
     assert run.said()[:2] == ["Is now a good time?", "I heard no. Is that right?"]
     assert run.session.outcome is S.Outcome.DECLINED
+
+
+CONSENT = load("""
+id: consent
+title: Consent
+minutes: 1
+steps:
+  - consent: "{speaker}, is today a good day for this? Press y for yes, or n for not today. {listener}, please look away."
+  - say: "Thank you both. Let's begin."
+""")
+
+
+def key(word):
+    heard = spoken(word)
+    return Heard(heard.cue, heard.number, Source.KEY)
+
+
+def test_consent_asks_each_partner_and_goes_on_when_both_say_yes(drive):
+    run = drive(CONSENT, [key("yes"), key("yes")])
+    assert run.said()[0].startswith("Sam, is today a good day") and run.said()[1].startswith("Alex, is today")
+    assert run.session.outcome is S.Outcome.COMPLETED
+
+
+@pytest.mark.parametrize("answers", [["no"], ["yes", "no"], [], ["yes"]], ids=["A-no", "B-no", "silence", "B-silent"])
+def test_any_not_today_or_silence_declines_kindly_without_saying_who(drive, answers):
+    run = drive(CONSENT, [key(word) for word in answers], time_scale=0)
+    assert run.session.outcome is S.Outcome.DECLINED
+    assert run.said()[-1] == S.DECLINE_LINE
+    assert "Let's begin" not in " ".join(run.said())
+    assert run.session.last_heard is None  # nothing of the answers is kept for the screen
+
+
+def test_a_first_no_means_the_second_partner_is_never_asked(drive):
+    run = drive(CONSENT, [key("no")])
+    assert not any(line.startswith("Alex, is today") for line in run.said())
+
+
+def test_an_unsure_spoken_answer_to_consent_is_never_read_back(drive):
+    run = drive(CONSENT, [unsure("yes")])
+    assert run.session.outcome is S.Outcome.DECLINED
+    assert not any(line.startswith("I heard") for line in run.said())

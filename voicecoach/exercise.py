@@ -105,6 +105,15 @@ class Ask(Step):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Consent(Step):
+    """Each partner in turn answers privately, by key or a neutral "not today"; any no ends kindly."""
+
+    question: str
+    who: str = "each"
+    limit: float = 30
+
+
+@dataclass(frozen=True, kw_only=True)
 class Goto(Step):
     target: str
 
@@ -147,7 +156,7 @@ def partners(step: Step, solo: str | None = None) -> list:
 
 
 # What each step kind accepts: field name in YAML -> (dataclass field, type checker, required).
-_SHORT_FORM = {"say": "text", "pause": "seconds", "chime": "sound", "goto": "target"}
+_SHORT_FORM = {"say": "text", "pause": "seconds", "chime": "sound", "goto": "target", "consent": "question"}
 STEP_KINDS = {
     "say": (Say, {"text": str}),
     "pause": (Pause, {"seconds": "seconds", "say": str}),
@@ -160,12 +169,13 @@ STEP_KINDS = {
                     "if_low": "target", "limit": "seconds"}),
     "ask": (Ask, {"question": str, "if_yes": "target", "if_no": "target", "default": bool,
                   "limit": "seconds"}),
+    "consent": (Consent, {"question": str, "limit": "seconds"}),
     "goto": (Goto, {"target": "target"}),
 }
 _RENAMED = {"in": "inhale", "out": "exhale", "say": "text"}
 _REQUIRED = {
     "say": ("text",), "pause": ("seconds",), "breathe": ("in", "out"), "chime": (),
-    "turn": ("speaker", "prompt"), "rate": ("ask", "key"), "ask": ("question",),
+    "turn": ("speaker", "prompt"), "rate": ("ask", "key"), "ask": ("question",), "consent": ("question",),
     "goto": ("target",),
 }
 TOP_KEYS = {"id": "id", "title": str, "minutes": "minutes", "tags": "tags", "description": str,
@@ -450,7 +460,7 @@ class _Checker:
         return step
 
     def check_text(self, step):
-        allowed = _TURN_PLACEHOLDERS if isinstance(step, (Turn, Rate)) else _PLACEHOLDERS
+        allowed = _TURN_PLACEHOLDERS if isinstance(step, (Turn, Rate, Consent)) else _PLACEHOLDERS
         for field_name in TEXT_FIELDS:
             text = getattr(step, field_name, None)
             if not isinstance(text, str):

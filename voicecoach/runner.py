@@ -117,9 +117,10 @@ class Runner:
             session = self.session
             heard = self.ears.take(session.accepted, waiting=not session.speaking)
             if heard is not None:
+                private = session.private  # a partner's consent is never shown on screen
                 actions = session.heard(heard, now)
                 if actions:
-                    self.view.heard(heard.word)
+                    self.view.heard("(answered)" if private else heard.word)
                     return actions
                 continue
             if self.ears.exhausted and not self._told_input_ended:

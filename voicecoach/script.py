@@ -50,6 +50,11 @@ def lines(exercise: ex.Exercise, names: dict, solo: str | None = None) -> list[t
             for answer, target in (("yes", step.if_yes), ("no", step.if_no)):
                 if target:
                     out.append(("wait", f"(on {answer}: {_target(target)})"))
+        elif isinstance(step, ex.Consent):
+            for slot in ex.partners(step, solo):
+                out.append(("", ex.fill(step.question, names, slot)))
+            out.append(("wait", "(each answers privately: y, or n for not today; any no ends kindly, "
+                                "and nothing records who)"))
         elif isinstance(step, ex.Goto):
             out.append(("wait", f"(then: {_target(step.target)})"))
     return out

@@ -199,7 +199,8 @@ class Session:
         self.now = now
         if self.state in (State.READY, State.FINISHED) or heard.cue not in self.accepted:
             return []
-        self.last_heard = heard
+        if not self.private:
+            self.last_heard = heard
         cue = heard.cue
         if self.state is State.CONFIRMING_STOP:
             if cue in (Cue.YES, Cue.STOP):
@@ -340,6 +341,10 @@ class Session:
         self._waiting = None
         self._skipped_parts += skipped
         step = self.step
+        if target == "decline":  # one partner's "not today" is enough; the other is not asked
+            self._say_system(DECLINE_LINE, wait=False)
+            self._finish(Outcome.DECLINED)
+            return
         if self.part + 1 < len(self._slots(step)):
             self.part += 1
             self._start_part()
@@ -350,9 +355,6 @@ class Session:
         self._out.append(StepDone(self.index, step.kind, skipped=self._skipped_parts == len(self._slots(step))))
         if target == "end":
             self._finish(Outcome.COMPLETED)
-        elif target == "decline":
-            self._say_system(DECLINE_LINE, wait=False)
-            self._finish(Outcome.DECLINED)
         elif target:
             self._enter_step(self.exercise.index_of(target))
         else:
@@ -457,6 +459,22 @@ class Session:
 
     def _run_chime(self, step, slot):
         yield self._chime(step.sound)
+
+    def _run_consent(self, step, slot):
+        """Asked of each partner in turn, answered by a key or a neutral "not today" that needs no
+        reason. Any no, or silence, ends the exercise as declined; nothing says who. Never read back."""
+        answers = frozenset({Cue.YES, Cue.NO})
+        heard = yield self._speak(step.question, slot, early=answers)
+        if heard is None:
+            heard = yield _Wait(answers, after=step.limit)
+        if heard is None or heard.cue is Cue.NO or heard.unsure:
+            return "decline"
+        return None
+
+    @property
+    def private(self) -> bool:
+        """Answers at this moment must not be shown or said back (a partner's consent)."""
+        return isinstance(self.step, ex.Consent) and self.state is State.RUNNING
 
     def _run_goto(self, step, slot):
         return step.target
@@ -570,7 +588,7 @@ def plan_seconds(exercise: ex.Exercise, speech_seconds, chime_seconds=lambda nam
                 total += say(step.prompt, slot) + say(step.listener, slot) + step.limit + say(step.time_up, slot)
             elif isinstance(step, ex.Rate):
                 total += say(step.ask, slot) + min(answer_seconds, step.limit)
-            elif isinstance(step, ex.Ask):
+            elif isinstance(step, (ex.Ask, ex.Consent)):
                 total += say(step.question, slot) + min(answer_seconds, step.limit)
                 target = step.if_yes
             elif isinstance(step, ex.Goto):

@@ -590,7 +590,7 @@ def plan_seconds(exercise: ex.Exercise, speech_seconds, chime_seconds=lambda nam
                 total += say(step.ask, slot) + min(answer_seconds, step.limit)
             elif isinstance(step, (ex.Ask, ex.Consent)):
                 total += say(step.question, slot) + min(answer_seconds, step.limit)
-                target = step.if_yes
+                target = getattr(step, "if_yes", None)
             elif isinstance(step, ex.Goto):
                 target = step.target
         if target in ex.ENDINGS:

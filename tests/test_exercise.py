@@ -189,3 +189,21 @@ def test_deep_nesting_is_refused_as_invalid_yaml(tmp_path):
         ex.load_file(path)
     message = str(caught.value)
     assert "not valid YAML" in message and ("nest" in message)
+
+
+def test_new_writes_a_starting_file_that_checks_lists_and_runs(home):
+    path = ex.new_file("evening-talk")
+    assert path == home / "exercises" / "evening-talk.yaml"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    loaded = ex.load_file(path)
+    assert "evening-talk" in [e.id for e in ex.all_exercises()[0]]
+    from voicecoach import session
+
+    estimate = session.estimate_seconds(loaded) / 60
+    assert abs(loaded.minutes - estimate) <= 0.15 * estimate
+    with pytest.raises(ExerciseError, match="already exists"):
+        ex.new_file("evening-talk")
+    with pytest.raises(ExerciseError, match="is a built-in exercise"):
+        ex.new_file("box-breathing")
+    with pytest.raises(ExerciseError, match="short name of lower-case letters"):
+        ex.new_file("Bad Id")

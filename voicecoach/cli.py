@@ -162,6 +162,16 @@ def check(files):
 
 
 @cli.command()
+@click.argument("exercise_id", metavar="ID")
+def new(exercise_id):
+    """Start your own exercise: writes a commented file to edit, in your exercises folder."""
+    from voicecoach import exercise
+
+    path = exercise.new_file(exercise_id)
+    click.echo(f"Wrote {path}\nEdit it, then: voicecoach check {path}  and  voicecoach start {exercise_id}")
+
+
+@cli.command()
 def safety():
     """Show the safety note again: who these exercises are for, and where to turn."""
     from voicecoach import safety as safety_note

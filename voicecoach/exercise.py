@@ -2,6 +2,7 @@
 
 import difflib
 import hashlib
+import os
 import re
 import stat
 import string
@@ -536,6 +537,65 @@ def all_exercises() -> tuple[list[Exercise], list[Problem]]:
         seen[exercise.id] = path.name if path.parent.name == "library" else str(path)
         exercises.append(exercise)
     return exercises, problems
+
+
+STARTING_FILE = """\
+# Your own exercise for voicecoach. Lines starting with # are notes for you; the voice skips them.
+# Try it with:  voicecoach check {path}
+#               voicecoach show {id}
+#               voicecoach start {id}
+# docs/EXERCISES.md in voicecoach's repository explains every step kind.
+id: {id}
+title: {title}
+minutes: 4
+tags: [my-own]
+description: >
+  One paragraph saying what this exercise is for, in your own words.
+basis: >
+  The practice it follows, and where it comes from.
+notes: >
+  Anything the couple should know before they start. Saying "pause" or
+  "stop" works at any moment.
+steps:
+  - chime: start
+  - say: "Welcome, {{A}} and {{B}}. Sit comfortably, facing each other."
+  - breathe: {{in: 4, out: 6, rounds: 3}}
+  - turn:
+      speaker: each
+      prompt: "{{speaker}}, share one thing that went well today. Say I'm done when you have finished."
+      listener: "{{listener}}, just listen."
+      limit: 90
+  - rate:
+      ask: "{{speaker}}, how close do you feel right now, from zero to ten?"
+      key: closeness
+      low: 4
+      if_low: gentle
+  - say: "Thank you both."
+  - goto: end
+  - label: gentle
+    say: "Thank you for being honest. Let's take three slow breaths together, and leave it there for today."
+  - breathe: {{in: 4, out: 6, rounds: 3}}
+"""
+
+
+def new_file(exercise_id: str) -> Path:
+    """Write a commented starting file for a new exercise in the user's folder; refuses to overwrite."""
+    from voicecoach import paths
+
+    if not _ID.match(exercise_id):
+        raise ExerciseError([Problem(exercise_id, None, "an id is a short name of lower-case letters, digits "
+                                                        "and dashes, like evening-check-in")])
+    if exercise_id in {path.stem for path in builtin_files()}:
+        raise ExerciseError([Problem(exercise_id, None, "is a built-in exercise; choose an id of your own")])
+    path = paths.exercises_dir() / f"{exercise_id}.yaml"
+    title = exercise_id.replace("-", " ").capitalize()
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only, never overwrites
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(STARTING_FILE.format(id=exercise_id, title=title, path=path))
+    except FileExistsError:
+        raise ExerciseError([Problem(str(path), None, "already exists; edit it, or choose another id")]) from None
+    return path
 
 
 def check_files(paths) -> list[Problem]:

@@ -457,3 +457,14 @@ def test_a_declined_session_shows_and_keeps_nothing_of_who_declined(tmp_path):
     assert "Not today: Consent. That is always alright." in result.output
     [session] = history()
     assert session["outcome"] == "declined" and session["ratings"] == [] and session["steps_done"] == 0
+
+
+def test_check_refuses_a_file_that_takes_a_builtin_id(tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("id: daily-check-in\ntitle: Mine\nminutes: 1\nsteps:\n  - say: Hi\n")
+    result = invoke("check", str(mine))
+    assert result.exit_code == 2
+    assert f"{mine}: id 'daily-check-in' is a built-in exercise's; give yours an id of its own" in result.output
+    from voicecoach import exercise
+
+    assert invoke("check", *map(str, exercise.builtin_files())).exit_code == 0

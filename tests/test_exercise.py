@@ -207,3 +207,18 @@ def test_new_writes_a_starting_file_that_checks_lists_and_runs(home):
         ex.new_file("box-breathing")
     with pytest.raises(ExerciseError, match="short name of lower-case letters"):
         ex.new_file("Bad Id")
+
+
+def test_the_example_in_docs_exercises_is_valid_and_honest():
+    from pathlib import Path
+
+    from voicecoach import session
+
+    guide = (Path(__file__).parent.parent / "docs" / "EXERCISES.md").read_text()
+    examples = [block.split("```", 1)[0] for block in guide.split("```yaml\n")[1:]]
+    complete = [ex.load_text(block, "EXERCISES.md") for block in examples if block.startswith(("id:", "#"))
+                and "\nsteps:" in block]
+    assert complete, "the guide has a complete example"
+    for loaded in complete:
+        estimate = session.estimate_seconds(loaded) / 60
+        assert abs(loaded.minutes - estimate) <= 0.15 * estimate

@@ -431,7 +431,8 @@ class _Checker:
                 body = {_SHORT_FORM[kind]: body}
                 lines = {}
             else:
-                self.problem(body_line, f"'{kind}' needs its settings, like {kind}: {{{', '.join(_REQUIRED[kind])}: ...}}")
+                settings = ", ".join(f"{key}: ..." for key in _REQUIRED[kind])
+                self.problem(body_line, f"'{kind}' needs its settings, like {kind}: {{{settings}}}")
                 return None
         else:
             lines = body.key_lines
@@ -477,7 +478,7 @@ class _Checker:
                 self.problem(step.line, f"only plain names like {{A}} go in braces, in {text!r}")
                 continue
             for name in {name for name, _, _ in fields} - allowed:
-                hint = " ({speaker} and {listener} work in turn and rate steps)" if name in _TURN_PLACEHOLDERS \
+                hint = " ({speaker} and {listener} work in turn, rate and consent steps)" if name in _TURN_PLACEHOLDERS \
                     else _suggest(name, allowed)
                 self.problem(step.line, f"unknown name {{{name}}} in the text{hint}")
 
@@ -601,6 +602,7 @@ def new_file(exercise_id: str) -> Path:
 def check_files(paths) -> list[Problem]:
     """Every problem in these files, and any id used by more than one of them."""
     problems, ids = [], {}
+    builtins = {path.stem: path for path in builtin_files()}
     for path in paths:
         try:
             loaded = load_file(path)
@@ -609,6 +611,9 @@ def check_files(paths) -> list[Problem]:
             continue
         if loaded.id in ids:
             problems.append(Problem(str(path), None, f"duplicate id {loaded.id!r} (also in {ids[loaded.id]})"))
+        elif loaded.id in builtins and Path(path).resolve() != builtins[loaded.id].resolve():
+            problems.append(Problem(str(path), None, f"id {loaded.id!r} is a built-in exercise's; "
+                                                     "give yours an id of its own"))
         ids.setdefault(loaded.id, str(path))
     return problems
 

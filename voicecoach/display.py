@@ -69,14 +69,12 @@ class LiveView(PlainView):
     def __init__(self, console: Console, title: str):
         super().__init__(console, title, show_keys=False, how_to_stop="press q to end at any time")
         self._live = Live(console=console, auto_refresh=False, transient=True)
-        self._view: View | None = None
 
     def start(self):
         super().start()
         self._live.start()
 
     def update(self, view: View, now: float):
-        self._view = view
         self._live.update(self._render(view, now), refresh=True)
 
     def _render(self, view: View, now: float):

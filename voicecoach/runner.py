@@ -178,16 +178,19 @@ def _open_ears(audio_in, listen, playing):
 
     try:
         from voicecoach import recognizer
-
-        engine = recognizer.Recognizer()
     except ImportError as error:
         return None, f"Keyboard only: speech recognition is not installed ({error.name})."
-    try:
+    try:  # the source first: with no microphone there is no decoder to load
         source = Recordings(audio_in) if audio_in else Microphone()
     except AudioUnavailable as error:
         return None, f"Keyboard only: {error}."
     except recognizer.AudioError as error:
         raise VoicecoachError(f"--audio-in: {error}") from None
+    try:
+        engine = recognizer.Recognizer()
+    except ImportError as error:  # pocketsphinx itself is loaded only here
+        source.close()
+        return None, f"Keyboard only: speech recognition is not installed ({error.name})."
     return SpokenCues(source, engine, playing), None
 
 

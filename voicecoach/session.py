@@ -8,7 +8,7 @@ waits for; pause, repeat, skip and stop are handled here, around the steps.
 
 import dataclasses
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from voicecoach import exercise as ex
 from voicecoach.cues import NUMBER_WORDS, Cue, Heard, Source
@@ -131,7 +131,6 @@ class View:
     accepted: frozenset
     last_heard: Heard | None
     speaking: bool = False
-    ratings: list = field(default_factory=list)
 
 
 class Session:
@@ -284,7 +283,7 @@ class Session:
                     step_count=len(self.exercise.steps), kind=step.kind if step else "",
                     speaker=self.names.get(slot) if slot else None, text=self.last_text,
                     state=self.state, deadline=self._deadline, accepted=self.accepted,
-                    last_heard=self.last_heard, speaking=self.speaking, ratings=list(self.ratings))
+                    last_heard=self.last_heard, speaking=self.speaking)
 
     # ---- moving through the steps -------------------------------------------------------
 

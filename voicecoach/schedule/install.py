@@ -1,0 +1,164 @@
+"""Reminders through the system's own scheduler: systemd user timers where systemd runs the
+user's session, else crontab lines. What was installed is recorded, so uninstalling removes that
+and nothing else.
+
+Each entry runs `<python> -m voicecoach remind` at each distinct practice time, every day; the
+reminder itself decides whether anything is planned that day and not yet done.
+"""
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from voicecoach import paths
+from voicecoach.errors import ScheduleError
+
+UNIT = "voicecoach-remind"
+CARRIED = ("VOICECOACH_HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "TZ")
+"""What the reminder needs from the session: our folder, the desktop bus for notify-send, the zone."""
+
+
+def environment(env=None) -> dict:
+    env = os.environ if env is None else env
+    return {name: env[name] for name in CARRIED if env.get(name)}
+
+
+def command() -> list:
+    return [str(Path(sys.executable).absolute()), "-m", "voicecoach", "remind"]
+
+
+def choose(env=None) -> str:
+    """'systemd' when a user manager answers, else 'cron'; VOICECOACH_SCHEDULER overrides."""
+    env = os.environ if env is None else env
+    chosen = env.get("VOICECOACH_SCHEDULER")
+    if chosen:
+        if chosen not in ("systemd", "cron"):
+            raise ScheduleError(f"VOICECOACH_SCHEDULER={chosen!r}: use systemd or cron")
+        return chosen
+    try:
+        answer = subprocess.run(["systemctl", "--user", "show-environment"], capture_output=True, timeout=10)
+        return "systemd" if answer.returncode == 0 else "cron"
+    except (OSError, subprocess.SubprocessError):
+        return "cron"
+
+
+# ---- systemd ---------------------------------------------------------------------------------
+
+def systemd_dir(env=None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("VOICECOACH_SYSTEMD_DIR"):
+        return Path(env["VOICECOACH_SYSTEMD_DIR"])
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "systemd" / "user"
+
+
+def systemd_units(times: list, env: dict) -> dict:
+    """The service (what runs) and the timer (when): file name -> text."""
+    lines = ["[Unit]", "Description=voicecoach practice reminder", "", "[Service]", "Type=oneshot"]
+    lines += [f'Environment="{name}={value}"' for name, value in env.items()]
+    lines.append("ExecStart=" + " ".join(shlex.quote(part) for part in command()))
+    timer = ["[Unit]", "Description=voicecoach practice reminders", "", "[Timer]"]
+    timer += [f"OnCalendar=*-*-* {at}:00" for at in times]
+    timer += ["AccuracySec=30s", "", "[Install]", "WantedBy=timers.target"]
+    return {f"{UNIT}.service": "\n".join(lines) + "\n", f"{UNIT}.timer": "\n".join(timer) + "\n"}
+
+
+def install_systemd(times, env, folder: Path, systemctl) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    units = systemd_units(times, env)
+    for name, text in units.items():
+        if (folder / name).exists():
+            raise ScheduleError(f"{folder / name} exists and is not ours to replace; "
+                                "'voicecoach plan uninstall' removes what voicecoach installed")
+    for name, text in units.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    systemctl("daemon-reload")
+    systemctl("enable", "--now", f"{UNIT}.timer")
+    return {"kind": "systemd", "folder": str(folder), "units": sorted(units)}
+
+
+# ---- cron ------------------------------------------------------------------------------------
+
+def crontab(env=None):
+    """The user's crontab, or a crontab file named by VOICECOACH_CRONTAB (tests never touch the real one)."""
+    from crontab import CronTab
+
+    env = os.environ if env is None else env
+    return CronTab(tabfile=env["VOICECOACH_CRONTAB"]) if env.get("VOICECOACH_CRONTAB") else CronTab(user=True)
+
+
+def cron_command(env: dict) -> str:
+    """`VAR=value ... python -m voicecoach remind`, with % escaped as cron requires."""
+    words = [f"{name}={shlex.quote(value)}" for name, value in env.items()]
+    words += [shlex.quote(part) for part in command()]
+    return " ".join(words).replace("%", r"\%")
+
+
+def install_cron(times, env, tab) -> dict:
+    marker = f"{UNIT} {paths.data_dir()}"
+    for at in times:
+        hour, minute = at.split(":")
+        job = tab.new(command=cron_command(env), comment=marker)
+        job.setall(f"{int(minute)} {int(hour)} * * *")
+    tab.write()
+    return {"kind": "cron", "comment": marker, "command": cron_command(env), "tab": getattr(tab, "filen", None)}
+
+
+# ---- both ------------------------------------------------------------------------------------
+
+def install(times: list, kind: str, *, env: dict, folder: Path | None = None, tab=None, systemctl=None) -> dict:
+    if not times:
+        raise ScheduleError("nothing to remind of: the plan has no active practice times")
+    if kind == "systemd":
+        return install_systemd(times, env, folder, systemctl)
+    return install_cron(times, env, tab)
+
+
+def uninstall(record: dict, *, tab=None, systemctl=None) -> list:
+    """Remove exactly what `record` says was installed; returns what was removed."""
+    removed = []
+    if record["kind"] == "systemd":
+        folder = Path(record["folder"])
+        systemctl("disable", "--now", f"{UNIT}.timer")
+        for name in record["units"]:
+            if (folder / name).exists():
+                (folder / name).unlink()
+                removed.append(str(folder / name))
+        systemctl("daemon-reload")
+    else:
+        for job in list(tab):
+            if job.comment == record["comment"] and job.command == record["command"]:
+                removed.append(str(job))
+                tab.remove(job)
+        tab.write()
+    return removed
+
+
+def _systemctl(env):
+    tool = env.get("VOICECOACH_SYSTEMCTL", "systemctl")  # tests point this at a stand-in
+
+    def run(*args):
+        subprocess.run([tool, "--user", *args], capture_output=True, timeout=30, check=False)
+
+    return run
+
+
+def install_here(times: list, env=None) -> dict:
+    """Install with this machine's scheduler and this session's environment."""
+    env = os.environ if env is None else env
+    kind = choose(env)
+    if kind == "systemd":
+        return install(times, kind, env=environment(env), folder=systemd_dir(env), systemctl=_systemctl(env))
+    return install(times, kind, env=environment(env), tab=crontab(env))
+
+
+def uninstall_here(record: dict, env=None) -> list:
+    env = os.environ if env is None else env
+    if record["kind"] == "systemd":
+        return uninstall(record, systemctl=_systemctl(env))
+    from crontab import CronTab
+
+    tab = CronTab(tabfile=record["tab"]) if record.get("tab") else CronTab(user=True)
+    return uninstall(record, tab=tab)

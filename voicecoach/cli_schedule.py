@@ -153,8 +153,9 @@ def plan_resume(number):
 @plan_group.command("closeness-reminders")
 @click.argument("switch", type=click.Choice(["on", "off"]))
 @click.option("--text", "text_cues", is_flag=True, help="Answer by typing yes or no instead of keys.")
+@click.option("--time-scale", type=click.FloatRange(min=0), default=1.0, hidden=True)
 @_bad_input
-def plan_closeness_reminders(switch, text_cues):
+def plan_closeness_reminders(switch, text_cues, time_scale):
     """Reminders for closeness exercises: on only if you both say yes, each privately; off at once."""
     from voicecoach import config, exercise as ex, runner, schedule
     from voicecoach.schedule import plans
@@ -164,7 +165,8 @@ def plan_closeness_reminders(switch, text_cues):
         question = ex.Exercise(id="closeness-reminders", title="Reminders for closeness", minutes=1, steps=(
             ex.Consent(question="{speaker}, would reminders for the closeness exercises be welcome? Press y "
                                 "for yes, or n for no; no reason is needed. {listener}, please look away."),))
-        outcome = runner.run_exercise(question, config.load(), text_cues=text_cues, log=False, listen=False)
+        outcome = runner.run_exercise(question, config.load(), text_cues=text_cues, time_scale=time_scale,
+                                      log=False, listen=False)
         if outcome != "completed":
             click.echo("Closeness exercises stay without reminders.")
             return
@@ -338,8 +340,9 @@ def program_status():
 
 @program_group.command("continue")
 @click.option("--text", "text_cues", is_flag=True, help="Answer by typing yes or no instead of keys.")
+@click.option("--time-scale", type=click.FloatRange(min=0), default=1.0, hidden=True)
 @_bad_input
-def program_continue(text_cues):
+def program_continue(text_cues, time_scale):
     """When a week's sessions are done: each of you says privately whether you are ready to move on."""
     from voicecoach import config, runner, schedule
     from voicecoach.schedule import plans, programs
@@ -352,7 +355,8 @@ def program_continue(text_cues):
     ready = False
     if not left:
         asked = programs.readiness_exercise(program, state["week"])
-        ready = runner.run_exercise(asked, config.load(), text_cues=text_cues, log=False, listen=False) == "completed"
+        ready = runner.run_exercise(asked, config.load(), text_cues=text_cues, time_scale=time_scale,
+                                     log=False, listen=False) == "completed"
     plan = plans.load()
     result = programs.move_on(state, plan, program, now.date(), ready, schedule.touch_ids())
     if result in ("moved", "finished"):

@@ -259,7 +259,7 @@ def readiness_exercise(program: Program, week: int) -> ex.Exercise:
     after = (f"Thank you both. Week {week + 1} begins today." if week < len(program.weeks) else
              "Thank you both. That completes the program; your practice times stay as they are.")
     steps = (ex.Consent(question=READY_QUESTION), ex.Say(text=after))
-    return ex.Exercise(id="program-ready", title=f"{program.title}: ready for the next week?",
+    return ex.Exercise(id="program-ready", title="Moving on in the program",
                        minutes=1, steps=steps)
 
 

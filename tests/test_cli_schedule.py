@@ -69,10 +69,10 @@ def test_today_leads_in_then_starts_the_next_planned_exercise():
 
 def test_closeness_reminders_need_both_yes():
     run("plan", "add", "closeness-without-pressure", "--at", "21:30")
-    result = run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0", input="yes\nno\n")
+    result = run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0.01", input="yes\nno\n")
     assert "Closeness exercises stay without reminders." in result.output
     assert reminders.read()["slots"] == [] and not plans.load().closeness_reminders
-    run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0", input="yes\nyes\n")
+    run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0.01", input="yes\nyes\n")
     assert len(reminders.read()["slots"]) == 1
     assert run("plan", "closeness-reminders", "off").output == "Reminders for closeness exercises are off.\n"
     assert reminders.read()["slots"] == []

@@ -120,13 +120,13 @@ def test_continue_asks_each_partner_privately(monkeypatch):
     state["done"] = {"daily-check-in": 6}
     programs.save_state(state)
     runner = CliRunner()
-    result = runner.invoke(cli, ["program", "continue", "--text", "--time-scale", "0"], input="yes\nno\n", env=env("2026-12-13T21:00"))
+    result = runner.invoke(cli, ["program", "continue", "--text", "--time-scale", "0.01"], input="yes\nno\n", env=env("2026-12-13T21:00"))
     assert result.exit_code == 0, result.output
     assert "You'll stay with week 1 for now." in result.output
     after = result.output.split("(answered)")[-1]
     assert "Partner A" not in after and "Partner B" not in after  # nobody is named for a "not yet"
     assert programs.load_state() == state
-    result = runner.invoke(cli, ["program", "continue", "--text", "--time-scale", "0"], input="yes\nyes\n", env=env("2026-12-13T21:00"))
+    result = runner.invoke(cli, ["program", "continue", "--text", "--time-scale", "0.01"], input="yes\nyes\n", env=env("2026-12-13T21:00"))
     assert f"{program.title} is complete." in result.output
     assert all(e.program is None for e in plans.load().entries)  # the routines stay theirs
     assert "complete" in runner.invoke(cli, ["program", "status"]).output
@@ -134,7 +134,7 @@ def test_continue_asks_each_partner_privately(monkeypatch):
 
 def test_continue_before_the_sessions_are_done_asks_nothing():
     started()
-    result = CliRunner().invoke(cli, ["program", "continue", "--text", "--time-scale", "0"], input="yes\nyes\n",
+    result = CliRunner().invoke(cli, ["program", "continue", "--text", "--time-scale", "0.01"], input="yes\nyes\n",
                                 env=env("2026-12-08T21:00"))
     assert result.output == "This week asks for 7 more sessions first. Take your time.\n"
     assert programs.load_state()["week"] == 1

@@ -67,10 +67,10 @@ def next_slot(plan: Plan, done: list, now: datetime, zone) -> Slot | None:
 
 
 def coming(plan: Plan, done: list, now: datetime, zone) -> Slot | None:
-    """The next slot still ahead, within a week."""
+    """The next slot not done, from the one due now to a week ahead."""
     local = now.astimezone(zone)
     ahead = slots(plan, done, local.date(), local.date() + timedelta(days=7), zone)
-    return next((s for s in ahead if not s.done and s.when >= now), None)
+    return next((s for s in ahead if not s.done and s.when + NOW_AFTER >= now), None)
 
 
 def slot_for_session(plan: Plan, done: list, exercise_id: str, now: datetime, zone) -> Slot | None:

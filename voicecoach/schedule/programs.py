@@ -5,6 +5,7 @@ ready. A "not today" from either needs no reason, is not counted, and keeps the 
 """
 
 import json
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -275,7 +276,7 @@ def status(state: dict, program: Program, plan, done: list, now, zone, titles: d
     lines = [f"{program.title}: week {state['week']} of {len(program.weeks)}, {week.title} (since {since})"
              + (" (paused)" if state["paused"] else "")]
     if week.about:
-        lines.append(f"  {week.about}")
+        lines.append(textwrap.fill(week.about, 92, initial_indent="  ", subsequent_indent="  "))
     lines.append("  Practice this week:")
     for item in week.practice:
         rhythm = plans.rhythm(item.at, item.days, item.every)

@@ -154,3 +154,17 @@ def test_plan_install_follows_plan_changes_and_uninstall_removes_it(plan, schedu
     assert result.output == "Reminders removed (2 entries).\n"
     assert scheduler_env["tab"].read_text().strip() == FOREIGN_CRON.strip()
     assert runner.invoke(cli, ["plan", "uninstall"]).output == "No reminders are installed.\n"
+
+
+def test_a_timer_systemd_refuses_leaves_nothing_behind(plan, scheduler_env, monkeypatch):
+    failing = scheduler_env["units"].parent / "failing-systemctl"
+    failing.write_text("#!/bin/sh\necho 'Failed to connect to bus' >&2\nexit 1\n")
+    failing.chmod(0o700)
+    monkeypatch.setenv("VOICECOACH_SYSTEMCTL", str(failing))
+    monkeypatch.setenv("VOICECOACH_SCHEDULER", "systemd")
+    result = CliRunner().invoke(cli, ["plan", "install"])
+    assert result.exit_code == 2
+    assert result.output == ("Error: systemctl --user enable --now voicecoach-remind.timer failed: "
+                             "Failed to connect to bus\n")
+    assert sorted(p.name for p in scheduler_env["units"].iterdir()) == ["backup.timer"]
+    assert reminders.read()["installed"] is None

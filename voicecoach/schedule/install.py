@@ -74,8 +74,13 @@ def install_systemd(times, env, folder: Path, systemctl) -> dict:
                                 "'voicecoach plan uninstall' removes what voicecoach installed")
     for name, text in units.items():
         (folder / name).write_text(text, encoding="utf-8")
-    systemctl("daemon-reload")
-    systemctl("enable", "--now", f"{UNIT}.timer")
+    try:
+        systemctl("daemon-reload")
+        systemctl("enable", "--now", f"{UNIT}.timer")
+    except ScheduleError:
+        for name in units:  # leave nothing half installed
+            (folder / name).unlink(missing_ok=True)
+        raise
     return {"kind": "systemd", "folder": str(folder), "units": sorted(units)}
 
 
@@ -83,10 +88,18 @@ def install_systemd(times, env, folder: Path, systemctl) -> dict:
 
 def crontab(env=None):
     """The user's crontab, or a crontab file named by VOICECOACH_CRONTAB (tests never touch the real one)."""
+    env = os.environ if env is None else env
+    return _open_tab(env.get("VOICECOACH_CRONTAB"))
+
+
+def _open_tab(tabfile: str | None):
     from crontab import CronTab
 
-    env = os.environ if env is None else env
-    return CronTab(tabfile=env["VOICECOACH_CRONTAB"]) if env.get("VOICECOACH_CRONTAB") else CronTab(user=True)
+    try:
+        return CronTab(tabfile=tabfile) if tabfile else CronTab(user=True)
+    except OSError as error:
+        raise ScheduleError(f"the crontab cannot be used here ({error}); "
+                            "'voicecoach plan export --ics FILE' puts the plan in a calendar instead") from None
 
 
 def cron_command(env: dict) -> str:
@@ -140,7 +153,13 @@ def _systemctl(env):
     tool = env.get("VOICECOACH_SYSTEMCTL", "systemctl")  # tests point this at a stand-in
 
     def run(*args):
-        subprocess.run([tool, "--user", *args], capture_output=True, timeout=30, check=False)
+        try:
+            answer = subprocess.run([tool, "--user", *args], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError) as error:
+            raise ScheduleError(f"systemctl --user {' '.join(args)} failed ({error})") from None
+        if answer.returncode != 0 and args[0] == "enable":
+            said = (answer.stderr.strip().splitlines() or ["no reason given"])[-1]
+            raise ScheduleError(f"systemctl --user {' '.join(args)} failed: {said}")
 
     return run
 
@@ -158,7 +177,4 @@ def uninstall_here(record: dict, env=None) -> list:
     env = os.environ if env is None else env
     if record["kind"] == "systemd":
         return uninstall(record, systemctl=_systemctl(env))
-    from crontab import CronTab
-
-    tab = CronTab(tabfile=record["tab"]) if record.get("tab") else CronTab(user=True)
-    return uninstall(record, tab=tab)
+    return uninstall(record, tab=_open_tab(record.get("tab")))

@@ -96,6 +96,8 @@ def _open_tab(tabfile: str | None):
     from crontab import CronTab
 
     try:
+        if tabfile and not os.path.exists(tabfile):
+            Path(tabfile).touch(mode=0o600)
         return CronTab(tabfile=tabfile) if tabfile else CronTab(user=True)
     except OSError as error:
         raise ScheduleError(f"the crontab cannot be used here ({error}); "

@@ -4,6 +4,7 @@ A week moves on when its sessions are done AND both partners, each asked private
 ready. A "not today" from either needs no reason, is not counted, and keeps the week as it is.
 """
 
+import dataclasses
 import json
 import textwrap
 from dataclasses import dataclass
@@ -228,7 +229,7 @@ def move_on(state: dict, plan, program: Program, today: date, both_ready: bool, 
         return "staying"
     if state["week"] == len(program.weeks):
         state["finished"] = True
-        plan.entries = [plans.dataclasses.replace(e, program=None) if e.program == program.id else e
+        plan.entries = [dataclasses.replace(e, program=None) if e.program == program.id else e
                         for e in plan.entries]  # the routines stay theirs
         return "finished"
     state.update(week=state["week"] + 1, since=today.isoformat(), done={})

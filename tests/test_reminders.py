@@ -50,6 +50,7 @@ def scheduler_env(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_SYSTEMCTL", str(fake))
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/1000/bus")
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    monkeypatch.setenv("TZ", "Europe/Berlin")  # not carried: cron fires by the system's zone
     return {"tab": tab, "units": units, "calls": calls}
 
 
@@ -97,6 +98,12 @@ def test_the_remind_command_is_silent_by_default(plan, monkeypatch):
     assert said == []
 
 
+def test_reminders_work_while_the_plan_is_locked(plan, home):
+    (home / "plan.json").write_bytes(b"\x00encrypted, unreadable without the key")
+    assert reminders.remind(at("2026-12-08T21:00"), BERLIN, notify=lambda line: None) == [
+        "voicecoach: practice planned at 21:00"]
+
+
 def test_crontab_lines_carry_the_environment_and_leave_others_alone(plan, scheduler_env, home):
     record = install.install_here(["21:00", "21:30"], env={**os.environ, "VOICECOACH_SCHEDULER": "cron"})
     text = scheduler_env["tab"].read_text()
@@ -109,6 +116,7 @@ def test_crontab_lines_carry_the_environment_and_leave_others_alone(plan, schedu
         assert "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus" in line
         assert "XDG_RUNTIME_DIR=/run/user/1000" in line
         assert f"{python} -m voicecoach remind" in line
+        assert "TZ=" not in line
     removed = install.uninstall_here(record)
     assert len(removed) == 2
     assert scheduler_env["tab"].read_text().strip() == FOREIGN_CRON.strip()

@@ -16,8 +16,9 @@ from voicecoach import paths
 from voicecoach.errors import ScheduleError
 
 UNIT = "voicecoach-remind"
-CARRIED = ("VOICECOACH_HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "TZ")
-"""What the reminder needs from the session: our folder, the desktop bus for notify-send, the zone."""
+CARRIED = ("VOICECOACH_HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")
+"""What the reminder needs from the session: our folder and the desktop bus for notify-send. Not TZ:
+the scheduler fires by the system's zone, so the reminder must read the clock the same way."""
 
 
 def environment(env=None) -> dict:
@@ -61,7 +62,7 @@ def systemd_units(times: list, env: dict) -> dict:
     lines.append("ExecStart=" + " ".join(shlex.quote(part) for part in command()))
     timer = ["[Unit]", "Description=voicecoach practice reminders", "", "[Timer]"]
     timer += [f"OnCalendar=*-*-* {at}:00" for at in times]
-    timer += ["AccuracySec=30s", "", "[Install]", "WantedBy=timers.target"]
+    timer += ["AccuracySec=30s", "Persistent=true", "", "[Install]", "WantedBy=timers.target"]
     return {f"{UNIT}.service": "\n".join(lines) + "\n", f"{UNIT}.timer": "\n".join(timer) + "\n"}
 
 

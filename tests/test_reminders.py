@@ -176,3 +176,12 @@ def test_a_timer_systemd_refuses_leaves_nothing_behind(plan, scheduler_env, monk
                              "Failed to connect to bus\n")
     assert sorted(p.name for p in scheduler_env["units"].iterdir()) == ["backup.timer"]
     assert reminders.read()["installed"] is None
+
+
+def test_systemd_also_wakes_where_a_clock_change_moves_a_skipped_time(plan, scheduler_env, monkeypatch):
+    assert install.catch_up_times(["02:30", "21:00"], BERLIN, date(2026, 12, 1)) == ["03:00"]
+    assert install.catch_up_times(["21:00"], BERLIN, date(2026, 12, 1)) == []
+    monkeypatch.setenv("VOICECOACH_SCHEDULER", "systemd")
+    install.install_here(["02:30"])
+    timer = (scheduler_env["units"] / "voicecoach-remind.timer").read_text()
+    assert "OnCalendar=*-*-* 02:30:00\nOnCalendar=*-*-* 03:00:00\n" in timer

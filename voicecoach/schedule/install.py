@@ -10,10 +10,12 @@ import os
 import shlex
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 from voicecoach import paths
 from voicecoach.errors import ScheduleError
+from voicecoach.schedule.plans import Rhythm, local_zone
 
 UNIT = "voicecoach-remind"
 CARRIED = ("VOICECOACH_HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")
@@ -167,11 +169,26 @@ def _systemctl(env):
     return run
 
 
+def catch_up_times(times: list, zone, today: date) -> list:
+    """The minutes a daylight-saving change moves skipped practice times to, within a year.
+    systemd skips a timer whose time does not exist that night (systemd issue 5595); cron runs it
+    late by itself. The reminder fires once either way."""
+    moved = set()
+    for at in times:
+        rhythm = Rhythm(at)
+        for offset in range(366):
+            moment = rhythm.fires_at(today + timedelta(days=offset), zone)
+            if moment.strftime("%H:%M") != at:
+                moved.add(moment.strftime("%H:%M"))
+    return sorted(moved - set(times))
+
+
 def install_here(times: list, env=None) -> dict:
     """Install with this machine's scheduler and this session's environment."""
     env = os.environ if env is None else env
     kind = choose(env)
     if kind == "systemd":
+        times = sorted(set(times) | set(catch_up_times(times, local_zone(), date.today())))
         return install(times, kind, env=environment(env), folder=systemd_dir(env), systemctl=_systemctl(env))
     return install(times, kind, env=environment(env), tab=crontab(env))
 

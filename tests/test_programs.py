@@ -36,7 +36,7 @@ def started(program_id="rebuilding-trust", today=date(2026, 12, 7)):
 
 def test_built_in_programs_use_real_exercises_over_enough_weeks():
     ids = {e.id for e in ex.all_exercises()[0]}
-    found = {p.id: p for p in programs.all_programs()}
+    found = {p.id: p for p in programs.all_programs()[0]}
     assert set(found) >= {"rebuilding-trust", "first-week"}
     trust = found["rebuilding-trust"]
     assert len(trust.weeks) >= 6
@@ -57,6 +57,14 @@ def test_a_program_file_with_an_unknown_exercise_names_file_and_line(tmp_path):
     assert result.exit_code == 2 and f"{bad}:6: unknown exercise" in result.output
     good = programs.builtin_files()
     assert CliRunner().invoke(cli, ["check", *map(str, good)]).exit_code == 0
+
+
+def test_a_broken_program_of_your_own_is_skipped_with_its_line(home):
+    (home / "programs").mkdir()
+    (home / "programs" / "ours.yaml").write_text("id: ours\ntitle: Ours\nweeks: nope\n")
+    result = CliRunner().invoke(cli, ["program", "list"])
+    assert result.exit_code == 0 and "rebuilding-trust" in result.stdout
+    assert result.stderr == f"Skipped: {home / 'programs' / 'ours.yaml'}:3: weeks should be a list with at least one week\n"
 
 
 def test_start_plans_the_first_week_and_only_one_program_runs():

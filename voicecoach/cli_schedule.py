@@ -294,9 +294,12 @@ def program_list():
     """The programs you can start."""
     from voicecoach.schedule import programs
 
-    for program in programs.all_programs():
+    found, problems = programs.all_programs()
+    for program in found:
         click.echo(f"{program.id:20} {program.title} ({len(program.weeks)} week{'s' * (len(program.weeks) > 1)})")
         click.echo(click.wrap_text(program.description, initial_indent="    ", subsequent_indent="    "))
+    for problem in problems:
+        click.echo(f"Skipped: {problem}", err=True)
 
 
 @program_group.command("start")

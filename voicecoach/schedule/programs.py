@@ -153,12 +153,20 @@ class _Checker:
         return Practice(str(exercise_id), str(data.get("at", "")), data.get("days", "daily"), data.get("every"))
 
 
-def all_programs() -> list:
-    return [load_file(path) for path in builtin_files() + user_files()]
+def all_programs() -> tuple:
+    """Built-in programs, then the user's own; a broken file is reported and left out."""
+    found, problems = [], []
+    exercise_ids = {e.id for e in ex.all_exercises()[0]}
+    for path in builtin_files() + user_files():
+        try:
+            found.append(load_file(path, exercise_ids))
+        except ExerciseError as error:
+            problems.extend(error.problems)
+    return found, problems
 
 
 def find(program_id: str) -> Program:
-    found = {program.id: program for program in all_programs()}
+    found = {program.id: program for program in all_programs()[0]}
     if program_id not in found:
         raise ScheduleError(f"{program_id!r}: no such program; 'voicecoach program list' shows them")
     return found[program_id]

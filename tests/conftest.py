@@ -107,3 +107,12 @@ def drive():
         return Drive(exercise, cues, **kwargs).run()
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def no_real_scheduler(tmp_path, monkeypatch):
+    """No test writes the real crontab or systemd units: both point into tmp_path, systemctl does nothing."""
+    monkeypatch.setenv("VOICECOACH_CRONTAB", str(tmp_path / "crontab"))
+    monkeypatch.setenv("VOICECOACH_SYSTEMD_DIR", str(tmp_path / "systemd-user"))
+    monkeypatch.setenv("VOICECOACH_SYSTEMCTL", "true")
+    monkeypatch.setenv("VOICECOACH_SCHEDULER", "cron")

@@ -150,10 +150,12 @@ def show(exercise_ref, solo, partner):
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(files):
-    """Check exercise files; print file:line: problem for each mistake."""
+    """Check exercise and program files; print file:line: problem for each mistake."""
     from voicecoach import exercise
+    from voicecoach.schedule import programs
 
-    problems = exercise.check_files(files)
+    problems = exercise.check_files([file for file in files if not programs.is_program_file(file)])
+    problems += programs.check_files([file for file in files if programs.is_program_file(file)])
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
@@ -210,6 +212,8 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out,
     outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
                            log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
                            audio_in=audio_in, listen=listen)
+    if outcome == "completed" and not no_log:
+        practice_done(found.id)
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
 
 
@@ -383,6 +387,17 @@ def history(as_json, limit):
         from voicecoach import display
 
         Console().print(display.history_table(sessions))
+
+
+from voicecoach.cli_schedule import due as _due, plan_group, practice_done, program_group  # noqa: E402
+from voicecoach.cli_schedule import remind as _remind, today as _today  # noqa: E402
+
+cli.add_command(plan_group)
+cli.add_command(program_group)
+cli.add_command(_due)
+cli.add_command(_today)
+cli.add_command(_today, "next")
+cli.add_command(_remind)
 
 
 def main():

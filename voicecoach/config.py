@@ -32,6 +32,10 @@ class Settings:
     """Loudness from 0.1 to 1.0."""
     helplines: str = ""
     """Where to turn for help, in the couple's own country, shown in the safety note."""
+    prepare_seconds: int = 30
+    """The 'get comfortable' countdown before a planned exercise ('voicecoach today'); 0: none."""
+    spoken_reminders: bool = False
+    """Reminders are also spoken aloud, not only shown; off by default, to stay discreet."""
 
     def names(self) -> dict:
         return {"A": self.partner_a, "B": self.partner_b}
@@ -50,8 +54,11 @@ KEYS = {
     "rate": "rate_wpm",
     "volume": "volume",
     "helplines": "helplines",
+    "prepare-seconds": "prepare_seconds",
+    "spoken-reminders": "spoken_reminders",
 }
-LIMITS = {"rate_wpm": (80, 320), "volume": (0.1, 1.0)}
+LIMITS = {"rate_wpm": (80, 320), "volume": (0.1, 1.0), "prepare_seconds": (0, 600)}
+_SWITCH = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
 
 
 def path(create: bool = False) -> Path:
@@ -100,6 +107,10 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
             raise ConfigError(f"{prefix}{key} is too long ({longest} characters at most)")
         if any(not char.isprintable() for char in value):
             raise ConfigError(f"{prefix}{key} must be one line of plain text")
+    elif isinstance(default, bool):
+        if str(value).strip().lower() not in _SWITCH:
+            raise ConfigError(f"{prefix}{key} must be on or off, not {value!r}")
+        value = _SWITCH[str(value).strip().lower()]
     else:
         try:
             number = float(value) if not isinstance(value, bool) else None

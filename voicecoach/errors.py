@@ -19,3 +19,7 @@ class ConfigError(VoicecoachError):
 
 class JournalError(VoicecoachError):
     """The journal cannot be read or written."""
+
+
+class ScheduleError(VoicecoachError):
+    """A plan, time, day list or program is not valid; nothing was written."""

@@ -1,0 +1,78 @@
+"""The plan commands as a user types them: bad input is one line and exit 2 with nothing written;
+a completed session fulfils its slot; 'today' leads in before it starts."""
+
+from click.testing import CliRunner
+
+from voicecoach.cli import cli
+from voicecoach.schedule import plans, reminders
+
+NOW = {"VOICECOACH_NOW": "2026-12-09T20:55", "TZ": "Europe/Berlin"}  # a Wednesday evening
+
+
+def run(*args, input=None, env=NOW):
+    return CliRunner().invoke(cli, list(args), input=input, env=env)
+
+
+def test_bad_input_is_one_line_exit_2_and_nothing_written(home):
+    for args, named in ((["box-breathing", "--at", "25:00"], "'25:00'"),
+                        (["box-breathing", "--at", "21:00", "--days", ""], "no days"),
+                        (["box-breathing", "--at", "21:00", "--days", "mon,fryday"], "'fryday'"),
+                        (["box-breathing", "--at", "21:00", "--every", "fortnightly"], "'fortnightly'"),
+                        (["no-such-exercise", "--at", "21:00"], "no-such-exercise")):
+        result = run("plan", "add", *args)
+        assert result.exit_code == 2, result.output
+        assert len(result.output.strip().splitlines()) == 1 and named in result.output
+    assert sorted(p.name for p in home.iterdir()) == ["safety-note-shown"]
+    assert run("plan", "remove", "3").exit_code == 2
+    assert run("program", "start", "no-such-program").output.startswith("Error: 'no-such-program': no such program")
+
+
+def test_add_list_pause_resume_remove():
+    assert run("plan", "add", "daily-check-in", "--at", "21:00", "--days", "weekdays").output == \
+        "Planned: Daily check-in, weekdays at 21:00.\n"
+    run("plan", "add", "date-night-plan", "--at", "19:00", "--days", "fri", "--every", "2-weeks")
+    assert run("plan", "list").output == ("  1  Daily check-in, weekdays at 21:00\n"
+                                          "  2  Plan a date night, every 2 weeks on fri at 19:00\n")
+    run("plan", "pause", "2")
+    assert "(paused)" in run("plan", "list").output
+    assert [slot["key"] for slot in reminders.read()["slots"]] == [1]
+    run("plan", "pause")
+    assert "The plan is paused" in run("due").output
+    run("plan", "resume")
+    run("plan", "resume", "2")
+    assert len(reminders.read()["slots"]) == 2
+    assert run("plan", "remove", "1").output == "Removed: Daily check-in, weekdays at 21:00.\n"
+    assert [e.exercise for e in plans.load().entries] == ["date-night-plan"]
+
+
+def test_a_completed_session_fulfils_its_slot_but_not_without_the_journal():
+    run("plan", "add", "daily-check-in", "--at", "21:00")
+    result = run("start", "daily-check-in", "--text", "--time-scale", "0", "--no-log", "--no-listen", input="")
+    assert result.exit_code == 0, result.output
+    assert reminders.read()["done"] == []  # --no-log: the plan cannot know, and says nothing wrong
+    assert "21:00  Daily check-in                     now" in run("due").output
+    result = run("start", "daily-check-in", "--text", "--time-scale", "0", "--no-listen", input="")
+    assert result.exit_code == 0, result.output
+    assert reminders.read()["done"] == ["1@2026-12-09"]
+    assert "21:00  Daily check-in                     done" in run("due").output
+
+
+def test_today_leads_in_then_starts_the_next_planned_exercise():
+    run("plan", "add", "box-breathing", "--at", "21:30")
+    run("config", "set", "prepare-seconds", "20")
+    result = run("today", "--text", "--time-scale", "0", "--no-listen", input="")
+    assert result.exit_code == 0, result.output
+    assert "get comfortable first" in result.output and "We begin in 20 seconds" in result.output
+    assert "Completed: Box breathing." in result.output
+    assert run("next").output == "Nothing more is planned for today. Next: Box breathing, Thursday 21:30.\n"
+
+
+def test_closeness_reminders_need_both_yes():
+    run("plan", "add", "closeness-without-pressure", "--at", "21:30")
+    result = run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0.01", input="yes\nno\n")
+    assert "Closeness exercises stay without reminders." in result.output
+    assert reminders.read()["slots"] == [] and not plans.load().closeness_reminders
+    run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0.01", input="yes\nyes\n")
+    assert len(reminders.read()["slots"]) == 1
+    assert run("plan", "closeness-reminders", "off").output == "Reminders for closeness exercises are off.\n"
+    assert reminders.read()["slots"] == []

@@ -1,0 +1,115 @@
+"""The reminders' own small plain file, and the reminder itself.
+
+`reminders.json` holds only what a reminder needs: practice times and which planned slots were
+done, by number, with no exercise names. So `voicecoach remind` works while the journal and the
+plan are locked, and the file says nothing about what a couple practises.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from voicecoach import paths
+from voicecoach.errors import ScheduleError
+from voicecoach.schedule.plans import Plan, Rhythm
+
+FILENAME = "reminders.json"
+WINDOW = timedelta(minutes=20)  # a scheduler that runs a little late still reminds, once
+KEEP_DAYS = 62  # done marks older than this are of no use to anyone
+
+
+def path() -> Path:
+    return paths.data_dir(create=False) / FILENAME
+
+
+def read() -> dict:
+    try:
+        state = json.loads(path().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        state = {}
+    except (OSError, ValueError) as error:
+        raise ScheduleError(f"{path()}: cannot be read ({error})") from None
+    return {"slots": [], "done": [], "reminded": [], "installed": None, **state}
+
+
+def write(state: dict) -> None:
+    """Whole and owner-only, like every file of ours (atomic replace)."""
+    folder = paths.data_dir()
+    temporary = folder / f".{FILENAME}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(state, handle, indent=1)
+    os.replace(temporary, path())
+
+
+def sync(plan: Plan, state: dict | None = None) -> dict:
+    """Copy the practice times of the plan into the reminders' file. Closeness exercises are left
+    out unless both partners asked for their reminders."""
+    state = state if state is not None else read()
+    state["slots"] = [{"key": entry.key, "rhythm": dataclasses.asdict(entry.rhythm)}
+                      for entry in plan.active() if not entry.touch or plan.closeness_reminders]
+    write(state)
+    return state
+
+
+def slot_id(key: int, day: date) -> str:
+    return f"{key}@{day.isoformat()}"
+
+
+def mark_done(state: dict, key: int, day: date, today: date) -> None:
+    """Note a planned slot as done, and forget marks too old to matter."""
+    oldest = (today - timedelta(days=KEEP_DAYS)).isoformat()
+    state["done"] = [mark for mark in state["done"] if mark.split("@")[1] >= oldest]
+    if slot_id(key, day) not in state["done"]:
+        state["done"].append(slot_id(key, day))
+    state["reminded"] = [mark for mark in state["reminded"] if mark.split("@")[1] >= oldest]
+
+
+def due_now(state: dict, now: datetime, zone) -> list:
+    """(slot id, local time) of each slot whose moment came within the last few minutes, that is
+    neither done nor reminded yet."""
+    found = []
+    local = now.astimezone(zone)
+    for slot in state["slots"]:
+        rhythm = Rhythm(**{**slot["rhythm"], "days": tuple(slot["rhythm"]["days"])})
+        for day in (local.date() - timedelta(days=1), local.date()):
+            if not rhythm.planned_on(day):
+                continue
+            moment = rhythm.fires_at(day, zone)
+            mark = slot_id(slot["key"], day)
+            if moment <= now < moment + WINDOW and mark not in state["done"] and mark not in state["reminded"]:
+                found.append((mark, moment.astimezone(zone).strftime("%H:%M")))
+    return found
+
+
+def remind(now: datetime, zone, notify=None, speak=None) -> list:
+    """Tell the couple, discreetly, that practice is planned now; nothing when it is done already.
+    Returns the lines sent."""
+    state = read()
+    found = due_now(state, now, zone)
+    lines = [f"voicecoach: practice planned at {at}" for at in sorted({at for _, at in found})]
+    for line in lines:
+        (notify or notify_desktop)(line)
+        if speak:
+            speak(line.removeprefix("voicecoach: ").capitalize() + ".")
+    if found:
+        state["reminded"].extend(mark for mark, _ in found)
+        write(state)
+    return lines
+
+
+def notify_desktop(line: str) -> None:
+    """A desktop notification with no title of its own; without notify-send, the line is printed."""
+    tool = shutil.which("notify-send")
+    if tool:
+        try:
+            subprocess.run([tool, "--app-name=voicecoach", line], check=True, timeout=15,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return
+        except (OSError, subprocess.SubprocessError):
+            pass
+    print(line)

@@ -136,7 +136,8 @@ def show(exercise_ref, solo, partner):
         if text:
             click.echo(click.wrap_text(f"{label}: {text}", subsequent_indent="  "))
     click.echo()
-    for marker, text in script.lines(found, settings.names(), partner.upper() if solo else None):
+    names = settings.names()
+    for marker, text in script.lines(found, names, partner.upper() if solo else None) + script.pool_lines(found, names):
         if marker == "":
             click.echo(click.wrap_text(text, initial_indent="  ", subsequent_indent="  "))
         elif marker == "label":

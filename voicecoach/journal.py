@@ -69,6 +69,19 @@ def m001_initial(db):
     db.execute("CREATE INDEX sessions_started_at ON sessions(started_at)")
 
 
+@migration
+def m002_question_picks(db):
+    """Which items of an exercise's question pools a session said, so the next one can say others."""
+    db.execute("""
+        CREATE TABLE question_picks (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            pool TEXT NOT NULL,
+            item TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (session_id, pool, item)
+        )""")
+
+
 def default_path() -> Path:
     return paths.data_dir() / FILENAME
 
@@ -233,6 +246,37 @@ class Journal:
                 " DO UPDATE SET name = excluded.name, value = excluded.value, at = excluded.at",
                 (session_id, index, key, slot, name, value, _now()),
             )
+
+    def record_picks(self, session_id, pool, items) -> None:
+        """These items of `pool` were said in this session."""
+        with self._transaction() as db:
+            self._require_running(db, session_id)
+            db.executemany(
+                "INSERT OR IGNORE INTO question_picks (session_id, pool, item, at) VALUES (?, ?, ?, ?)",
+                [(session_id, pool, item, _now()) for item in items],
+            )
+
+    def recent_picks(self, exercise_id, pool, limit=50) -> list[str]:
+        """Items of this exercise's pool said in earlier sessions, newest first, each once."""
+        rows = self._db.execute(
+            "SELECT p.item FROM question_picks p JOIN sessions s ON s.id = p.session_id"
+            " WHERE s.exercise_id = ? AND p.pool = ? GROUP BY p.item ORDER BY MAX(p.at) DESC LIMIT ?",
+            (exercise_id, pool, limit)).fetchall()
+        return [item for (item,) in rows]
+
+    def recent_ratings_for_key(self, key, sessions=2) -> list[dict]:
+        """The last sessions' answers to this rating, done together: {slot: value}, newest first."""
+        rows = self._db.execute(
+            "SELECT r.session_id, r.slot, r.value FROM ratings r JOIN sessions s ON s.id = r.session_id"
+            " WHERE r.key = ? AND s.solo = 0 AND s.id IN (SELECT r2.session_id FROM ratings r2"
+            " JOIN sessions s2 ON s2.id = r2.session_id WHERE r2.key = ? AND r2.value IS NOT NULL"
+            " AND s2.solo = 0 AND s2.outcome != 'running' GROUP BY r2.session_id"
+            " ORDER BY MAX(s2.started_at) DESC LIMIT ?)"
+            " ORDER BY s.started_at DESC, s.rowid DESC, r.step_index", (key, key, sessions)).fetchall()
+        found: dict[str, dict] = {}
+        for session_id, slot, value in rows:
+            found.setdefault(session_id, {})[slot] = value
+        return list(found.values())
 
     def end(self, session_id, outcome) -> None:
         """A declined session keeps only its outcome: no step or rating that could show who declined."""

@@ -157,8 +157,8 @@ def fill(text: str, names: dict, slot: str | None = None, words: dict | None = N
     values = {"A": names["A"], "B": names["B"]}
     if slot:
         values.update(speaker=names[slot], listener=names["B" if slot == "A" else "A"])
-    for name, value in (words or {}).items():
-        values[name] = fill(value, names, slot)
+    if words:
+        values.update((name, fill(words[name], names, slot)) for name in names_in(text) if name in words)
     return text.format_map(values)
 
 

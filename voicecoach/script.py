@@ -80,8 +80,8 @@ def pool_lines(exercise: ex.Exercise, names: dict) -> list[tuple[str, str]]:
 
 
 def _item(item: str, names: dict) -> str:
-    """A pool item with the names filled; {speaker} and {listener} stay as words."""
-    return item.format_map({"A": names["A"], "B": names["B"], "speaker": "{speaker}", "listener": "{listener}"})
+    """A pool item with the names filled; whoever has the floor is 'the speaker', the other 'the listener'."""
+    return item.format_map({"A": names["A"], "B": names["B"], "speaker": "the speaker", "listener": "the listener"})
 
 
 def _target(target: str) -> str:

@@ -10,6 +10,7 @@ EARLIEST = time(9, 0)
 LATEST = time(21, 0)  # a hard conversation is kinder well before bedtime
 EVENING = time(19, 0)
 DAY_TURNS_AT = 5  # at 1 a.m. people still say "tomorrow" of the coming day
+WITHOUT_CLOCK = "this time tomorrow"  # for a recording played at an unknown hour
 
 
 def offer(now: datetime) -> datetime:

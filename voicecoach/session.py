@@ -191,7 +191,7 @@ class Session:
         self.wall_clock = wall_clock
         self.helplines = helplines
         self._started_at = 0.0
-        self._resume_at: datetime | None = None
+        self._resume_said: str | None = None  # the time to come back, once offered: said the same after
         self.suggest_therapist = False  # ratings stayed low or far apart: said once, at the end
 
     # ---- events ---------------------------------------------------------------------
@@ -488,11 +488,8 @@ class Session:
                     self._said_picks.add(name)
                     self._out.append(RecordPick(name, self.picks[name]))
             elif name == ex.RESUME_TIME:
-                if self._resume_at is None:
-                    wall = self.wall_clock or datetime(2000, 1, 1, 18, 0)
-                    now = wall + timedelta(seconds=self.now - self._started_at)
-                    self._resume_at = resume.offer(now)
-                    self._resume_said = resume.spoken(self._resume_at, now)
+                if self._resume_said is None:
+                    self._resume_said = self._resume_time()
                 words[name] = self._resume_said
         return words
 
@@ -503,6 +500,13 @@ class Session:
         self._deadline = None
         if self.state is State.CONFIRMING_STOP:
             self._out.append(Listen(self.accepted, None))
+
+    def _resume_time(self) -> str:
+        """A time to come back, from the local time now; without a clock (a rendered file), a day on."""
+        if self.wall_clock is None:
+            return resume.WITHOUT_CLOCK
+        now = self.wall_clock + timedelta(seconds=self.now - self._started_at)
+        return resume.spoken(resume.offer(now), now)
 
     def _chime(self, name: str) -> _Sound:
         return _Sound(PlayChime(name, self._next_sound_id()))

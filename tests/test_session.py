@@ -581,7 +581,7 @@ def test_the_suggestion_names_the_saved_helplines(drive):
     assert run.said()[-1].endswith("the places to turn to that you saved are: Relate 0300 003 0396.")
 
 
-def test_no_suggestion_after_a_stop_or_when_alone(drive):
+def test_no_suggestion_after_a_stop_alone_or_after_self_care(drive):
     history = {"close": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]}
     stop = Heard(Cue.STOP, None, Source.KEY)
     rated_then_quiet = load("""
@@ -599,6 +599,8 @@ steps:
     assert therapist_said(stopped) == []  # but a stop always wins
     solo = drive(TURN, ["2"], rating_history=history, solo="A")
     assert therapist_said(solo) == []
+    calm = drive(BOX, ["2", "2"], rating_history={"calm": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]})
+    assert calm.session.outcome is S.Outcome.COMPLETED and therapist_said(calm) == []  # self-care
 
 
 # ---- every branch of every exercise ------------------------------------------------------------

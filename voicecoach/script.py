@@ -75,7 +75,7 @@ def pool_lines(exercise: ex.Exercise, names: dict) -> list[tuple[str, str]]:
     for pool in exercise.pools.values():
         many = f"{pool.pick} of these are" if pool.pick > 1 else "one of these is"
         out.append(("label", f"<{pool.name}>: {many} picked each session, not one said lately"))
-        out.extend(("", "- " + _item(item, names)) for item in pool.items)
+        out.extend(("item", _item(item, names)) for item in pool.items)
     return out
 
 

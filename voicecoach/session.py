@@ -437,8 +437,9 @@ class Session:
         self._say_system(CONFIRM_STOP_LINE)
 
     def _notice_sustained_trouble(self, step):
-        """Low or far-apart ratings for this key in this session and the ones before it."""
-        if self.solo:
+        """Low or far-apart ratings for this key in this session and the ones before it. Only in exercises
+        for two: how calm someone feels after self-care says little about the relationship."""
+        if self.solo or self.exercise.solo:
             return
         now = {r.slot: r.value for r in self.ratings if r.index == self.index and r.key == step.key}
         sessions = [now] + list(self.rating_history.get(step.key, ()))[:TROUBLED_SESSIONS - 1]

@@ -499,8 +499,8 @@ def test_after_three_low_check_ins_a_therapist_is_suggested_once_and_not_with_no
     low = dict(input="next\n2\n3\n")
     start = ("start", "daily-check-in", "--text", "--time-scale", "0")
     outputs = [invoke(*start, **low).output for _ in range(2)]
-    assert invoke(*start, "--no-log", **low).output.count("A couples therapist can help you both with this") == 0
+    assert invoke(*start, "--no-log", **low).output.count("find a couples therapist to help you both") == 0
     outputs.append(invoke(*start, **low).output)
-    counts = [output.count("A couples therapist can help you both with this") for output in outputs]
+    counts = [output.count("find a couples therapist to help you both") for output in outputs]
     assert counts == [0, 0, 1]
-    assert invoke(*start, input="next\n8\n8\n").output.count("A couples therapist can help you both with") == 0
+    assert invoke(*start, input="next\n8\n8\n").output.count("find a couples therapist to help you both") == 0

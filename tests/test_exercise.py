@@ -281,3 +281,8 @@ def test_the_daily_exercises_use_question_pools():
     for exercise_id in ("daily-check-in", "appreciation-practice", "date-night-plan", "temperature-reading",
                         "shared-hobby"):
         assert ex.find(exercise_id).pools, exercise_id
+
+
+def test_a_pool_with_a_mistake_is_reported_once_not_again_where_it_is_used():
+    assert problems(POOLED.replace('idea: {pick: 2, items: ["a walk", "a picnic"]}', "idea: []")) == [
+        'x.yaml:8: pool \'idea\' is empty; give it a list of items, like ["a walk", "a picnic"]']

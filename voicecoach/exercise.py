@@ -342,6 +342,7 @@ class _Checker:
         self.text = text
         self.problems: list[Problem] = []
         self.pools: dict[str, Pool] = {}
+        self.pool_names: set[str] = set()  # every pool named, even one with a mistake (said once, not twice)
         self.used_pools: set[str] = set()
 
     def problem(self, line, message):
@@ -449,6 +450,7 @@ class _Checker:
             if name in _TURN_PLACEHOLDERS or name == RESUME_TIME:
                 self.problem(name_line, f"{name!r} is a name voicecoach fills in itself; give the pool another name")
                 continue
+            self.pool_names.add(name)
             pick, items, items_line = 1, body, name_line
             if isinstance(body, _Mapping):
                 for key in body:
@@ -549,7 +551,7 @@ class _Checker:
         for field_name in TEXT_FIELDS:
             text = getattr(step, field_name, None)
             if isinstance(text, str):
-                self.check_names(text, step.line, allowed | set(self.pools) | {RESUME_TIME})
+                self.check_names(text, step.line, allowed | self.pool_names | {RESUME_TIME})
                 for name in names_in_safely(text) & set(self.pools):
                     self.used_pools.add(name)
                     inner = set().union(*(names_in(item) for item in self.pools[name].items))

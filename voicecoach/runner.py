@@ -6,6 +6,7 @@ input report back through one queue, so the engine sees events one at a time, in
 
 import collections
 import queue
+import random
 import time
 from datetime import datetime
 
@@ -238,7 +239,8 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     if spoken is not None:
         ears = AnyOf(spoken, ears)
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale,
-                        wall_clock=datetime.now(), helplines=settings.helplines, **history(exercise, journal))
+                        rng=random.Random(), wall_clock=datetime.now(), helplines=settings.helplines,
+                        **history(exercise, journal))
     runner = None
     try:
         voice, note = _open_voice(settings, audio_out, time_scale)

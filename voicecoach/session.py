@@ -28,9 +28,10 @@ CONFIRM_TURN_END_SECONDS = 8  # silence after "Finished?" means yes: they said t
 CONFIRM_SECONDS = 8  # after "I heard seven. Is that right?", silence means yes
 TROUBLED_SESSIONS = 3  # this session and the two before it
 FAR_APART = 4  # partners' ratings this far apart count, like a low one
-THERAPIST_LINE = ("Before you go, one more thing. Over your last few sessions, your ratings have stayed low, "
-                  "or far apart between you. That happens to many couples, and it is nobody's fault. "
-                  "A couples therapist can help you both with this, and reaching out to one is a good next step.")
+THERAPIST_LINE = ("Before you go, one more thing. In this session and the ones before it, your ratings have "
+                  "been low, or far apart between you. That happens to many couples, and it is nobody's fault. "
+                  "This may be a good time to find a couples therapist to help you both; reaching out to one "
+                  "is a real step forward.")
 HELPLINES_LINE = " If you ever need them, the places to turn to that you saved are: {helplines}."
 
 

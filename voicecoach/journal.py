@@ -260,22 +260,22 @@ class Journal:
         """Items of this exercise's pool said in earlier sessions, newest first, each once."""
         rows = self._db.execute(
             "SELECT p.item FROM question_picks p JOIN sessions s ON s.id = p.session_id"
-            " WHERE s.exercise_id = ? AND p.pool = ? GROUP BY p.item ORDER BY MAX(p.at) DESC LIMIT ?",
-            (exercise_id, pool, limit)).fetchall()
-        return [item for (item,) in rows]
+            " WHERE s.exercise_id = ? AND p.pool = ? ORDER BY s.started_at DESC, s.rowid DESC",
+            (exercise_id, pool))
+        return list(dict.fromkeys(item for (item,) in rows))[:limit]
 
     def recent_ratings_for_key(self, key, sessions=2) -> list[dict]:
         """The last sessions' answers to this rating, done together: {slot: value}, newest first."""
+        ids = [session_id for (session_id,) in self._db.execute(
+            "SELECT s.id FROM sessions s WHERE s.solo = 0 AND s.outcome != 'running' AND EXISTS"
+            " (SELECT 1 FROM ratings r WHERE r.session_id = s.id AND r.key = ? AND r.value IS NOT NULL)"
+            " ORDER BY s.started_at DESC, s.rowid DESC LIMIT ?", (key, sessions))]
         rows = self._db.execute(
-            "SELECT r.session_id, r.slot, r.value FROM ratings r JOIN sessions s ON s.id = r.session_id"
-            " WHERE r.key = ? AND s.solo = 0 AND s.id IN (SELECT r2.session_id FROM ratings r2"
-            " JOIN sessions s2 ON s2.id = r2.session_id WHERE r2.key = ? AND r2.value IS NOT NULL"
-            " AND s2.solo = 0 AND s2.outcome != 'running' GROUP BY r2.session_id"
-            " ORDER BY MAX(s2.started_at) DESC LIMIT ?)"
-            " ORDER BY s.started_at DESC, s.rowid DESC, r.step_index", (key, key, sessions)).fetchall()
-        found: dict[str, dict] = {}
+            f"SELECT session_id, slot, value FROM ratings WHERE key = ? AND session_id IN ({', '.join('?' * len(ids))})"
+            " ORDER BY step_index", (key, *ids)).fetchall()
+        found: dict[str, dict] = {session_id: {} for session_id in ids}  # newest first
         for session_id, slot, value in rows:
-            found.setdefault(session_id, {})[slot] = value
+            found[session_id][slot] = value
         return list(found.values())
 
     def end(self, session_id, outcome) -> None:

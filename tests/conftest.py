@@ -36,8 +36,9 @@ class Drive:
     """
 
     def __init__(self, exercise, cues=(), names=None, time_scale=1.0, solo=None, sound_seconds=0.0,
-                 input_ends=True):
-        self.session = S.Session(exercise, names or {"A": "Sam", "B": "Alex"}, solo=solo, time_scale=time_scale)
+                 input_ends=True, **session_options):
+        self.session = S.Session(exercise, names or {"A": "Sam", "B": "Alex"}, solo=solo, time_scale=time_scale,
+                                 **session_options)
         self.cues = list(cues)
         self.now = 0.0
         self.sound_seconds = sound_seconds

@@ -62,7 +62,8 @@ def test_show_fills_in_partner_names_from_config():
     assert invoke("config", "set", "partner-b", "Alex").exit_code == 0
     output = invoke("show", "daily-check-in").output
     assert "Welcome, Sam and Alex." in output
-    assert "Sam, tell Alex one thing you appreciated" in output
+    assert "Sam, <appreciation>. Say I'm done" in output
+    assert "- tell the listener one thing you appreciated about them today" in output
     assert "{" not in output
 
 
@@ -468,3 +469,38 @@ def test_check_refuses_a_file_that_takes_a_builtin_id(tmp_path):
     from voicecoach import exercise
 
     assert invoke("check", *map(str, exercise.builtin_files())).exit_code == 0
+
+
+def test_pool_picks_are_remembered_and_avoided_next_time_but_not_with_no_log():
+    from voicecoach.journal import Journal
+
+    for _ in range(5):
+        result = invoke("start", "daily-check-in", "--text", "--time-scale", "0", input="next\n7\n6\n")
+        assert result.exit_code == 0, result.output
+    with Journal() as journal:
+        said = journal.recent_picks("daily-check-in", "appreciation")
+        assert len(said) == 5  # eight items; the latest four are never picked again, so five differ
+        assert len(journal.recent_picks("daily-check-in", "check-in-question")) == 5
+    invoke("start", "daily-check-in", "--text", "--time-scale", "0", "--no-log", input="next\n7\n6\n")
+    with Journal() as journal:
+        assert journal.recent_picks("daily-check-in", "appreciation") == said
+        assert len(journal.sessions()) == 5
+
+
+def test_show_lists_a_pool_and_the_resume_time():
+    output = invoke("show", "hurt-conversation").output
+    assert "Shall we come back to this at <a time about two hours from now" in output
+    output = invoke("show", "date-night-plan").output
+    assert "<date-idea>: 3 of these are picked each session, not one said lately" in output
+    assert "  - a picnic, indoors or out" in output
+
+
+def test_after_three_low_check_ins_a_therapist_is_suggested_once_and_not_with_no_log():
+    low = dict(input="next\n2\n3\n")
+    start = ("start", "daily-check-in", "--text", "--time-scale", "0")
+    outputs = [invoke(*start, **low).output for _ in range(2)]
+    assert invoke(*start, "--no-log", **low).output.count("find a couples therapist to help you both") == 0
+    outputs.append(invoke(*start, **low).output)
+    counts = [output.count("find a couples therapist to help you both") for output in outputs]
+    assert counts == [0, 0, 1]
+    assert invoke(*start, input="next\n8\n8\n").output.count("find a couples therapist to help you both") == 0

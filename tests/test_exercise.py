@@ -222,3 +222,67 @@ def test_the_example_in_docs_exercises_is_valid_and_honest():
     for loaded in complete:
         estimate = session.estimate_seconds(loaded) / 60
         assert abs(loaded.minutes - estimate) <= 0.15 * estimate
+
+
+POOLED = """\
+id: pooled
+title: Pooled
+minutes: 1
+pools:
+  question:
+    - "What made you smile today?"
+    - "What was hard today, {listener}?"
+  idea: {pick: 2, items: ["a walk", "a picnic"]}
+steps:
+  - turn: {speaker: each, prompt: "{speaker}, {question}", limit: 30}
+  - say: "Ideas: {idea}."
+"""
+
+
+def test_pools_load_with_their_items_and_picks():
+    loaded = ex.load_text(POOLED, "x.yaml")
+    assert loaded.pools["question"].items == ("What made you smile today?", "What was hard today, {listener}?")
+    assert (loaded.pools["question"].pick, loaded.pools["idea"].pick) == (1, 2)
+
+
+@pytest.mark.parametrize("change, message", [
+    (("{question}", "{qestion}"), "x.yaml:10: unknown name {qestion} in the text (did you mean 'question'?)"),
+    (('idea: {pick: 2, items: ["a walk", "a picnic"]}', "idea: []"),
+     "x.yaml:8: pool 'idea' is empty; give it a list of items"),
+    (('items: ["a walk", "a picnic"]', "items: []"), "x.yaml:8: pool 'idea' is empty"),
+    (("pick: 2", "pick: 3"), "x.yaml:8: 'pick' must be a whole number from 1 to the number of items (2)"),
+    (('"a picnic"', '"a walk"'), "x.yaml:8: pool 'idea' has the same item twice"),
+    (('"a picnic"', '"a {C}"'), "x.yaml:8: unknown name {C} in the text"),
+    (("pools:\n", "pools:\n  resume-time: [soon]\n"), "x.yaml:5: 'resume-time' is a name voicecoach fills in itself"),
+    (("Ideas: {idea}.", "Ideas."), "x.yaml:8: pool 'idea' is never used"),
+    (("Ideas: {idea}.", "Ideas: {idea}. {question}"), "x.yaml:11: pool 'question' uses {speaker} or {listener}"),
+    (("pick: 2", "pik: 2"), "x.yaml:8: unknown key 'pik' in pool 'idea' (did you mean 'pick'?)"),
+    (("pools:\n  question:", "pools: [a]\nxpools:\n  question:"), "x.yaml:4: 'pools' must list pools by name"),
+])
+def test_pool_mistakes_name_the_line(change, message):
+    found = problems(POOLED.replace(*change))
+    assert any(p.startswith(message) for p in found), found
+
+
+def test_resume_time_is_a_name_any_line_can_use():
+    text = GOOD.replace('"Softly."', '"Shall we come back at {resume-time}?"')
+    assert ex.load_text(text).steps[-1].text.endswith("{resume-time}?")
+
+
+def test_closeness_exercises_are_exactly_the_touch_exercises():
+    """The schedule and stats treat `touch` as the closeness exercises that never count toward streaks."""
+    exercises, _ = ex.all_exercises()
+    closeness = {e.id for e in exercises if "closeness" in e.tags}
+    touch = {e.id for e in exercises if "touch" in e.tags}
+    assert closeness == touch == {"sensate-focus-1", "closeness-without-pressure"}
+
+
+def test_the_daily_exercises_use_question_pools():
+    for exercise_id in ("daily-check-in", "appreciation-practice", "date-night-plan", "temperature-reading",
+                        "shared-hobby"):
+        assert ex.find(exercise_id).pools, exercise_id
+
+
+def test_a_pool_with_a_mistake_is_reported_once_not_again_where_it_is_used():
+    assert problems(POOLED.replace('idea: {pick: 2, items: ["a walk", "a picnic"]}', "idea: []")) == [
+        'x.yaml:8: pool \'idea\' is empty; give it a list of items, like ["a walk", "a picnic"]']

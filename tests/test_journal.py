@@ -50,11 +50,11 @@ def test_schema_after_migrations_is_exact():
             "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex%'")}
         assert objects == {
             ("table", "migrations"), ("table", "sessions"), ("table", "steps"),
-            ("table", "ratings"), ("index", "sessions_started_at"),
+            ("table", "ratings"), ("index", "sessions_started_at"), ("table", "question_picks"),
         }
         columns = {
             table: [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-            for table in ("migrations", "sessions", "steps", "ratings")
+            for table in ("migrations", "sessions", "steps", "ratings", "question_picks")
         }
         assert columns == {
             "migrations": ["name", "applied_at"],
@@ -62,8 +62,9 @@ def test_schema_after_migrations_is_exact():
                          "ended_at", "outcome", "steps_total", "steps_done", "solo", "pid"],
             "steps": ["session_id", "step_index", "kind", "result", "at"],
             "ratings": ["session_id", "step_index", "key", "slot", "name", "value", "at"],
+            "question_picks": ["session_id", "pool", "item", "at"],
         }
-        assert [r[0] for r in db.execute("SELECT name FROM migrations")] == ["m001_initial"]
+        assert [r[0] for r in db.execute("SELECT name FROM migrations")] == ["m001_initial", "m002_question_picks"]
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 

@@ -1,3 +1,4 @@
+import random
 import wave
 from array import array
 
@@ -22,10 +23,11 @@ def test_every_builtin_renders_to_the_length_the_engine_plans(exercise_id, tmp_p
     found = exercise.find(exercise_id)
     settings = config.Settings(partner_a="Sam", partner_b="Alex")
     out = tmp_path / "out.wav"
-    length = render.render(found, settings, out, answer_seconds=8)
+    length = render.render(found, settings, out, answer_seconds=8, rng=random.Random(0))
+    picks = session.choose_picks(found.pools, {}, random.Random(0))  # the same picks as the render's
     plan = session.plan_seconds(found, lambda text: seconds_of(synthesizer.render(text)),
                                 lambda name: seconds_of(voice.chime_frames(name)),
-                                names=settings.names(), answer_seconds=8)
+                                names=settings.names(), answer_seconds=8, picks=picks)
     with wave.open(str(out)) as wav:
         assert (wav.getframerate(), wav.getsampwidth(), wav.getnchannels()) == (22050, 2, 1)
         samples = array("h", wav.readframes(wav.getnframes()))
@@ -36,7 +38,11 @@ def test_every_builtin_renders_to_the_length_the_engine_plans(exercise_id, tmp_p
     assert loud_seconds > 20  # speech and chimes really are in it, not only silence
 
 
-def test_render_command_sets_turn_length_and_reports(tmp_path):
+def test_render_command_sets_turn_length_and_reports(tmp_path, monkeypatch):
+    import random
+
+    real = render.render  # the same pool picks in both files, so only the turns differ
+    monkeypatch.setattr(render, "render", lambda *args, **kwargs: real(*args, rng=random.Random(0), **kwargs))
     out = tmp_path / "check-in.wav"
     short = CliRunner().invoke(cli, ["render", "daily-check-in", str(out), "--turn-seconds", "5"])
     assert short.exit_code == 0, short.output

@@ -417,3 +417,234 @@ def test_an_unsure_spoken_answer_to_consent_is_never_read_back(drive):
     run = drive(CONSENT, [unsure("yes")])
     assert run.session.outcome is S.Outcome.DECLINED
     assert not any(line.startswith("I heard") for line in run.said())
+
+
+# ---- question pools ------------------------------------------------------------------------
+
+POOLED = load("""
+id: p
+title: P
+minutes: 1
+pools:
+  question: ["What made you smile?", "What was hard?", "What surprised you?", "What do you need?"]
+  idea:
+    pick: 2
+    items: ["a walk", "a picnic", "a film"]
+steps:
+  - say: "Tonight's question. {question}"
+  - turn: {speaker: each, prompt: "{speaker}, {question}", limit: 5}
+  - say: "Some ideas: {idea}."
+""")
+
+
+def test_a_pool_is_picked_once_a_session_said_and_announced_once(drive):
+    run = drive(POOLED, rng=random.Random(1))
+    [question] = run.session.picks["question"]
+    assert question in POOLED.pools["question"].items
+    said = run.said()
+    assert said[0] == f"Tonight's question. {question}"
+    assert f"Sam, {question}" in said and f"Alex, {question}" in said
+    ideas = run.session.picks["idea"]
+    assert len(set(ideas)) == 2 and said[-1] == f"Some ideas: {ideas[0]} or {ideas[1]}."
+    assert run.of(S.RecordPick) == [S.RecordPick("question", (question,)), S.RecordPick("idea", ideas)]
+
+
+def test_recent_picks_are_avoided_next_session():
+    items = POOLED.pools["question"].items
+    recent = {"question": [items[0], items[1]]}  # newest first: half the pool was said lately
+    for seed in range(30):
+        picks = S.choose_picks(POOLED.pools, recent, random.Random(seed))
+        assert picks["question"][0] in items[2:]
+    seen = {S.choose_picks(POOLED.pools, {}, random.Random(seed))["question"][0] for seed in range(30)}
+    assert seen == set(items)  # with nothing said lately, any item can come
+
+
+def test_when_too_few_are_fresh_the_one_said_longest_ago_comes_back():
+    pools = load("""
+id: q
+title: Q
+minutes: 1
+pools:
+  one: ["only"]
+  three: {pick: 3, items: ["a", "b", "c", "d"]}
+steps:
+  - say: "{one} {three}"
+""").pools
+    for seed in range(10):
+        picks = S.choose_picks(pools, {"one": ["only"], "three": ["a", "b"]}, random.Random(seed))
+        assert picks["one"] == ("only",)
+        assert sorted(picks["three"]) == ["b", "c", "d"]  # "a" was said most recently
+
+
+def test_a_pool_on_a_branch_not_taken_is_not_recorded(drive):
+    branch = load("""
+id: b
+title: B
+minutes: 1
+pools:
+  soft: ["Gently.", "Softly."]
+steps:
+  - rate: {ask: "{speaker}, how close?", key: close, low: 4, if_low: gentle}
+  - goto: end
+  - label: gentle
+    say: "{soft}"
+""")
+    assert drive(branch, ["8", "9"]).of(S.RecordPick) == []
+    assert len(drive(branch, ["2", "9"]).of(S.RecordPick)) == 1
+
+
+# ---- a time to come back after a time-out ----------------------------------------------------
+
+HURT = ex.load_file(LIBRARY["hurt-conversation"])
+
+
+@pytest.mark.parametrize("now, offered", [
+    ((18, 10), "8:30 this evening"),
+    ((14, 0), "4 this afternoon"),
+    ((7, 10), "9:30 this morning"),
+    ((19, 30), "7 tomorrow evening"),
+    ((23, 45), "7 tomorrow evening"),
+    ((2, 0), "7 tomorrow evening"),
+])
+def test_the_offered_time_is_a_waking_hour_within_a_day(now, offered):
+    from datetime import datetime
+
+    from voicecoach import resume
+
+    start = datetime(2026, 11, 26, *now)
+    at = resume.offer(start)
+    assert resume.spoken(at, start) == offered
+    assert 1.9 * 3600 <= (at - start).total_seconds() <= 24 * 3600
+
+
+def test_a_time_out_offers_a_time_and_says_the_agreed_one_back(drive):
+    from datetime import datetime
+
+    yes, no = Heard(Cue.YES, None, Source.KEY), Heard(Cue.NO, None, Source.KEY)
+    run = drive(HURT, [yes, yes, no, yes], time_scale=0, wall_clock=datetime(2026, 11, 26, 18, 10))
+    said = run.said()
+    assert "Shall we come back to this at 8:30 this evening? Say yes if that works for you both, " \
+           "or no to choose another time." in said
+    assert any(line.startswith("Good. You will come back to this at 8:30 this evening.") for line in said)
+    assert run.session.outcome is S.Outcome.COMPLETED
+
+
+def test_a_time_out_declined_time_lets_them_choose_their_own(drive):
+    from datetime import datetime
+
+    yes, no = Heard(Cue.YES, None, Source.KEY), Heard(Cue.NO, None, Source.KEY)
+    run = drive(HURT, [yes, yes, no, no], time_scale=0, wall_clock=datetime(2026, 11, 26, 22, 0))
+    said = run.said()
+    assert any("7 tomorrow evening" in line for line in said)
+    assert any(line.startswith("Then choose a time that suits you both, within the next day") for line in said)
+    assert not any(line.startswith("Good. You will come back") for line in said)
+
+
+def test_roles_in_the_hurt_conversation_are_agreed_aloud_each_time_and_never_named(drive):
+    """Which partner was hurt is chosen by the couple at the start and never reaches the engine or journal."""
+    texts = [getattr(step, "text", None) or "" for step in HURT.steps]
+    role_lines = [text for text in texts if "partner who" in text]
+    assert role_lines and all("{A}" not in text and "{B}" not in text for text in role_lines)
+    assert any("agree, between yourselves, which role" in text for text in texts[:6])
+    yes = Heard(Cue.YES, None, Source.KEY)
+    run = drive(HURT, [yes, yes, yes, "8", "8"], time_scale=0)
+    recorded = [a for a in run.of(S.RecordRating)] + run.of(S.RecordPick)
+    assert all("hurt" not in repr(a) for a in recorded)  # what the runner writes carries no role
+
+
+# ---- when ratings stay low, a couples therapist ------------------------------------------------
+
+def therapist_said(run):
+    return [line for line in run.said() if line.startswith(S.THERAPIST_LINE)]
+
+
+@pytest.mark.parametrize("history, now, suggested", [
+    ([{"A": 3, "B": 6}, {"A": 5, "B": 2}], ["3", "7"], True),    # low three times
+    ([{"A": 9, "B": 5}, {"A": 8, "B": 4}], ["9", "5"], True),    # far apart three times
+    ([{"A": 3, "B": 6}, {"A": 5, "B": 2}], ["7", "8"], False),   # fine today
+    ([{"A": 3, "B": 6}, {"A": 7, "B": 7}], ["3", "7"], False),   # one good session between
+    ([{"A": 3, "B": 6}], ["3", "7"], False),                     # not enough history yet
+    ([], ["2", "2"], False),
+])
+def test_a_therapist_is_suggested_only_after_sustained_low_ratings(history, now, suggested, drive):
+    run = drive(TURN, ["done", "done"] + now, rating_history={"close": history})
+    assert bool(therapist_said(run)) is suggested
+    assert len(therapist_said(run)) <= 1
+    if suggested:  # after everything else, just before the end, and never blaming anyone
+        assert run.said()[-1].startswith(S.THERAPIST_LINE)
+        assert "nobody's fault" in run.said()[-1]
+
+
+def test_the_suggestion_names_the_saved_helplines(drive):
+    history = {"close": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]}
+    run = drive(TURN, ["done", "done", "2", "2"], rating_history=history, helplines="Relate 0300 003 0396")
+    assert run.said()[-1].endswith("the places to turn to that you saved are: Relate 0300 003 0396.")
+
+
+def test_no_suggestion_after_a_stop_alone_or_after_self_care(drive):
+    history = {"close": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]}
+    stop = Heard(Cue.STOP, None, Source.KEY)
+    rated_then_quiet = load("""
+id: r
+title: R
+minutes: 1
+steps:
+  - rate: {ask: "{speaker}, how close?", key: close, low: 4, if_low: quiet}
+  - label: quiet
+    pause: 30
+  - say: "The end."
+""")
+    stopped = drive(rated_then_quiet, ["2", "2", (5, stop)], rating_history=history)
+    assert stopped.session.outcome is S.Outcome.STOPPED and stopped.session.suggest_therapist  # noticed
+    assert therapist_said(stopped) == []  # but a stop always wins
+    solo = drive(TURN, ["2"], rating_history=history, solo="A")
+    assert therapist_said(solo) == []
+    calm = drive(BOX, ["2", "2"], rating_history={"calm": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]})
+    assert calm.session.outcome is S.Outcome.COMPLETED and therapist_said(calm) == []  # self-care
+
+
+# ---- every branch of every exercise ------------------------------------------------------------
+
+def answering(exercise, answers, rating):
+    """Run with every consent agreed, the questions answered in turn from `answers` (the last one
+    repeating), every rating `rating`."""
+    from datetime import datetime
+
+    session = S.Session(exercise, {"A": "Sam", "B": "Alex"}, solo="A" if exercise.solo else None,
+                        time_scale=0, rng=random.Random(0), wall_clock=datetime(2026, 11, 26, 18, 0))
+    done, sounds = [], []
+
+    def take(actions):
+        for action in actions:
+            if isinstance(action, (S.Speak, S.PlayChime)):
+                sounds.append(action.id)
+            elif isinstance(action, S.StepDone):
+                done.append(action.index)
+
+    take(session.start(0.0))
+    for _ in range(5000):
+        if session.finished:
+            return session.outcome, set(done)
+        accepted = session.accepted
+        if session.speaking:
+            take(session.sound_finished(sounds[-1], 0.0))
+        elif Cue.YES in accepted:
+            agree = isinstance(session.step, ex.Consent) or (answers.pop(0) if len(answers) > 1 else answers[0])
+            take(session.heard(Heard(Cue.YES if agree else Cue.NO, None, Source.KEY), 0.0))
+        elif Cue.NUMBER in accepted:
+            take(session.heard(Heard(Cue.NUMBER, rating, Source.KEY), 0.0))
+        else:
+            take(session.tick(session.deadline))
+    raise AssertionError("did not finish")
+
+
+@pytest.mark.parametrize("exercise", BUILTINS, ids=lambda e: e.id)
+def test_every_builtin_completes_through_all_its_branches(exercise):
+    reached = set()
+    for answers in ([True], [False], [False, True]):
+        for rating in (8, 2):
+            outcome, done = answering(exercise, list(answers), rating)
+            assert outcome is S.Outcome.COMPLETED, (answers, rating)
+            reached |= done
+    unreached = [exercise.steps[i].line for i in range(len(exercise.steps)) if i not in reached]
+    assert unreached == [], f"steps on lines {unreached} are never reached"

@@ -136,9 +136,12 @@ def show(exercise_ref, solo, partner):
         if text:
             click.echo(click.wrap_text(f"{label}: {text}", subsequent_indent="  "))
     click.echo()
-    for marker, text in script.lines(found, settings.names(), partner.upper() if solo else None):
+    names = settings.names()
+    for marker, text in script.lines(found, names, partner.upper() if solo else None) + script.pool_lines(found, names):
         if marker == "":
             click.echo(click.wrap_text(text, initial_indent="  ", subsequent_indent="  "))
+        elif marker == "item":  # one of a pool's items
+            click.echo(click.wrap_text(text, initial_indent="  - ", subsequent_indent="    "))
         elif marker == "label":
             click.secho(text, fg="blue")
         elif marker == "wait":

@@ -19,6 +19,7 @@ MAX_SECONDS = 3 * 60 * 60
 PARTNERS = ("A", "B")
 ENDINGS = ("end", "decline")  # jump targets that close the exercise: gently, or as declined
 CHIMES = ("bell", "turn", "start")  # the sounds shipped in voicecoach/audio
+RESUME_TIME = "resume-time"  # filled by the session with a time to come back, from the wall clock
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,16 @@ class Goto(Step):
 
 
 @dataclass(frozen=True)
+class Pool:
+    """Lines to choose from: each session picks `pick` of them, so a daily exercise varies."""
+
+    name: str
+    items: tuple
+    pick: int = 1
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     title: str
@@ -133,17 +144,33 @@ class Exercise:
     path: str = "<text>"
     digest: str = ""
     labels: dict = field(default_factory=dict)
+    pools: dict = field(default_factory=dict)  # name -> Pool
 
     def index_of(self, target: str) -> int:
         return self.labels[target]
 
 
-def fill(text: str, names: dict, slot: str | None = None) -> str:
-    """Put the partners' names into a line; in a partner's part, {speaker} is them, {listener} the other."""
+def fill(text: str, names: dict, slot: str | None = None, words: dict | None = None) -> str:
+    """Put the partners' names into a line; in a partner's part, {speaker} is them, {listener} the other.
+
+    `words` fills the other names (a pool's pick, the resume time); they may hold names themselves."""
     values = {"A": names["A"], "B": names["B"]}
     if slot:
         values.update(speaker=names[slot], listener=names["B" if slot == "A" else "A"])
+    if words:
+        values.update((name, fill(words[name], names, slot)) for name in names_in(text) if name in words)
     return text.format_map(values)
+
+
+def names_in(text: str) -> set:
+    """The names in braces in a checked line of text."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def joined(items) -> str:
+    """Several picks as they are said: "a walk, a picnic or a film"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def partners(step: Step, solo: str | None = None) -> list:
@@ -180,7 +207,7 @@ _REQUIRED = {
     "goto": ("target",),
 }
 TOP_KEYS = {"id": "id", "title": str, "minutes": "minutes", "tags": "tags", "description": str,
-            "basis": str, "notes": str, "solo": bool, "steps": None}
+            "basis": str, "notes": str, "solo": bool, "pools": None, "steps": None}
 _TOP_REQUIRED = ("id", "title", "minutes", "steps")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _PLACEHOLDERS = {"A", "B"}
@@ -294,6 +321,14 @@ def load_text(text: str, name: str = "<text>") -> Exercise:
     return _Checker(name, text).exercise(data)
 
 
+def names_in_safely(text: str) -> set:
+    """names_in, or nothing for text whose braces are broken (that is reported elsewhere)."""
+    try:
+        return names_in(text)
+    except ValueError:
+        return set()
+
+
 def _suggest(word, choices) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -306,6 +341,9 @@ class _Checker:
         self.name = name
         self.text = text
         self.problems: list[Problem] = []
+        self.pools: dict[str, Pool] = {}
+        self.pool_names: set[str] = set()  # every pool named, even one with a mistake (said once, not twice)
+        self.used_pools: set[str] = set()
 
     def problem(self, line, message):
         self.problems.append(Problem(self.name, line, message))
@@ -316,14 +354,20 @@ class _Checker:
             line = data.key_lines.get(key, data.line)
             if key not in TOP_KEYS:
                 self.problem(line, f"unknown key {key!r}{_suggest(key, TOP_KEYS)}")
-            elif key != "steps":
+            elif key not in ("steps", "pools"):
                 checked = self.value(TOP_KEYS[key], value, key, line)
                 if checked is not None:
                     values[key] = checked
         for key in _TOP_REQUIRED:
             if key not in data:
                 self.problem(data.line, f"missing {key!r}")
+        if "pools" in data:
+            self.pools = self.read_pools(data["pools"], data.key_lines["pools"])
         steps = self.steps(data.get("steps"), data.key_lines.get("steps", data.line)) if "steps" in data else []
+        for pool in self.pools.values():
+            if pool.name not in self.used_pools:
+                self.problem(pool.line, f"pool {pool.name!r} is never used; put {{{pool.name}}} in a line "
+                                        "that should say one of its items")
         labels = {}
         for index, step in enumerate(steps):
             if step.label:
@@ -343,7 +387,7 @@ class _Checker:
             tags=tuple(values.get("tags", ())), description=values.get("description", "").strip(),
             basis=values.get("basis", "").strip(), notes=values.get("notes", "").strip(),
             solo=values.get("solo", False), path=self.name,
-            digest=hashlib.sha256(self.text.encode("utf-8")).hexdigest(), labels=labels,
+            digest=hashlib.sha256(self.text.encode("utf-8")).hexdigest(), labels=labels, pools=self.pools,
         )
 
     def value(self, kind, value, key, line):
@@ -392,6 +436,47 @@ class _Checker:
                 return [tag.strip() for tag in value]
             self.problem(line, "'tags' must be a list of words, like [check-in, daily]")
         return None
+
+    def read_pools(self, pools, line) -> dict:
+        """pools: {name: [item, ...]} or {name: {pick: 2, items: [...]}}, each item a line of text."""
+        if not isinstance(pools, _Mapping):
+            self.problem(line, "'pools' must list pools by name, like pools: {date-idea: [\"a walk\", \"a picnic\"]}")
+            return {}
+        found = {}
+        for name, body in pools.items():
+            name_line = pools.key_lines[name]
+            if self.value("key", name, "pool name", name_line) is None:
+                continue
+            if name in _TURN_PLACEHOLDERS or name == RESUME_TIME:
+                self.problem(name_line, f"{name!r} is a name voicecoach fills in itself; give the pool another name")
+                continue
+            self.pool_names.add(name)
+            pick, items, items_line = 1, body, name_line
+            if isinstance(body, _Mapping):
+                for key in body:
+                    if key not in ("pick", "items"):
+                        self.problem(body.key_lines[key], f"unknown key {key!r} in pool {name!r}"
+                                                          f"{_suggest(key, ('pick', 'items'))}")
+                pick = body.get("pick", 1)
+                items, items_line = body.get("items"), body.key_lines.get("items", name_line)
+            if not isinstance(items, list) or not items:
+                self.problem(items_line, f"pool {name!r} is empty; give it a list of items, like [\"a walk\", \"a picnic\"]")
+                continue
+            texts = []
+            for item, item_line in zip(items, items.item_lines):
+                if not isinstance(item, str) or not item.strip():
+                    self.problem(item_line, f"an item of pool {name!r} must be text")
+                elif self.check_names(item, item_line, _TURN_PLACEHOLDERS):
+                    texts.append(item.strip())
+            if len(set(texts)) != len(texts):
+                self.problem(items_line, f"pool {name!r} has the same item twice")
+            if isinstance(pick, bool) or not isinstance(pick, int) or not 1 <= pick <= len(items):
+                self.problem(body.key_lines.get("pick", name_line) if isinstance(body, _Mapping) else name_line,
+                             f"'pick' must be a whole number from 1 to the number of items ({len(items)})")
+                continue
+            if len(texts) == len(items):
+                found[name] = Pool(name, tuple(texts), pick, name_line)
+        return found
 
     def steps(self, items, line) -> list:
         if not isinstance(items, list) or not items:
@@ -465,22 +550,33 @@ class _Checker:
         allowed = _TURN_PLACEHOLDERS if isinstance(step, (Turn, Rate, Consent)) else _PLACEHOLDERS
         for field_name in TEXT_FIELDS:
             text = getattr(step, field_name, None)
-            if not isinstance(text, str):
-                continue
-            try:
-                fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
-                          if name is not None]
-            except ValueError:
-                self.problem(step.line, f"unbalanced braces in {text!r}: names go in {{A}}, {{B}}; "
-                                        "write {{ and }} for a brace")
-                continue
-            if any(spec or conversion for _, spec, conversion in fields):
-                self.problem(step.line, f"only plain names like {{A}} go in braces, in {text!r}")
-                continue
-            for name in {name for name, _, _ in fields} - allowed:
-                hint = " ({speaker} and {listener} work in turn, rate and consent steps)" if name in _TURN_PLACEHOLDERS \
-                    else _suggest(name, allowed)
-                self.problem(step.line, f"unknown name {{{name}}} in the text{hint}")
+            if isinstance(text, str):
+                self.check_names(text, step.line, allowed | self.pool_names | {RESUME_TIME})
+                for name in names_in_safely(text) & set(self.pools):
+                    self.used_pools.add(name)
+                    inner = set().union(*(names_in(item) for item in self.pools[name].items))
+                    if inner - allowed:
+                        self.problem(step.line, f"pool {name!r} uses {{speaker}} or {{listener}}, which work only "
+                                                "in turn, rate and consent steps")
+
+    def check_names(self, text, line, allowed) -> bool:
+        """Every name in braces is one we can fill in; notes a problem and says False otherwise."""
+        try:
+            fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                      if name is not None]
+        except ValueError:
+            self.problem(line, f"unbalanced braces in {text!r}: names go in {{A}}, {{B}}; "
+                               "write {{ and }} for a brace")
+            return False
+        if any(spec or conversion for _, spec, conversion in fields):
+            self.problem(line, f"only plain names like {{A}} go in braces, in {text!r}")
+            return False
+        unknown = {name for name, _, _ in fields} - allowed
+        for name in sorted(unknown):
+            hint = " ({speaker} and {listener} work in turn, rate and consent steps)" if name in _TURN_PLACEHOLDERS \
+                else _suggest(name, allowed)
+            self.problem(line, f"unknown name {{{name}}} in the text{hint}")
+        return not unknown
 
     def check_targets(self, step, labels):
         for name in ("if_low", "if_yes", "if_no", "target"):

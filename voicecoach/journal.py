@@ -69,6 +69,19 @@ def m001_initial(db):
     db.execute("CREATE INDEX sessions_started_at ON sessions(started_at)")
 
 
+@migration
+def m002_question_picks(db):
+    """Which items of an exercise's question pools a session said, so the next one can say others."""
+    db.execute("""
+        CREATE TABLE question_picks (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            pool TEXT NOT NULL,
+            item TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (session_id, pool, item)
+        )""")
+
+
 def default_path() -> Path:
     return paths.data_dir() / FILENAME
 
@@ -233,6 +246,37 @@ class Journal:
                 " DO UPDATE SET name = excluded.name, value = excluded.value, at = excluded.at",
                 (session_id, index, key, slot, name, value, _now()),
             )
+
+    def record_picks(self, session_id, pool, items) -> None:
+        """These items of `pool` were said in this session."""
+        with self._transaction() as db:
+            self._require_running(db, session_id)
+            db.executemany(
+                "INSERT OR IGNORE INTO question_picks (session_id, pool, item, at) VALUES (?, ?, ?, ?)",
+                [(session_id, pool, item, _now()) for item in items],
+            )
+
+    def recent_picks(self, exercise_id, pool, limit=50) -> list[str]:
+        """Items of this exercise's pool said in earlier sessions, newest first, each once."""
+        rows = self._db.execute(
+            "SELECT p.item FROM question_picks p JOIN sessions s ON s.id = p.session_id"
+            " WHERE s.exercise_id = ? AND p.pool = ? ORDER BY s.started_at DESC, s.rowid DESC",
+            (exercise_id, pool))
+        return list(dict.fromkeys(item for (item,) in rows))[:limit]
+
+    def recent_ratings_for_key(self, key, sessions=2) -> list[dict]:
+        """The last sessions' answers to this rating, done together: {slot: value}, newest first."""
+        ids = [session_id for (session_id,) in self._db.execute(
+            "SELECT s.id FROM sessions s WHERE s.solo = 0 AND s.outcome != 'running' AND EXISTS"
+            " (SELECT 1 FROM ratings r WHERE r.session_id = s.id AND r.key = ? AND r.value IS NOT NULL)"
+            " ORDER BY s.started_at DESC, s.rowid DESC LIMIT ?", (key, sessions))]
+        rows = self._db.execute(
+            f"SELECT session_id, slot, value FROM ratings WHERE key = ? AND session_id IN ({', '.join('?' * len(ids))})"
+            " ORDER BY step_index", (key, *ids)).fetchall()
+        found: dict[str, dict] = {session_id: {} for session_id in ids}  # newest first
+        for session_id, slot, value in rows:
+            found[session_id][slot] = value
+        return list(found.values())
 
     def end(self, session_id, outcome) -> None:
         """A declined session keeps only its outcome: no step or rating that could show who declined."""

@@ -61,14 +61,14 @@ class _Timeline:
 
 
 def render(exercise: ex.Exercise, settings, out: Path, *, solo=None, answer_seconds: float = 8.0,
-           progress=lambda done, total: None) -> float:
+           progress=lambda done, total: None, rng=None) -> float:
     """Write the exercise to `out` as 16-bit mono WAV at 22050 Hz; returns its length in seconds."""
     synthesizer = Synthesizer(settings.voice or None, settings.rate_wpm)
     try:
         sink = WavFileSink(out, realtime=False)
     except OSError as error:
         raise VoicecoachError(f"cannot write {out}: {error.strerror or error}") from None
-    session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo)
+    session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, rng=rng)
     timeline = _Timeline(sink)
     try:
         actions = session.start(0.0)

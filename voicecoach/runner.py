@@ -6,8 +6,11 @@ input report back through one queue, so the engine sees events one at a time, in
 
 import collections
 import queue
+import random
 import time
+from datetime import datetime
 
+from voicecoach import exercise as ex
 from voicecoach import session as S
 from voicecoach.cues import Cue
 from voicecoach.errors import JournalError, VoicecoachError
@@ -71,6 +74,8 @@ class Runner:
                 self._log("step", action.index, action.kind, skipped=action.skipped)
             elif isinstance(action, S.RecordRating) and self.journal:
                 self._log("rating", action.index, action.key, action.slot, action.name, action.value)
+            elif isinstance(action, S.RecordPick) and self.journal:
+                self._log("record_picks", action.pool, action.items)
             elif isinstance(action, S.Finish) and self.journal:
                 self._log("end", action.outcome.value)
         if actions:
@@ -194,6 +199,15 @@ def _open_ears(audio_in, listen, playing):
     return SpokenCues(source, engine, playing), None
 
 
+def history(exercise, journal) -> dict:
+    """What the session needs from earlier ones: pool items said lately, and the last ratings."""
+    if journal is None:  # --no-log: the journal is neither read nor written
+        return {}
+    keys = {step.key for step in exercise.steps if isinstance(step, ex.Rate) and step.low is not None}
+    return {"recent_picks": {name: journal.recent_picks(exercise.id, name) for name in exercise.pools},
+            "rating_history": {key: journal.recent_ratings_for_key(key) for key in keys}}
+
+
 def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=True, solo=None,
                  audio_out=None, audio_in=(), listen=True, console=None) -> str:
     """Run one exercise with everything real: voice, keys or typed cues, live view, journal."""
@@ -224,7 +238,9 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         console.print(f"[yellow]{why_not}[/]")
     if spoken is not None:
         ears = AnyOf(spoken, ears)
-    session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale)
+    session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale,
+                        rng=random.Random(), wall_clock=datetime.now(), helplines=settings.helplines,
+                        **history(exercise, journal))
     runner = None
     try:
         voice, note = _open_voice(settings, audio_out, time_scale)
@@ -256,7 +272,6 @@ def say_line(text: str, settings, audio_out=None) -> str:
     """Speak one line with the user's settings (names filled in) and wait until it has been heard."""
     import threading
 
-    from voicecoach import exercise as ex
     from voicecoach.errors import ExerciseError
 
     try:

@@ -8,9 +8,12 @@ waits for; pause, repeat, skip and stop are handled here, around the steps.
 
 import dataclasses
 import enum
+import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from voicecoach import exercise as ex
+from voicecoach import resume
 from voicecoach.cues import NUMBER_WORDS, Cue, Heard, Source
 
 NAVIGATION = frozenset({Cue.PAUSE, Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER,
@@ -23,6 +26,13 @@ STILL_PAUSED_LINE = "Alright. We're paused. Say resume when you're both ready."
 CONFIRM_TURN_END_LINE = "Finished, {speaker}?"
 CONFIRM_TURN_END_SECONDS = 8  # silence after "Finished?" means yes: they said they were done
 CONFIRM_SECONDS = 8  # after "I heard seven. Is that right?", silence means yes
+TROUBLED_SESSIONS = 3  # this session and the two before it
+FAR_APART = 4  # partners' ratings this far apart count, like a low one
+THERAPIST_LINE = ("Before you go, one more thing. In this session and the ones before it, your ratings have "
+                  "been low, or far apart between you. That happens to many couples, and it is nobody's fault. "
+                  "This may be a good time to find a couples therapist to help you both; reaching out to one "
+                  "is a real step forward.")
+HELPLINES_LINE = " If you ever need them, the places to turn to that you saved are: {helplines}."
 
 
 class Outcome(enum.Enum):
@@ -92,6 +102,14 @@ class RecordRating:
 
 
 @dataclass(frozen=True)
+class RecordPick:
+    """These items of a pool were said in this session: the next sessions should choose others."""
+
+    pool: str
+    items: tuple
+
+
+@dataclass(frozen=True)
 class Finish:
     outcome: Outcome
 
@@ -137,7 +155,11 @@ class Session:
     """One run of an exercise, driven by events; see the module docstring."""
 
     def __init__(self, exercise: ex.Exercise, names: dict, spoken_names: dict | None = None,
-                 solo: str | None = None, time_scale: float = 1.0):
+                 solo: str | None = None, time_scale: float = 1.0, *, recent_picks: dict | None = None,
+                 rng: random.Random | None = None, rating_history: dict | None = None,
+                 wall_clock: datetime | None = None, helplines: str = ""):
+        """recent_picks: pool -> items said in earlier sessions, newest first; rating_history: rating
+        key -> earlier sessions' {slot: value}, newest first; wall_clock: the local time at start()."""
         self.exercise = exercise
         self.names = dict(names)
         self.spoken_names = dict(spoken_names or names)
@@ -164,11 +186,20 @@ class Session:
         self._visits: dict[int, int] = {}
         self._input_ended = False
         self._answer: int | None = None  # a rating heard in this part, not yet recorded
+        self.picks = choose_picks(exercise.pools, recent_picks or {}, rng or random.Random())
+        self._said_picks: set[str] = set()
+        self.rating_history = rating_history or {}
+        self.wall_clock = wall_clock
+        self.helplines = helplines
+        self._started_at = 0.0
+        self._resume_said: str | None = None  # the time to come back, once offered: said the same after
+        self.suggest_therapist = False  # ratings stayed low or far apart: said once, at the end
 
     # ---- events ---------------------------------------------------------------------
 
     def start(self, now: float) -> list:
         self.now = now
+        self._started_at = now
         self.state = State.RUNNING
         self._enter_step(0)
         return self._flush()
@@ -351,6 +382,7 @@ class Session:
         if isinstance(step, ex.Rate) and step.low is not None:
             if any(v is not None and v < step.low for v in self._step_values):
                 target = step.if_low
+            self._notice_sustained_trouble(step)
         self._out.append(StepDone(self.index, step.kind, skipped=self._skipped_parts == len(self._slots(step))))
         if target == "end":
             self._finish(Outcome.COMPLETED)
@@ -386,8 +418,7 @@ class Session:
         self.state = State.RUNNING
         waiting = self._waiting
         if isinstance(waiting, _Sound):
-            self._sound_id += 1
-            action = dataclasses.replace(waiting.action, id=self._sound_id)
+            action = dataclasses.replace(waiting.action, id=self._next_sound_id())
             self._waiting = dataclasses.replace(waiting, action=action)
             self._out.append(action)
             self._listen(self.accepted, None)
@@ -406,7 +437,21 @@ class Session:
         self.state = State.CONFIRMING_STOP
         self._say_system(CONFIRM_STOP_LINE)
 
+    def _notice_sustained_trouble(self, step):
+        """Low or far-apart ratings for this key in this session and the ones before it. Only in exercises
+        for two: how calm someone feels after self-care says little about the relationship."""
+        if self.solo or self.exercise.solo:
+            return
+        now = {r.slot: r.value for r in self.ratings if r.index == self.index and r.key == step.key}
+        sessions = [now] + list(self.rating_history.get(step.key, ()))[:TROUBLED_SESSIONS - 1]
+        if len(sessions) == TROUBLED_SESSIONS and all(troubled(values, step.low) for values in sessions):
+            self.suggest_therapist = True
+
     def _finish(self, outcome: Outcome):
+        if outcome is Outcome.COMPLETED and self.suggest_therapist:
+            self.suggest_therapist = False  # once a session, and never after a stop or a decline
+            line = THERAPIST_LINE + (HELPLINES_LINE.format(helplines=self.helplines) if self.helplines else "")
+            self._out.append(Speak(line, line, self._next_sound_id()))
         self.state = State.FINISHED
         self.outcome = outcome
         self._program = None
@@ -424,11 +469,31 @@ class Session:
 
     # ---- words --------------------------------------------------------------------------
 
-    def _speak(self, text: str, slot: str | None = None, wait: bool = True, early=frozenset()) -> _Sound:
+    def _next_sound_id(self) -> int:
         self._sound_id += 1
-        shown = ex.fill(text, self.names, slot)
+        return self._sound_id
+
+    def _speak(self, text: str, slot: str | None = None, wait: bool = True, early=frozenset()) -> _Sound:
+        words = self._words(text)
+        shown = ex.fill(text, self.names, slot, words)
         self.last_text = shown
-        return _Sound(Speak(shown, ex.fill(text, self.spoken_names, slot), self._sound_id), wait, early)
+        return _Sound(Speak(shown, ex.fill(text, self.spoken_names, slot, words), self._next_sound_id()),
+                      wait, early)
+
+    def _words(self, text: str) -> dict:
+        """A pool's pick (announced the first time it is said) and the time to come back, for this line."""
+        words = {}
+        for name in ex.names_in(text):
+            if name in self.picks:
+                words[name] = ex.joined(self.picks[name])
+                if name not in self._said_picks:
+                    self._said_picks.add(name)
+                    self._out.append(RecordPick(name, self.picks[name]))
+            elif name == ex.RESUME_TIME:
+                if self._resume_said is None:
+                    self._resume_said = self._resume_time()
+                words[name] = self._resume_said
+        return words
 
     def _say_system(self, line: str, wait: bool = True):
         """A line of the engine's own (stop, decline), spoken outside any step."""
@@ -438,9 +503,15 @@ class Session:
         if self.state is State.CONFIRMING_STOP:
             self._out.append(Listen(self.accepted, None))
 
+    def _resume_time(self) -> str:
+        """A time to come back, from the local time now; without a clock (a rendered file), a day on."""
+        if self.wall_clock is None:
+            return resume.WITHOUT_CLOCK
+        now = self.wall_clock + timedelta(seconds=self.now - self._started_at)
+        return resume.spoken(resume.offer(now), now)
+
     def _chime(self, name: str) -> _Sound:
-        self._sound_id += 1
-        return _Sound(PlayChime(name, self._sound_id))
+        return _Sound(PlayChime(name, self._next_sound_id()))
 
     def _record(self, step, slot, value):
         rating = RecordRating(self.index, step.key, slot, self.names[slot], value)
@@ -559,14 +630,42 @@ class Session:
         return None
 
 
+def troubled(values: dict, low: int) -> bool:
+    """One session's ratings: someone's is below `low`, or the two are far apart."""
+    given = [v for v in values.values() if v is not None]
+    return any(v < low for v in given) or (len(given) == 2 and abs(given[0] - given[1]) >= FAR_APART)
+
+
+def choose_picks(pools: dict, recent: dict, rng: random.Random) -> dict:
+    """Each pool's picks for a session: never one of the latest half of the pool said before, if avoidable."""
+    picks = {}
+    for name, pool in pools.items():
+        said = [item for item in dict.fromkeys(recent.get(name, ())) if item in pool.items]
+        avoid = said[: len(pool.items) // 2]
+        fresh = [item for item in pool.items if item not in avoid]
+        chosen = rng.sample(fresh, min(pool.pick, len(fresh)))
+        chosen += list(reversed(avoid))[: pool.pick - len(chosen)]  # the longest ago first
+        picks[name] = tuple(chosen)
+    return picks
+
+
+def typical_picks(pools: dict) -> dict:
+    """Picks of middling length, for planning how long an exercise lasts."""
+    return {name: tuple(sorted(pool.items, key=len)[(len(pool.items) - pool.pick) // 2:][: pool.pick])
+            for name, pool in pools.items()}
+
+
 def plan_seconds(exercise: ex.Exercise, speech_seconds, chime_seconds=lambda name: 2.0,
-                 names=None, solo=None, answer_seconds: float = 5.0) -> float:
+                 names=None, solo=None, answer_seconds: float = 5.0, picks=None) -> float:
     """How long the exercise lasts read straight through: every turn and wait runs to its limit, and
     each question or rating takes `answer_seconds` (questions taken as yes). Follows jumps."""
     names = names or {"A": "Partner A", "B": "Partner B"}
+    picks = typical_picks(exercise.pools) if picks is None else picks
+    words = {name: ex.joined(items) for name, items in picks.items()}
+    words[ex.RESUME_TIME] = "8:30 this evening"
 
     def say(text, slot=None):
-        return speech_seconds(ex.fill(text, names, slot)) if text else 0.0
+        return speech_seconds(ex.fill(text, names, slot, words)) if text else 0.0
 
     total, index, visits = 0.0, 0, {}
     while index < len(exercise.steps):

@@ -1,4 +1,5 @@
 import io
+import threading
 
 from voicecoach.cues import Cue, Heard, Source, legend, parse_key, parse_typed
 from voicecoach.ears import TypedCues, _split_keys
@@ -6,6 +7,7 @@ from voicecoach.session import NAVIGATION
 
 TURN = NAVIGATION | {Cue.DONE, Cue.NEXT}
 RATING = NAVIGATION | {Cue.NUMBER}
+ANSWER = NAVIGATION | {Cue.YES, Cue.NO}
 
 
 def test_typed_words_numbers_and_phrases():
@@ -50,6 +52,43 @@ def test_scripted_lines_wait_for_a_moment_that_accepts_them():
     assert cues.take(RATING) == Heard(Cue.NUMBER, 7)
     assert cues.take(TURN) == Heard(Cue.NEXT)
     assert cues.exhausted
+
+
+def test_piped_lines_on_their_way_hold_a_deadline_back():
+    """A line still in the pipe is 'settling': the runner lets it arrive before a time limit runs
+    out, so `printf 'yes\\nyes\\n' | voicecoach start ... --time-scale 0` always answers yes."""
+    import os
+
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "r") as stream, os.fdopen(write_end, "w") as writer:
+        cues = TypedCues(stream, interactive=False)
+        writer.write("yes\nnext\n")
+        writer.flush()
+        assert cues.settling  # written, not yet read
+        woke = threading.Event()
+        cues.start(woke.set)
+        assert woke.wait(5)
+        assert cues.take(ANSWER) == Heard(Cue.YES)
+        assert not cues.settling  # read and queued
+        writer.close()
+        for _ in range(500):
+            if cues.ended:
+                break
+            threading.Event().wait(0.01)
+        assert cues.ended and not cues.settling
+        assert cues.take(TURN) == Heard(Cue.NEXT) and cues.exhausted
+
+
+def test_a_piped_line_without_a_final_newline_still_counts():
+    import os
+
+    read_end, write_end = os.pipe()
+    os.write(write_end, "7".encode())
+    os.close(write_end)
+    with os.fdopen(read_end, "r") as stream:
+        cues = TypedCues(stream, interactive=False)
+        cues._read_pipe(stream.fileno())
+        assert cues.take(RATING) == Heard(Cue.NUMBER, 7) and cues.exhausted
 
 
 def test_a_scripted_stop_jumps_the_queue():

@@ -153,3 +153,29 @@ def test_a_keyed_stop_ends_at_once():
     assert outcome is S.Outcome.STOPPED
     assert [text for _, text in voice.said] == ["One."]
     assert journal.calls[-1] == ("end", ("stopped",))
+
+
+class SettlingEars(ScriptedEars):
+    """Like piped input whose next line is still in the pipe: 'settling' until it is handed over."""
+
+    @property
+    def settling(self):
+        return bool(self.cues)
+
+
+def test_a_time_limit_waits_for_a_piped_line_on_its_way():
+    """At --time-scale 0 a rating's limit is already over when it is asked; a piped answer that is
+    still arriving must count rather than lose the race."""
+    quick = ex.load_text("""
+id: q
+title: Q
+minutes: 1
+steps:
+  - rate: {ask: "{speaker}, how calm?", key: calm, who: A, limit: 0.1}
+""")
+    journal = MemoryJournal()
+    session = S.Session(quick, {"A": "Sam", "B": "Alex"})
+    ears = SettlingEars([(0.3, Heard(Cue.NUMBER, 7))])
+    outcome = Runner(session, InstantVoice(), ears, QuietView(), journal, "id").run()
+    assert outcome is S.Outcome.COMPLETED
+    assert ("rating", (0, "calm", "A", "Sam", 7)) in journal.calls

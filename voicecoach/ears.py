@@ -4,6 +4,7 @@ Every source reads in a background thread into a small buffer, wakes the runner,
 cue over only when the session asks with the cues that make sense at that moment (`take`).
 """
 
+import codecs
 import collections
 import contextlib
 import os
@@ -31,23 +32,79 @@ class TypedCues:
         self._lines = collections.deque()
         self._lock = threading.Lock()
         self._wake = lambda: None
+        self._busy = False
 
     def start(self, wake):
         self._wake = wake
         if self.stream is not None:
-            threading.Thread(target=self._read, name="typed-cues", daemon=True).start()
+            fd = self._pipe_fd()
+            target = self._read_pipe if fd is not None else self._read
+            threading.Thread(target=target, args=(fd,) if fd is not None else (),
+                             name="typed-cues", daemon=True).start()
+
+    def _pipe_fd(self):
+        """The descriptor of piped input, read raw so that `settling` can tell what is on its way."""
+        if self.interactive:
+            return None
+        try:
+            return self.stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            return None
 
     def _read(self):
         try:
             for line in self.stream:
-                if line.strip():
-                    with self._lock:
-                        self._lines.append(line)
-                    self._wake()
+                self._add([line])
         except (OSError, ValueError, UnicodeDecodeError):
             pass
         self.ended = True
         self._wake()
+
+    def _read_pipe(self, fd):
+        """Read piped input in whole chunks, marking the moment between the pipe and the queue."""
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        partial = ""
+        try:
+            while True:
+                select.select([fd], [], [])
+                with self._lock:
+                    self._busy = True
+                chunk = os.read(fd, 65536)
+                text = partial + decoder.decode(chunk, final=not chunk)
+                lines = text.splitlines(keepends=True)
+                partial = lines.pop() if lines and chunk and not lines[-1].endswith(("\n", "\r")) else ""
+                self._add(lines, busy=False)
+                if not chunk:
+                    break
+        except (OSError, ValueError):
+            pass
+        with self._lock:
+            self._busy = False
+            self.ended = True
+        self._wake()
+
+    def _add(self, lines, busy=None):
+        with self._lock:
+            self._lines.extend(line for line in lines if line.strip())
+            if busy is not None:
+                self._busy = busy
+        if any(line.strip() for line in lines):
+            self._wake()
+
+    @property
+    def settling(self) -> bool:
+        """Piped lines are still on their way to the queue: a deadline should wait a moment for them,
+        so that a script means the same however fast it runs (--time-scale 0)."""
+        fd = self._pipe_fd()
+        if fd is None or self.ended:
+            return False
+        with self._lock:
+            if self._busy:
+                return True
+        try:
+            return bool(select.select([fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
 
     @property
     def exhausted(self) -> bool:
@@ -372,6 +429,10 @@ class AnyOf:
     @property
     def exhausted(self):
         return all(source.exhausted for source in self.sources)
+
+    @property
+    def settling(self):
+        return any(getattr(source, "settling", False) for source in self.sources)
 
     def start(self, wake):
         for source in self.sources:

@@ -17,6 +17,7 @@ from voicecoach.errors import JournalError, VoicecoachError
 
 REFRESH_SECONDS = 0.25
 DRAIN_SECONDS = 15.0  # at the end, let the last words and chime finish, but never hang on them
+SETTLE_SECONDS = 0.002  # how long to wait for a piped line that is on its way
 
 
 class Runner:
@@ -135,6 +136,9 @@ class Runner:
                     return actions
             deadline = session.deadline
             if deadline is not None and now >= deadline:
+                if getattr(self.ears, "settling", False):  # a piped line is arriving: let it count
+                    time.sleep(SETTLE_SECONDS)
+                    continue
                 return session.tick(now)
             if deadline is None and not session.speaking:
                 self.ears.drop_stuck(session.accepted)

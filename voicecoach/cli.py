@@ -367,6 +367,7 @@ def config_set(key, value):
 from voicecoach import cli_journal  # noqa: E402  (commands kept in their own module)
 
 cli.add_command(cli_journal.history)
+cli.add_command(cli_journal.stats)
 
 
 def main():

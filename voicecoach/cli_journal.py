@@ -1,7 +1,8 @@
-"""Commands to look back at the journal. Parse, call, print."""
+"""Commands to look back at the journal: history and stats. Parse, call, print."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime, time
+from pathlib import Path
 
 import click
 
@@ -67,3 +68,38 @@ def history(since, exercise_id, outcome, limit, as_json):
         if more and not limit:
             click.secho(f"The newest {shown} are shown; --limit N or --since DATE shows others.", dim=True)
 
+
+@click.command()
+@click.option("--weeks", type=click.IntRange(min=1, max=520), default=12, show_default=True,
+              help="How many recent weeks to look at.")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw a chart into this PNG file (needs the 'charts' extra).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def stats(weeks, png, as_json):
+    """How your practice is going: week by week, which exercises, ratings and their trends."""
+    from voicecoach import config, exercise, stats as progress
+    from voicecoach.journal import Journal
+
+    if png:
+        from voicecoach import charts
+
+        charts.check_available()
+    today = date.today()
+    since = datetime.combine(progress.window(today, weeks)[0], time())
+    with Journal() as journal:
+        sessions = journal.sessions(since=since, with_ratings=False)
+        ratings = journal.ratings(since=since)
+    closeness = progress.closeness(exercise.all_exercises()[0])
+    summary = progress.summary(sessions, ratings, today, weeks, closeness, config.load().streaks)
+    if png:
+        charts.write_png(summary, png)  # first, so a path that cannot be written is the only line
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        from rich.console import Console
+
+        from voicecoach import stats_view
+
+        Console().print(stats_view.render(summary))
+    if png:
+        click.echo(f"Wrote {png}", err=as_json)

@@ -32,6 +32,8 @@ class Settings:
     """Loudness from 0.1 to 1.0."""
     helplines: str = ""
     """Where to turn for help, in the couple's own country, shown in the safety note."""
+    streaks: bool = True
+    """Show practice days per week in 'voicecoach stats'; off hides them."""
 
     def names(self) -> dict:
         return {"A": self.partner_a, "B": self.partner_b}
@@ -50,7 +52,9 @@ KEYS = {
     "rate": "rate_wpm",
     "volume": "volume",
     "helplines": "helplines",
+    "streaks": "streaks",
 }
+SWITCH = {"on": True, "true": True, "off": False, "false": False}
 LIMITS = {"rate_wpm": (80, 320), "volume": (0.1, 1.0)}
 
 
@@ -100,6 +104,11 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
             raise ConfigError(f"{prefix}{key} is too long ({longest} characters at most)")
         if any(not char.isprintable() for char in value):
             raise ConfigError(f"{prefix}{key} must be one line of plain text")
+    elif isinstance(default, bool):
+        switch = SWITCH.get(str(value).strip().lower())
+        if switch is None:
+            raise ConfigError(f"{prefix}{key} must be on or off, not {value!r}")
+        value = switch
     else:
         try:
             number = float(value) if not isinstance(value, bool) else None

@@ -142,3 +142,11 @@ def test_bad_filters_are_one_line_and_exit_2(journal, args, line):
     result = invoke("history", *args)
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [line]
+
+
+def test_names_are_shown_as_typed_never_as_markup():
+    with Journal() as journal:
+        record(journal, "daily-check-in", datetime.now(), ratings=[("connection", "A", 7)])
+        journal._db.execute("UPDATE ratings SET name = '[bold]Kim[/bold]'")
+    assert "connection: [bold]Kim[/bold] 7" in invoke("history").output
+    assert "[bold]Kim[/bold]" in invoke("stats").output

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from voicecoach.journal import ENDINGS
-
 SCREENFUL = 20
 """Sessions 'history' shows on a terminal unless asked for more; --json gives them all."""
 
@@ -28,6 +26,8 @@ def _day(ctx, param, value):
 
 
 def _outcome(ctx, param, value):
+    from voicecoach.journal import ENDINGS
+
     if value is not None and value not in ENDINGS:
         raise BadInput(f"--outcome: {value!r} is not one of {', '.join(ENDINGS)}")
     return value
@@ -64,7 +64,7 @@ def history(since, exercise_id, outcome, limit, as_json):
     else:
         from rich.console import Console
 
-        Console().print(past.table(sessions))
+        Console(markup=False, highlight=False).print(past.table(sessions))  # names are never markup
         if more and not limit:
             click.secho(f"The newest {shown} are shown; --limit N or --since DATE shows others.", dim=True)
 
@@ -100,6 +100,6 @@ def stats(weeks, png, as_json):
 
         from voicecoach import stats_view
 
-        Console().print(stats_view.render(summary))
+        Console(markup=False, highlight=False).print(stats_view.render(summary))
     if png:
         click.echo(f"Wrote {png}", err=as_json)

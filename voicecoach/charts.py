@@ -16,6 +16,8 @@ PARTNER_STYLE = {  # blue solid line, filled circles; vermilion dashed line, ope
           "markerfacecolor": "white", "markeredgewidth": 1.8, "zorder": 2},
 }
 PRACTICE_COLOUR = "#8fbcbb"
+DENSE_WEEKS = 26
+"""Beyond this many weeks, bars lose their labels and lines their big markers."""
 QUESTIONS = {
     "connection": "How connected you felt",
     "calm": "How calm you felt",
@@ -64,7 +66,7 @@ def _practice(axis, summary: dict) -> None:
     weeks = _dates(summary["weeks"])
     minutes = [w["minutes"] for w in summary["weeks"]]
     axis.bar(weeks, minutes, width=5, color=PRACTICE_COLOUR, edgecolor="#4c7a78", linewidth=0.6)
-    if len(weeks) <= 26:
+    if len(weeks) <= DENSE_WEEKS:
         for when, week in zip(weeks, summary["weeks"]):
             if week["sessions"]:
                 label = f"{week['sessions']} session{'s' if week['sessions'] != 1 else ''}"
@@ -83,24 +85,34 @@ def _points(weeks: list[dict]) -> tuple[list[date], list[float]]:
     return _dates(kept), [w["mean"] for w in kept]
 
 
+def _lately(trend: str) -> str:
+    return trend if trend.endswith("lately") else f"{trend} lately"
+
+
 def _rating(axis, key: str, series: list[dict], gap: dict | None) -> None:
+    many = len(series[0]["weeks"]) > DENSE_WEEKS
     for partner in series:
-        label = partner["name"] if partner["trend"] == "too soon to tell" else f"{partner['name']} ({partner['trend']})"
-        axis.plot(*_points(partner["weeks"]), label=label, **PARTNER_STYLE.get(partner["slot"], PARTNER_STYLE["A"]))
+        style = dict(PARTNER_STYLE.get(partner["slot"], PARTNER_STYLE["A"]))
+        if many:  # markers shrink so a long window stays a line, not a crowd
+            style["markersize"] /= 2.5
+            style["linewidth"] = 1.4
+        known = partner["trend"] != "too soon to tell"
+        label = f"{partner['name']} ({_lately(partner['trend'])})" if known else partner["name"]
+        axis.plot(*_points(partner["weeks"]), label=label, **style)
     if len(series) == 2:
         both = [(a["week"], a["mean"], b["mean"]) for a, b in zip(series[0]["weeks"], series[1]["weeks"])
                 if a["mean"] is not None and b["mean"] is not None]
         if both:
             weeks, first, second = zip(*both)
+            known = gap is not None and gap["trend"] != "too soon to tell"
+            label = f"between you ({_lately(gap['trend'])})" if known else "between you"
             axis.fill_between([date.fromisoformat(w) for w in weeks], first, second, color="#999999",
-                              alpha=0.15, linewidth=0)
+                              alpha=0.2, linewidth=0, label=label)
     axis.set_title(QUESTIONS.get(key, key.capitalize()), loc="left", fontsize=12)
-    if gap is not None and gap["trend"] != "too soon to tell":
-        axis.set_title(f"the difference between you: {gap['trend']}", loc="right", fontsize=9, color="#555555")
     axis.set_ylabel("average rating (0 to 10)")
     axis.set_ylim(-0.3, 10.3)
     axis.set_yticks(range(0, 11, 2))
-    axis.legend(loc="best", fontsize=9, frameon=False, ncols=2)
+    axis.legend(loc="lower right", fontsize=8.5, frameon=True, framealpha=0.85, edgecolor="none")
     _format_dates(axis)
 
 

@@ -9,6 +9,7 @@ click command, and separately as its own process (wall time, Python's start-up i
 """
 
 import argparse
+import functools
 import os
 import random
 import sqlite3
@@ -166,12 +167,12 @@ def bench(name, setup, runs):
         setup(Path(home))
         (Path(home) / "safety-note-shown").touch()
         print(f"  load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        print(f"  {'python -c pass (start-up alone)':44} process    {_figure(_python_alone(runs))}")
-        print(f"  {'--version (start-up and imports)':44} process    {_figure(as_process(['--version'], runs))}")
+        print(f"  {'python -c pass (start-up alone)':54} process    {_figure(_python_alone(runs))}")
+        print(f"  {'--version (start-up and imports)':54} process    {_figure(as_process(['--version'], runs))}")
         for args in COMMANDS:
             label = " ".join(args)
-            print(f"  {label:44} in-process {_figure(in_process(args, runs))}")
-            print(f"  {'':44} process    {_figure(as_process(args, runs))}")
+            print(f"  {label:54} in-process {_figure(in_process(args, runs))}")
+            print(f"  {'':54} process    {_figure(as_process(args, runs))}")
 
 
 def main():
@@ -182,7 +183,7 @@ def main():
     parser.add_argument("--variant", choices=sorted(VARIANTS), action="append")
     options = parser.parse_args()
     for name in options.variant or VARIANTS:
-        bench(name, lambda home: VARIANTS[name](home, options.sessions, options.years), options.runs)
+        bench(name, functools.partial(VARIANTS[name], sessions=options.sessions, years=options.years), options.runs)
 
 
 if __name__ == "__main__":

@@ -183,6 +183,8 @@ def test_an_empty_journal_shows_quiet_weeks_without_fuss():
     text = invoke("stats", "--weeks", "3").output
     assert "0 sessions" in text and text.count(" 0 ") >= 3
     assert "Which exercises" not in text
+    totals = json.loads(invoke("stats", "--json").output)["totals"]
+    assert totals == {"sessions": 0, "completed": 0, "minutes": 0.0} and isinstance(totals["minutes"], float)
 
 
 @pytest.mark.parametrize("value, expected", [("on", True), ("off", False), ("true", True), ("False", False)])

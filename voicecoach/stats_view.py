@@ -26,7 +26,7 @@ def hours_and_minutes(minutes: float) -> str:
 def practice_days_line(days: int) -> str:
     """Gentle whatever the number: a missed day resets nothing and is not mentioned."""
     if days == 0:
-        return "A new week: no practice days counted yet, and any day is a fine day to begin."
+        return "No practice days so far this week; whenever suits you both is a fine time."
     return f"{days} practice day{'s' if days != 1 else ''} this week."
 
 

@@ -72,6 +72,9 @@ def _practice(axis, summary: dict) -> None:
                 label = f"{week['sessions']} session{'s' if week['sessions'] != 1 else ''}"
                 axis.annotate(label, (when, week["minutes"]), textcoords="offset points", xytext=(0, 3),
                               ha="center", fontsize=7, color="#333333")
+    if not any(minutes):
+        axis.text(0.5, 0.5, "Your sessions will show here, week by week.", transform=axis.transAxes,
+                  ha="center", va="center", fontsize=12, color="#555555")
     axis.set_title("Minutes you practised together, week by week", loc="left", fontsize=12)
     axis.set_ylabel("minutes")
     axis.set_xlabel("week starting")

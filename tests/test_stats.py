@@ -43,6 +43,12 @@ def test_slope_is_least_squares_over_the_recent_weeks_with_values():
     assert stats.slope([10, 10, 10, 10] + [1, 2, 3, 4, 5, 6, 7, 8]) == pytest.approx(1.0)
 
 
+def test_local_day_follows_the_local_clock():
+    for stamp in ("2026-11-26T23:30:00.000+00:00", "2026-03-29T00:59:59.999+00:00",
+                  "2026-10-25T01:30:00.000+00:00", "2026-06-01T22:15:00.000+02:00"):
+        assert stats.local_day(stamp) == datetime.fromisoformat(stamp).astimezone().date()
+
+
 def test_trends_in_words():
     assert [stats.rating_trend(s) for s in (0.5, 0.05, -0.05, -0.3, None)] == [
         "rising", "steady", "steady", "lower lately", "too soon to tell"]

@@ -4,6 +4,7 @@ Weeks start on Monday in local time. Every week of the window is listed, practis
 quiet week is a row like any other, never a gap to explain.
 """
 
+import statistics
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -60,10 +61,7 @@ def slope(values: list) -> float | None:
     points = [(x, y) for x, y in enumerate(recent) if y is not None]
     if len(points) < FEWEST_WEEKS_FOR_A_TREND:
         return None
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_y = sum(y for _, y in points) / len(points)
-    spread = sum((x - mean_x) ** 2 for x, _ in points)
-    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+    return statistics.linear_regression(*zip(*points)).slope
 
 
 def rating_trend(change: float | None) -> str:

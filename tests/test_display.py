@@ -27,4 +27,3 @@ def test_the_live_panel_shows_step_turn_countdown_last_cue_and_keys():
     assert "step 4 of 13" in text
     assert "heard: next" in text
     assert "[d] I'm done" in text and "[q] stop" in text and "[0-9 t]" not in text
-

@@ -118,4 +118,3 @@ def summary(session, outcome: str, logged: bool) -> str:
         parts.append("Ratings: " + ", ".join(f"{r.name} {r.key} {r.value}" for r in answered) + ".")
     parts.append("Saved in your journal." if logged else "Not logged (--no-log).")
     return " ".join(parts)
-

@@ -78,6 +78,7 @@ def test_a_declined_session_shows_only_that_it_was_declined():
     text = console.file.getvalue()
     assert "declined" in text
     assert "Alex" not in text and "comfort" not in text and "3" not in text.split("declined")[1]
+    assert text.splitlines()[1].split()[2:] == ["sensate-focus-1", "declined"]  # after the day and time: no minutes
 
 
 def test_history_table_shows_local_time_partial_sessions_and_ratings():

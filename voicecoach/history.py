@@ -43,7 +43,7 @@ def table(sessions: list[dict]) -> Table:
     result.add_column("ratings")
     for row in map(as_shown, sessions):
         when = datetime.fromisoformat(row["started_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
-        minutes = "" if row["minutes"] is None else f"{row['minutes']:.0f}"
+        minutes = "" if row["minutes"] is None or row["outcome"] == "declined" else f"{row['minutes']:.0f}"
         result.add_row(when, row["exercise_id"], minutes, how_it_ended(row), ratings_line(row["ratings"]))
     if any(row["outcome"] in ("stopped", "interrupted") and row["steps_done"] for row in sessions):
         result.caption = "Every step you got through together is practice, even when a session ends early."

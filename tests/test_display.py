@@ -27,15 +27,3 @@ def test_the_live_panel_shows_step_turn_countdown_last_cue_and_keys():
     assert "step 4 of 13" in text
     assert "heard: next" in text
     assert "[d] I'm done" in text and "[q] stop" in text and "[0-9 t]" not in text
-
-
-def test_history_table_shows_local_time_partial_sessions_and_ratings():
-    rows = [{"started_at": "2026-11-26T20:30:00.000+00:00", "exercise_id": "daily-check-in", "minutes": 4.5,
-             "outcome": "stopped", "steps_done": 3, "steps_total": 13,
-             "ratings": [{"name": "Sam", "key": "connection", "value": 7},
-                         {"name": "Alex", "key": "connection", "value": None}]}]
-    console = Console(file=io.StringIO(), width=120, color_system=None)
-    console.print(display.history_table(rows))
-    text = console.file.getvalue()
-    assert "stopped (3 of 13 steps)" in text
-    assert "Sam connection 7, Alex connection -" in text

@@ -371,25 +371,10 @@ def config_set(key, value):
     click.echo(f"{key} = {config.as_dict(settings)[key]}")
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N sessions.")
-def history(as_json, limit):
-    """List past sessions, newest first."""
-    from voicecoach.journal import Journal
+from voicecoach import cli_journal  # noqa: E402  (commands kept in their own module)
 
-    with Journal() as journal:
-        sessions = journal.sessions(limit)
-    if as_json:
-        click.echo(json.dumps(sessions, indent=2))
-    elif not sessions:
-        click.echo("No sessions yet. 'voicecoach start daily-check-in' is a good first one.")
-    else:
-        from rich.console import Console
-
-        from voicecoach import display
-
-        Console().print(display.history_table(sessions))
+cli.add_command(cli_journal.history)
+cli.add_command(cli_journal.stats)
 
 
 from voicecoach.cli_schedule import due as _due, plan_group, practice_done, program_group  # noqa: E402

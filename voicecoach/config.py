@@ -36,6 +36,8 @@ class Settings:
     """The 'get comfortable' countdown before a planned exercise ('voicecoach today'); 0: none."""
     spoken_reminders: bool = False
     """Reminders are also spoken aloud, not only shown; off by default, to stay discreet."""
+    streaks: bool = True
+    """Show practice days per week in 'voicecoach stats'; off hides them."""
 
     def names(self) -> dict:
         return {"A": self.partner_a, "B": self.partner_b}
@@ -56,9 +58,10 @@ KEYS = {
     "helplines": "helplines",
     "prepare-seconds": "prepare_seconds",
     "spoken-reminders": "spoken_reminders",
+    "streaks": "streaks",
 }
 LIMITS = {"rate_wpm": (80, 320), "volume": (0.1, 1.0), "prepare_seconds": (0, 600)}
-_SWITCH = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
+SWITCH = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
 
 
 def path(create: bool = False) -> Path:
@@ -108,9 +111,10 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
         if any(not char.isprintable() for char in value):
             raise ConfigError(f"{prefix}{key} must be one line of plain text")
     elif isinstance(default, bool):
-        if str(value).strip().lower() not in _SWITCH:
+        switch = SWITCH.get(str(value).strip().lower())
+        if switch is None:
             raise ConfigError(f"{prefix}{key} must be on or off, not {value!r}")
-        value = _SWITCH[str(value).strip().lower()]
+        value = switch
     else:
         try:
             number = float(value) if not isinstance(value, bool) else None

@@ -1,7 +1,6 @@
 """The terminal view of a running session: a live panel on a terminal, plain lines elsewhere."""
 
 import math
-from datetime import datetime
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -119,20 +118,3 @@ def summary(session, outcome: str, logged: bool) -> str:
         parts.append("Ratings: " + ", ".join(f"{r.name} {r.key} {r.value}" for r in answered) + ".")
     parts.append("Saved in your journal." if logged else "Not logged (--no-log).")
     return " ".join(parts)
-
-
-def history_table(sessions: list[dict]) -> Table:
-    """Past sessions as a table: when, what, how long, how it ended, the ratings."""
-    table = Table(box=None, pad_edge=False)
-    for column in ("when", "exercise", "minutes", "outcome", "ratings"):
-        table.add_column(column, justify="right" if column == "minutes" else "left")
-    for row in sessions:
-        when = datetime.fromisoformat(row["started_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
-        minutes = "" if row["minutes"] is None else f"{row['minutes']:g}"
-        ratings = ", ".join(f"{r['name']} {r['key']} {'-' if r['value'] is None else r['value']}"
-                            for r in row["ratings"])
-        outcome = row["outcome"]
-        if outcome in ("stopped", "interrupted") and row.get("steps_total"):
-            outcome += f" ({row['steps_done']} of {row['steps_total']} steps)"
-        table.add_row(when, row["exercise_id"], minutes, outcome, ratings)
-    return table

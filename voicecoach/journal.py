@@ -97,6 +97,21 @@ def _minutes(started_at, ended_at):
     return round(seconds / 60, 1)
 
 
+def _filters(since, exercise, outcome) -> tuple[str, list]:
+    """A WHERE clause on sessions (aliased or not) for the filters that are set."""
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("started_at >= ?")
+        params.append(since.astimezone(timezone.utc).isoformat(timespec="milliseconds"))
+    if exercise is not None:
+        clauses.append("exercise_id = ?")
+        params.append(exercise)
+    if outcome is not None:
+        clauses.append("outcome = ?")
+        params.append(outcome)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
 def _pid_alive(pid) -> bool:
     """Only where flock is missing: a reused pid can make a dead session look alive."""
     if not pid:
@@ -304,26 +319,44 @@ class Journal:
             )
         self._unlock(session_id)
 
-    def sessions(self, limit=None) -> list[dict]:
-        """Newest first, with ratings inline, ready for display."""
-        self._db.row_factory = sqlite3.Row
-        try:
-            rows = self._db.execute(
-                "SELECT * FROM sessions ORDER BY started_at DESC, rowid DESC LIMIT ?",
-                (-1 if limit is None else limit,),
-            ).fetchall()
-            result = []
-            for row in rows:
-                session = dict(row)
-                session["solo"] = bool(session["solo"])
-                session["minutes"] = _minutes(row["started_at"], row["ended_at"])
-                session["ratings"] = [dict(r) for r in self._db.execute(
-                    "SELECT key, slot, name, value FROM ratings WHERE session_id = ?"
-                    " ORDER BY step_index, key, slot", (row["id"],))]
-                result.append(session)
-            return result
-        finally:
-            self._db.row_factory = None
+    def sessions(self, limit=None, since=None, exercise=None, outcome=None, with_ratings=True) -> list[dict]:
+        """Newest first, with ratings inline, ready for display; since is a datetime (naive: local)."""
+        where, params = _filters(since, exercise, outcome)
+        chosen = f"FROM sessions {where} ORDER BY started_at DESC, rowid DESC LIMIT ?"
+        params = [*params, -1 if limit is None else limit]
+        cursor = self._db.execute(f"SELECT * {chosen}", params)
+        columns = [c[0] for c in cursor.description]
+        result = [dict(zip(columns, row)) for row in cursor]
+        ratings = {}
+        if with_ratings and result:
+            for session_id, key, slot, name, value in self._db.execute(
+                    "SELECT session_id, key, slot, name, value FROM ratings"
+                    f" WHERE session_id IN (SELECT id {chosen}) ORDER BY step_index, key, slot", params):
+                ratings.setdefault(session_id, []).append(
+                    {"key": key, "slot": slot, "name": name, "value": value})
+        for session in result:
+            session["solo"] = bool(session["solo"])
+            session["minutes"] = _minutes(session["started_at"], session["ended_at"])
+            if with_ratings:
+                session["ratings"] = ratings.get(session["id"], [])
+        return result
+
+    def ratings(self, since=None, exercise=None, key=None) -> list[dict]:
+        """Every answered rating, oldest first, with when and in which exercise it was given.
+
+        A declined session is left out whatever it holds: it must not show who declined.
+        """
+        where, params = _filters(since, exercise, None)
+        where = f"{where} {'AND' if where else 'WHERE'} s.outcome != 'declined' AND r.value IS NOT NULL"
+        if key is not None:
+            where += " AND r.key = ?"
+            params.append(key)
+        cursor = self._db.execute(
+            "SELECT r.session_id, s.started_at, s.exercise_id, r.step_index, r.key, r.slot, r.name, r.value"
+            f" FROM sessions s JOIN ratings r ON r.session_id = s.id {where}"
+            " ORDER BY s.started_at, s.rowid, r.step_index, r.key, r.slot", params)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor]
 
     @contextmanager
     def _transaction(self):

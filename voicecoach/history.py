@@ -1,0 +1,50 @@
+"""Past sessions as a couple reads them: a session cut short still counts, a declined one says only that."""
+
+from datetime import datetime
+
+from rich.table import Table
+
+
+def as_shown(session: dict) -> dict:
+    """What may be shown of a session: a declined one keeps no ratings and no steps, so no one is named."""
+    if session["outcome"] != "declined":
+        return session
+    return {**session, "steps_done": 0, "ratings": []}
+
+
+def how_it_ended(session: dict) -> str:
+    """In words: 'stopped, got through 5 of 9 steps' rather than a bare failure."""
+    outcome = session["outcome"]
+    if outcome == "running":
+        return "still running"
+    if outcome in ("stopped", "interrupted") and session.get("steps_total"):
+        done = session["steps_done"]
+        if done == 0:
+            return f"{outcome} at the start"
+        return f"{outcome}, got through {done} of {session['steps_total']} steps"
+    return outcome
+
+
+def ratings_line(ratings: list[dict]) -> str:
+    """'connection: Sam 7, Alex -' (a dash where a partner let the question pass)."""
+    keys = {}
+    for r in ratings:
+        keys.setdefault(r["key"], []).append(f"{r['name']} {'-' if r['value'] is None else r['value']}")
+    return "; ".join(f"{key}: {', '.join(answers)}" for key, answers in keys.items())
+
+
+def table(sessions: list[dict]) -> Table:
+    """When, what, how long, how it ended, and the ratings (none for a declined session)."""
+    result = Table(box=None, pad_edge=False, caption_justify="left")
+    result.add_column("when", no_wrap=True)
+    result.add_column("exercise", no_wrap=True, max_width=20)
+    result.add_column("minutes", justify="right")
+    result.add_column("how it went")
+    result.add_column("ratings")
+    for row in map(as_shown, sessions):
+        when = datetime.fromisoformat(row["started_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+        minutes = "" if row["minutes"] is None or row["outcome"] == "declined" else f"{row['minutes']:.0f}"
+        result.add_row(when, row["exercise_id"], minutes, how_it_ended(row), ratings_line(row["ratings"]))
+    if any(row["outcome"] in ("stopped", "interrupted") and row["steps_done"] for row in sessions):
+        result.caption = "Every step you got through together is practice, even when a session ends early."
+    return result

@@ -133,6 +133,7 @@ def test_continue_asks_each_partner_privately(monkeypatch):
     assert "You'll stay with week 1 for now." in result.output
     after = result.output.split("(answered)")[-1]
     assert "Partner A" not in after and "Partner B" not in after  # nobody is named for a "not yet"
+    assert "Not today: " not in after and "--no-log" not in after  # a private question is not summed up as a session
     assert programs.load_state() == state
     result = runner.invoke(cli, ["program", "continue", "--text", "--time-scale", "0.01"], input="yes\nyes\n", env=env("2026-12-13T21:00"))
     assert f"{program.title} is complete." in result.output

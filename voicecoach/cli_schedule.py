@@ -166,7 +166,7 @@ def plan_closeness_reminders(switch, text_cues, time_scale):
             ex.Consent(question="{speaker}, would reminders for the closeness exercises be welcome? Press y "
                                 "for yes, or n for no; no reason is needed. {listener}, please look away."),))
         outcome = runner.run_exercise(question, config.load(), text_cues=text_cues, time_scale=time_scale,
-                                      log=False, listen=False)
+                                      log=False, listen=False, closing_line=False)
         if outcome != "completed":
             click.echo("Closeness exercises stay without reminders.")
             return
@@ -359,7 +359,7 @@ def program_continue(text_cues, time_scale):
     if not left:
         asked = programs.readiness_exercise(program, state["week"])
         ready = runner.run_exercise(asked, config.load(), text_cues=text_cues, time_scale=time_scale,
-                                     log=False, listen=False) == "completed"
+                                     log=False, listen=False, closing_line=False) == "completed"
     plan = plans.load()
     result = programs.move_on(state, plan, program, now.date(), ready, schedule.touch_ids())
     if result in ("moved", "finished"):

@@ -213,8 +213,11 @@ def history(exercise, journal) -> dict:
 
 
 def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=True, solo=None,
-                 audio_out=None, audio_in=(), listen=True, console=None) -> str:
-    """Run one exercise with everything real: voice, keys or typed cues, live view, journal."""
+                 audio_out=None, audio_in=(), listen=True, console=None, closing_line=True) -> str:
+    """Run one exercise with everything real: voice, keys or typed cues, live view, journal.
+
+    `closing_line` False leaves the last word to the caller (a private question such as a
+    program's readiness check is not a session to sum up)."""
     import sys
 
     from rich.console import Console
@@ -268,7 +271,8 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
             runner.voice.close()
         if journal:
             journal.close()
-    console.print(display.summary(session, outcome, logged=runner.journal is not None))
+    if closing_line:
+        console.print(display.summary(session, outcome, logged=runner.journal is not None))
     return outcome
 
 

@@ -19,6 +19,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable, NamedTuple, Protocol
 
+from voicecoach import noise
 from voicecoach.errors import VoicecoachError
 from voicecoach.exercise import CHIMES
 
@@ -97,42 +98,30 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-@contextlib.contextmanager
-def quiet_stderr():
-    """ALSA and JACK print probe noise straight to fd 2 while PortAudio starts up."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def open_stream(what: str, **options):
     """A PyAudio stream (16-bit mono) and its PyAudio, or AudioUnavailable saying `no {what}`.
 
-    PyAudio is optional (`pip install voicecoach[audio]`); ALSA's probe noise is kept off the screen.
+    PyAudio is optional (`pip install voicecoach[audio]`); ALSA's and JACK's probe noise is kept off
+    the screen unless --verbose, and a failure is said in one line.
     """
     try:
         import pyaudio
     except ImportError:
         raise AudioUnavailable(f"no {what}: PyAudio is not installed") from None
-    with quiet_stderr():
+    with noise.muffled() as caught:
         audio = pyaudio.PyAudio()
         try:
             return audio, audio.open(format=pyaudio.paInt16, channels=1, **options)
         except Exception as error:
             audio.terminate()
-            reason = error.args[-1] if error.args else error
-            raise AudioUnavailable(f"no {what} (PortAudio: {reason})") from None
+            failure = error
+    reason = failure.args[-1] if failure.args else failure
+    hint = f"; {caught.hint()}" if caught.hint() else ""
+    raise AudioUnavailable(f"no {what} (PortAudio: {reason}{hint})") from None
 
 
 def close_stream(audio, stream) -> None:
-    with quiet_stderr():
+    with noise.muffled():
         stream.stop_stream()
         stream.close()
         audio.terminate()

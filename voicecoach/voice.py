@@ -26,6 +26,7 @@ from voicecoach.exercise import CHIMES
 SAMPLE_RATE = 22050
 CHUNK_FRAMES = 441  # 20 ms: hush and volume act within one chunk
 RENDER_TIMEOUT_SECONDS = 10.0
+FIRST_SOUND_ENV = "VOICECOACH_FIRST_SOUND_FILE"  # a file the WAV sink notes its first sound's time in
 CHIME_TAIL_SECONDS = 0.3  # a breath after a chime before the voice goes on
 RATE_STEP_WPM, RATE_MIN_WPM, RATE_MAX_WPM = 20, 80, 320
 VOLUME_STEP, VOLUME_MIN, VOLUME_MAX = 0.15, 0.1, 1.0
@@ -153,16 +154,26 @@ class WavFileSink:
         self._wav.setframerate(SAMPLE_RATE)
         self._start: float | None = None
         self._frames = 0
+        self._first_sound_note = os.environ.get(FIRST_SOUND_ENV)
 
     def write(self, frames: bytes) -> None:
         """Return when this audio would have finished playing; deadlines from the start do not drift."""
         if self._start is None:
             self._start = time.monotonic()
+        if self._first_sound_note and frames.strip(b"\0"):
+            self._note_first_sound(frames)
         self._wav.writeframes(frames)
         self._frames += len(frames) // 2
         delay = self._start + self._frames / SAMPLE_RATE - time.monotonic()
         if delay > 0 and self.realtime:
             time.sleep(delay)
+
+    def _note_first_sound(self, frames: bytes) -> None:
+        """For scripts/bench_startup.py: the wall-clock time the first non-silent sample is heard."""
+        offset = (len(frames) - len(frames.lstrip(b"\0"))) // 2
+        with open(self._first_sound_note, "w") as note:
+            note.write(repr(time.time() + offset / SAMPLE_RATE))
+        self._first_sound_note = None
 
     def close(self) -> None:
         self._wav.close()

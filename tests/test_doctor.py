@@ -118,7 +118,7 @@ def test_no_pyaudio_fails_output_and_microphone(monkeypatch):
 
 
 @pytest.mark.parametrize("broken, works, fix, last", [
-    ({"output": False}, "microphone", "fix: sudo apt-get install libportaudio2",
+    ({"output": False}, "microphone", "fix: connect speakers or headphones",
      "ready for text and keyboard sessions only (no speech output: no audio output device)"),
     ({"microphone": False}, "audio output", "fix: plug in a microphone",
      "ready for text and keyboard sessions only (no microphone)"),

@@ -83,6 +83,11 @@ def _settings():
         return config.Settings()
 
 
+PYAUDIO_FIX = _fix("sudo apt-get install libportaudio2 portaudio19-dev, then pip install 'voicecoach[audio]'",
+                   "brew install portaudio, then pip install 'voicecoach[audio]'",
+                   "pip install 'voicecoach[audio]'")
+
+
 def check_python(options: Options) -> Check:
     version = ".".join(map(str, sys.version_info[:3]))
     if sys.version_info < (3, 10):
@@ -144,15 +149,13 @@ def _say(line: str, settings, options: Options) -> None:
 def check_output(options: Options) -> Check:
     from voicecoach import voice
 
-    fix = _fix("sudo apt-get install libportaudio2 alsa-utils; check 'aplay -l' lists a card",
-               "brew install portaudio; then pip install 'voicecoach[audio]'",
-               "pip install 'voicecoach[audio]'; check Sound settings for an output device")
+    fix = _fix("connect speakers or headphones and check 'aplay -l' lists them; --audio-out FILE.wav works meanwhile",
+               "choose an output device in System Settings, Sound",
+               "choose an output device in Settings, Sound")
     try:
         audio, stream = voice.open_stream("audio output device", rate=voice.SAMPLE_RATE, output=True)
     except voice.AudioUnavailable as error:
-        if "not installed" in str(error):
-            fix = _fix("pip install 'voicecoach[audio]' (needs libportaudio2)", fix, fix)
-        return Check("audio output", "fail", str(error), fix)
+        return Check("audio output", "fail", str(error), PYAUDIO_FIX if "not installed" in str(error) else fix)
     try:
         name = audio.get_default_output_device_info().get("name", "the default device")
     finally:
@@ -169,9 +172,7 @@ def check_microphone(options: Options) -> Check:
     try:
         source = ears.Microphone()
     except VoicecoachError as error:
-        if "not installed" in str(error):
-            fix = "pip install 'voicecoach[audio]' (needs PortAudio)"
-        return Check("microphone", "fail", str(error), fix)
+        return Check("microphone", "fail", str(error), PYAUDIO_FIX if "not installed" in str(error) else fix)
     if options.listen:
         return _listen(source, options)
     stop, levels = threading.Event(), []

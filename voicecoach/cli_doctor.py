@@ -18,11 +18,12 @@ MARKS = {"pass": ("pass", "green"), "warn": ("warn", "yellow"), "fail": ("FAIL",
 @click.option("--timeout", "timeout_seconds", type=click.FloatRange(min=0.1, max=120),
               default=10, show_default=True, help="Seconds each check may take before it counts as failed.")
 def doctor(speak, audio_out, listen, as_json, timeout_seconds):
-    """Check Python, speech, sound, microphone, recogniser, journal, reminders and settings.
+    """What works on this computer, and how to fix what does not.
 
-    Each check says pass, warn or fail, and how to fix what fails. The last line says
-    what can run; the exit status is 0 for voice sessions, 1 for text and keyboard
-    sessions only, 2 when no session can run.
+    Checks Python, settings, the journal, speech, sound, the microphone, the
+    recogniser and reminders: each says pass, warn or fail, and how to fix a
+    failure. The last line says what can run; the exit status is 0 for voice
+    sessions, 1 for text and keyboard sessions only, 2 when no session can run.
     """
     from voicecoach import doctor as checks
 

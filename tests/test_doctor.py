@@ -209,7 +209,7 @@ def test_unknown_voice_in_config_is_a_warning(home):
 
 def test_speak_writes_the_test_line(tmp_path):
     out = tmp_path / "test.wav"
-    result = run_doctor("--speak", "--audio-out", str(out))
+    result = run_doctor("--audio-out", str(out))  # implies --speak
     assert f"said the test line to {out}" in result.output
     with wave.open(str(out)) as w:
         assert max(array("h", w.readframes(w.getnframes()))) > 1000

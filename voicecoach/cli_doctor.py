@@ -12,7 +12,7 @@ MARKS = {"pass": ("pass", "green"), "warn": ("warn", "yellow"), "fail": ("FAIL",
 @click.command()
 @click.option("--speak", is_flag=True, help="Say a test line with your voice settings.")
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --speak: write the test line to this WAV file instead of the speakers.")
+              help="Say the test line into this WAV file instead of the speakers (implies --speak).")
 @click.option("--listen", is_flag=True, help="Listen for five seconds: the room's noise, and cue words you say.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--timeout", "timeout_seconds", type=click.FloatRange(min=0.1, max=120),
@@ -34,7 +34,7 @@ def doctor(speak, audio_out, listen, as_json, timeout_seconds):
 
     if listen and not as_json:
         click.echo("Listening for five seconds. Say a few cue words: next, pause, stop, I'm done...")
-    options = checks.Options(speak=speak, audio_out=audio_out, listen=listen, on_heard=on_heard,
+    options = checks.Options(speak=speak or audio_out is not None, audio_out=audio_out, listen=listen, on_heard=on_heard,
                              timeout_seconds=timeout_seconds)
     results = checks.run(options)
     status, line = checks.verdict(results)

@@ -31,7 +31,9 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="voicecoach")
-def cli():
+@click.option("--verbose", is_flag=True, help="Show the audio libraries' own messages (ALSA, JACK, PortAudio).")
+@click.pass_context
+def cli(ctx, verbose):
     """A voice-guided exercise assistant for couples.
 
     It reads an exercise aloud, gives each partner the floor in turn, listens
@@ -47,7 +49,12 @@ def cli():
       voicecoach history
     """
     os.umask(0o077)  # everything voicecoach writes is for its owner only
-    _tidy_journal()
+    if verbose:
+        from voicecoach import noise
+
+        noise.shown = True
+    if ctx.invoked_subcommand != "doctor":  # the doctor only looks: it changes no file
+        _tidy_journal()
 
 
 def _settings():
@@ -386,6 +393,11 @@ cli.add_command(_due)
 cli.add_command(_today)
 cli.add_command(_today, "next")
 cli.add_command(_remind)
+
+
+from voicecoach.cli_doctor import doctor  # noqa: E402
+
+cli.add_command(doctor)
 
 
 def main():

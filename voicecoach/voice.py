@@ -19,12 +19,14 @@ from collections import deque
 from pathlib import Path
 from typing import Callable, NamedTuple, Protocol
 
+from voicecoach import noise
 from voicecoach.errors import VoicecoachError
 from voicecoach.exercise import CHIMES
 
 SAMPLE_RATE = 22050
 CHUNK_FRAMES = 441  # 20 ms: hush and volume act within one chunk
 RENDER_TIMEOUT_SECONDS = 10.0
+FIRST_SOUND_ENV = "VOICECOACH_FIRST_SOUND_FILE"  # a file the WAV sink notes its first sound's time in
 CHIME_TAIL_SECONDS = 0.3  # a breath after a chime before the voice goes on
 RATE_STEP_WPM, RATE_MIN_WPM, RATE_MAX_WPM = 20, 80, 320
 VOLUME_STEP, VOLUME_MIN, VOLUME_MAX = 0.15, 0.1, 1.0
@@ -97,42 +99,30 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-@contextlib.contextmanager
-def quiet_stderr():
-    """ALSA and JACK print probe noise straight to fd 2 while PortAudio starts up."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def open_stream(what: str, **options):
     """A PyAudio stream (16-bit mono) and its PyAudio, or AudioUnavailable saying `no {what}`.
 
-    PyAudio is optional (`pip install voicecoach[audio]`); ALSA's probe noise is kept off the screen.
+    PyAudio is optional (`pip install voicecoach[audio]`); ALSA's and JACK's probe noise is kept off
+    the screen unless --verbose, and a failure is said in one line.
     """
     try:
         import pyaudio
     except ImportError:
         raise AudioUnavailable(f"no {what}: PyAudio is not installed") from None
-    with quiet_stderr():
+    with noise.muffled() as caught:
         audio = pyaudio.PyAudio()
         try:
             return audio, audio.open(format=pyaudio.paInt16, channels=1, **options)
         except Exception as error:
             audio.terminate()
-            reason = error.args[-1] if error.args else error
-            raise AudioUnavailable(f"no {what} (PortAudio: {reason})") from None
+            failure = error
+    reason = failure.args[-1] if failure.args else failure
+    hint = f"; {caught.hint()}" if caught.hint() else ""
+    raise AudioUnavailable(f"no {what} (PortAudio: {reason}{hint})") from None
 
 
 def close_stream(audio, stream) -> None:
-    with quiet_stderr():
+    with noise.muffled():
         stream.stop_stream()
         stream.close()
         audio.terminate()
@@ -164,16 +154,26 @@ class WavFileSink:
         self._wav.setframerate(SAMPLE_RATE)
         self._start: float | None = None
         self._frames = 0
+        self._first_sound_note = os.environ.get(FIRST_SOUND_ENV)
 
     def write(self, frames: bytes) -> None:
         """Return when this audio would have finished playing; deadlines from the start do not drift."""
         if self._start is None:
             self._start = time.monotonic()
+        if self._first_sound_note and frames.strip(b"\0"):
+            self._note_first_sound(frames)
         self._wav.writeframes(frames)
         self._frames += len(frames) // 2
         delay = self._start + self._frames / SAMPLE_RATE - time.monotonic()
         if delay > 0 and self.realtime:
             time.sleep(delay)
+
+    def _note_first_sound(self, frames: bytes) -> None:
+        """For scripts/bench_startup.py: the wall-clock time the first non-silent sample is heard."""
+        offset = (len(frames) - len(frames.lstrip(b"\0"))) // 2
+        with open(self._first_sound_note, "w") as note:
+            note.write(repr(time.time() + offset / SAMPLE_RATE))
+        self._first_sound_note = None
 
     def close(self) -> None:
         self._wav.close()

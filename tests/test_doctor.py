@@ -252,10 +252,8 @@ def test_lock_and_reminders_use_the_other_parts_when_present(monkeypatch):
     options = doctor.Options()
     assert doctor.check_lock(options).detail == "not locked (locking is not in this version)"
     monkeypatch.setitem(sys.modules, "voicecoach.lock", types.SimpleNamespace(lock_state=lambda: True))
-    monkeypatch.setitem(sys.modules, "voicecoach.reminders",
-                        types.SimpleNamespace(installed=lambda: ["systemd timer voicecoach-remind-1"]))
     assert doctor.check_lock(options).detail == "locked"
-    assert doctor.check_reminders(options).detail == "1 installed: systemd timer voicecoach-remind-1"
+    assert doctor.check_reminders(options).detail == "none installed ('voicecoach plan install' adds them)"
 
 
 def test_old_and_new_pythons(monkeypatch):

@@ -185,3 +185,16 @@ def test_systemd_also_wakes_where_a_clock_change_moves_a_skipped_time(plan, sche
     install.install_here(["02:30"])
     timer = (scheduler_env["units"] / "voicecoach-remind.timer").read_text()
     assert "OnCalendar=*-*-* 02:30:00\nOnCalendar=*-*-* 03:00:00\n" in timer
+
+
+def test_the_doctor_reports_what_plan_install_put_in_place(plan, scheduler_env, monkeypatch):
+    from voicecoach import doctor
+    from voicecoach.schedule import reminders
+
+    monkeypatch.setenv("VOICECOACH_SCHEDULER", "systemd")
+    assert reminders.installed() == []
+    assert CliRunner().invoke(cli, ["plan", "install"]).exit_code == 0
+    detail = doctor.check_reminders(None).detail
+    assert detail.startswith("1 installed: systemd user timer in ") and detail.endswith("at 21:00")
+    (scheduler_env["units"] / "voicecoach-remind.timer").unlink()
+    assert "(missing: voicecoach-remind.timer)" in reminders.installed()[0]

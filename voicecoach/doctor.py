@@ -53,7 +53,7 @@ class Options:
 # Parts other branches add. Each is looked up when the doctor runs; until the module exists the
 # check says so plainly. Wiring one in is this one line: (module, function).
 LOCK_STATE = ("voicecoach.lock", "lock_state")
-INSTALLED_REMINDERS = ("voicecoach.reminders", "installed")
+INSTALLED_REMINDERS = ("voicecoach.schedule.reminders", "installed")
 
 
 def _optional(where: tuple[str, str]):

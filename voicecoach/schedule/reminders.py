@@ -113,3 +113,21 @@ def notify_desktop(line: str) -> None:
         except (OSError, subprocess.SubprocessError):
             pass
     print(line)
+
+
+def installed() -> list[str]:
+    """What 'plan install' put in place, one line each, for the doctor; empty when nothing is."""
+    state = read()
+    record = state.get("installed")
+    if not record:
+        return []
+    from voicecoach.schedule import reminder_times
+
+    times = ", ".join(reminder_times(state)) or "no times"
+    if record["kind"] == "systemd":
+        folder = Path(record["folder"])
+        missing = [name for name in record.get("units", []) if not (folder / name).exists()]
+        where = f"systemd user timer in {folder}" + (f" (missing: {', '.join(missing)})" if missing else "")
+    else:
+        where = f"crontab lines in {record.get('tab') or 'your crontab'}"
+    return [f"{where}, at {times}"]

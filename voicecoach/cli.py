@@ -47,6 +47,7 @@ def cli():
       voicecoach history
     """
     os.umask(0o077)  # everything voicecoach writes is for its owner only
+    _repair_modes()
     _tidy_journal()
 
 
@@ -80,6 +81,15 @@ def _show_safety_note_once(settings):
         from rich.console import Console
 
         Console(highlight=False).print(safety.note(settings.helplines) + "\n", style="yellow", markup=False)
+
+
+def _repair_modes():
+    """Files another program made readable to others are made owner-only again, with one line."""
+    from voicecoach import privacy
+
+    repaired = privacy.repair_modes()
+    if repaired:
+        click.echo(privacy.warning(repaired), err=True)
 
 
 def _tidy_journal():
@@ -383,6 +393,12 @@ def history(as_json, limit):
         from voicecoach import display
 
         Console().print(display.history_table(sessions))
+
+
+from voicecoach.cli_data import export, forget, import_, lock_command, unlock_command  # noqa: E402
+
+for _command in (export, import_, forget, lock_command, unlock_command):
+    cli.add_command(_command)
 
 
 def main():

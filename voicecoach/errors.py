@@ -19,3 +19,11 @@ class ConfigError(VoicecoachError):
 
 class JournalError(VoicecoachError):
     """The journal cannot be read or written."""
+
+
+class LockedError(JournalError):
+    """The journal is locked and no passphrase opens it here."""
+
+
+class TransferError(VoicecoachError):
+    """A file to import is not a voicecoach export, or is damaged."""

@@ -12,10 +12,13 @@ try:
 except ImportError:  # Windows: liveness falls back to the pid
     fcntl = None
 
-from . import paths
+from . import lock, paths, vault
 from .errors import JournalError
 
 FILENAME = "journal.sqlite3"
+SEALED_SUFFIX = ".locked"  # the locked journal: one sealed file, see lock.py
+SEALED_FILENAME = FILENAME + SEALED_SUFFIX
+BACKUPS = "backups"  # copies made before a migration, sealed too while locked
 ENDINGS = ("completed", "stopped", "declined", "interrupted")
 BUSY_TIMEOUT_MS = 5000
 
@@ -73,8 +76,107 @@ def default_path() -> Path:
     return paths.data_dir() / FILENAME
 
 
+def image_of(db) -> bytes:
+    """The whole database as bytes, marked as a rollback-journal file so it can be deserialized
+    into memory (bytes 18-19 of the header say WAL otherwise; the image has the WAL's pages)."""
+    data = db.serialize()
+    return data[:18] + b"\x01\x01" + data[20:] if data[18:20] == b"\x02\x02" else data
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+RECORD_FIELDS = ("id", "exercise_id", "exercise_title", "exercise_hash", "started_at", "ended_at",
+                 "outcome", "steps_total", "steps_done", "solo")
+
+
+def _utc(text) -> str:
+    """Any ISO 8601 time with an offset, as the journal writes times: UTC with milliseconds."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not a time")
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _checked_session(session: dict) -> dict:
+    """A session record as a row; one still 'running' elsewhere arrives as interrupted."""
+    row = {field: session[field] for field in RECORD_FIELDS}
+    if not isinstance(row["id"], str) or len(row["id"]) < 4:
+        raise ValueError(f"id {row['id']!r} is not a session id")
+    row["started_at"] = _utc(row["started_at"])
+    row["ended_at"] = None if row["ended_at"] is None else _utc(row["ended_at"])
+    if not isinstance(row["solo"], bool):
+        raise ValueError(f"solo must be true or false, not {row['solo']!r}")
+    row["solo"] = int(row["solo"])
+    if row["outcome"] == "running":
+        row["outcome"], row["ended_at"] = "interrupted", row["ended_at"] or row["started_at"]
+    for field in ("exercise_id", "exercise_title", "exercise_hash"):
+        if not isinstance(row[field], str):
+            raise ValueError(f"{field} must be text")
+    for field in ("steps_total", "steps_done"):
+        if not isinstance(row[field], int) or isinstance(row[field], bool):
+            raise ValueError(f"{field} must be a whole number")
+    return row
+
+
+def _configure(db) -> None:
+    """Set on every connection: deleted rows are overwritten with zeros, never left in free pages,
+    and sorts or VACUUM never spill into temporary files."""
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA secure_delete = ON")
+    db.execute("PRAGMA temp_store = MEMORY")
+
+
+class _SealedFile:
+    """The locked journal on disk: the whole database sealed in one file, replaced atomically."""
+
+    def __init__(self, plain: Path):
+        self.path = plain.with_name(plain.name + SEALED_SUFFIX)
+        self.folder = plain.parent
+        if plain.exists():
+            raise JournalError(f"{plain}: an unlocked journal beside a locked one; run 'voicecoach lock'"
+                               " to finish locking, or 'voicecoach unlock'")
+        self.key = lock.key(self.folder)
+        self._seen = None
+
+    def _signature(self):
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def load(self, db) -> None:
+        try:
+            with open(self.path, "rb") as sealed:
+                st = os.fstat(sealed.fileno())
+                data = sealed.read()
+        except FileNotFoundError:
+            return  # a new locked journal starts empty
+        except OSError as error:
+            raise JournalError(f"{self.path}: cannot be read ({error.strerror})") from None
+        try:
+            db.deserialize(lock.unseal(self.key, data, where=str(self.path)))
+        except sqlite3.Error as error:
+            raise JournalError(f"{self.path} is not a voicecoach journal ({error})") from None
+        _configure(db)
+        self._seen = (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    @contextmanager
+    def writing(self, db):
+        """One writer at a time: catch up with other processes' writes, then seal what we wrote."""
+        try:
+            with lock.exclusive(self.folder):
+                if self._signature() != self._seen:
+                    self.load(db)
+                yield
+                vault.write_atomically(self.path, lock.seal(self.key, image_of(db)))
+                self._seen = self._signature()
+        except OSError as error:
+            raise JournalError(f"{self.path}: cannot be written ({error.strerror or error})") from None
 
 
 def _minutes(started_at, ended_at):
@@ -130,26 +232,39 @@ def _drop_lock(path: Path, fd) -> None:
 
 
 class Journal:
-    """Every write is its own committed transaction, so a crash never loses what came before it."""
+    """Every write is its own committed transaction, so a crash never loses what came before it.
+
+    While the folder is locked, the journal lives in memory, loaded from one sealed file; each
+    write transaction seals the whole database again and replaces that file, under a flock, so no
+    plaintext reaches the disk and two processes never lose each other's writes.
+    """
 
     def __init__(self, path: Path | str | None = None):
         memory = str(path) == ":memory:"
         self.path = None if memory else Path(path) if path is not None else default_path()
         self._lock_dir = None if memory else self.path.parent / "running"
         self._locks = {}
+        self._sealed = None
         old_umask = os.umask(0o077)
         try:
             if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                except OSError as error:
+                    raise JournalError(f"{self.path.parent}: cannot make the data folder ({error.strerror})") from None
+                if lock.is_locked(self.path.parent):
+                    self._sealed = _SealedFile(self.path)
             try:
                 self._db = sqlite3.connect(
-                    ":memory:" if memory else self.path,
+                    ":memory:" if memory or self._sealed else self.path,
                     timeout=BUSY_TIMEOUT_MS / 1000,
                     isolation_level=None,
                 )
             except sqlite3.Error as error:
                 raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
             try:
+                if self._sealed:
+                    self._sealed.load(self._db)
                 self._open()
             except sqlite3.Error as error:
                 self._db.close()
@@ -162,13 +277,18 @@ class Journal:
         self._make_private()
         self._close_stale_sessions()
 
+    @property
+    def locked(self) -> bool:
+        return self._sealed is not None
+
     def _open(self):
         """Check, configure and migrate a freshly connected database."""
         self._refuse_foreign_file()
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = FULL")
+        _configure(self._db)
+        if not self._sealed:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
         self._migrate()
         if self._lock_dir is not None:
             self._lock_dir.mkdir(exist_ok=True, mode=0o700)
@@ -260,6 +380,104 @@ class Journal:
             )
         self._unlock(session_id)
 
+    def records(self) -> list[dict]:
+        """Every session, oldest first, with its steps and ratings: what an export holds."""
+        steps, ratings = {}, {}
+        for sid, index, kind, result, at in self._db.execute(
+                "SELECT session_id, step_index, kind, result, at FROM steps ORDER BY session_id, step_index"):
+            steps.setdefault(sid, []).append({"index": index, "kind": kind, "result": result, "at": at})
+        for sid, index, key, slot, name, value, at in self._db.execute(
+                "SELECT session_id, step_index, key, slot, name, value, at FROM ratings"
+                " ORDER BY session_id, step_index, key, slot"):
+            ratings.setdefault(sid, []).append(
+                {"step_index": index, "key": key, "slot": slot, "name": name, "value": value, "at": at})
+        result = []
+        for row in self._db.execute(
+                f"SELECT {', '.join(RECORD_FIELDS)} FROM sessions ORDER BY started_at, rowid"):
+            session = dict(zip(RECORD_FIELDS, row))
+            session["solo"] = bool(session["solo"])
+            session["steps"] = steps.get(session["id"], [])
+            session["ratings"] = ratings.get(session["id"], [])
+            result.append(session)
+        return result
+
+    def add_records(self, sessions) -> tuple[int, int]:
+        """Add the sessions not already here (same id), all or none; (added, already here).
+        Raises ValueError naming the session that is not right."""
+        added = present = 0
+        with self._transaction() as db:
+            for number, session in enumerate(sessions, 1):
+                try:
+                    row = _checked_session(session)
+                    if db.execute("SELECT 1 FROM sessions WHERE id = ?", (row["id"],)).fetchone():
+                        present += 1
+                        continue
+                    db.execute(f"INSERT INTO sessions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                               tuple(row.values()))
+                    for step in session.get("steps") or []:
+                        db.execute("INSERT INTO steps (session_id, step_index, kind, result, at)"
+                                   " VALUES (?, ?, ?, ?, ?)",
+                                   (row["id"], step["index"], step["kind"], step["result"], _utc(step["at"])))
+                    for rating in session.get("ratings") or []:
+                        db.execute("INSERT INTO ratings (session_id, step_index, key, slot, name, value, at)"
+                                   " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   (row["id"], rating["step_index"], rating["key"], rating["slot"],
+                                    rating["name"], rating["value"], _utc(rating["at"])))
+                except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
+                    what = f"missing {error}" if isinstance(error, KeyError) else str(error)
+                    raise ValueError(f"session {number} ({session.get('id', '?') if isinstance(session, dict) else '?'})"
+                                     f": {what}") from None
+                added += 1
+        return added, present
+
+    def find_session(self, ref: str) -> str:
+        """The id of the one session whose id starts with ref (at least 4 characters)."""
+        ref = ref.strip().lower()
+        if len(ref) < 4:
+            raise JournalError(f"session {ref!r}: give at least the first 4 characters of its id")
+        found = [i for (i,) in self._db.execute(
+            "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\'",
+            (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))]
+        if not found:
+            raise JournalError(f"no session with id {ref!r} ('voicecoach history' shows them)")
+        if len(found) > 1:
+            raise JournalError(f"{len(found)} sessions have ids starting with {ref!r}; give more of it")
+        return found[0]
+
+    def running(self) -> list[str]:
+        """Sessions still running in a live process (stale ones were closed when this opened)."""
+        return [i for (i,) in self._db.execute("SELECT id FROM sessions WHERE outcome = 'running'")]
+
+    def delete_sessions(self, before: str | None = None, session_id: str | None = None) -> int:
+        """Delete sessions started before an ISO time (UTC) or one session; then compact(), so the
+        rows are gone from the file too (secure_delete zeroes their pages, VACUUM rebuilds)."""
+        with self._transaction() as db:
+            if session_id is not None:
+                count = db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
+            else:
+                count = db.execute("DELETE FROM sessions WHERE started_at < ?", (_utc(before),)).rowcount
+        self.compact()
+        return count
+
+    def compact(self) -> None:
+        """Rebuild the file and empty the WAL, so nothing deleted remains in either."""
+        try:
+            if self._sealed:
+                with self._sealed.writing(self._db):
+                    self._db.execute("VACUUM")
+                return
+            self._db.execute("VACUUM")
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as error:
+            raise JournalError(f"{self.path or 'journal'}: {error}") from None
+        if busy:
+            raise JournalError(f"{self.path}: another voicecoach is reading the journal; "
+                               "close it and run this again to finish erasing")
+
+    def image(self) -> bytes:
+        """The whole journal as SQLite bytes (what lock seals)."""
+        return image_of(self._db)
+
     def sessions(self, limit=None) -> list[dict]:
         """Newest first, with ratings inline, ready for display."""
         self._db.row_factory = sqlite3.Row
@@ -284,6 +502,16 @@ class Journal:
     @contextmanager
     def _transaction(self):
         """BEGIN IMMEDIATE takes the write lock up front; any exception, Ctrl-C too, rolls back."""
+        if self._sealed:
+            with self._sealed.writing(self._db):
+                with self._plain_transaction() as db:
+                    yield db
+        else:
+            with self._plain_transaction() as db:
+                yield db
+
+    @contextmanager
+    def _plain_transaction(self):
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -321,12 +549,19 @@ class Journal:
                 f"{self.path} was written by a newer voicecoach; upgrade voicecoach to open it")
 
     def _migrate(self):
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        tables = self._db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'migrations'").fetchone()[0]
+        if not tables:
+            with self._transaction() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS migrations"
+                           " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         applied = {name for (name,) in self._db.execute("SELECT name FROM migrations")}
+        backed_up = not applied  # a new journal has nothing to keep
         for fn in MIGRATIONS:
             if fn.__name__ in applied:
                 continue
+            if not backed_up:
+                self._back_up(before=fn.__name__)
+                backed_up = True
             with self._transaction() as db:
                 # Checked inside the transaction: another process may be migrating too.
                 if db.execute("SELECT 1 FROM migrations WHERE name = ?", (fn.__name__,)).fetchone():
@@ -335,9 +570,18 @@ class Journal:
                 db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
                            (fn.__name__, _now()))
 
+    def _back_up(self, before: str) -> Path:
+        """A whole copy before upgrading, owner-only (sealed while locked); forget removes these."""
+        if self.path is None:
+            return None
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.parent / BACKUPS / f"{self.path.stem}-{stamp}-before-{before}.sqlite3"
+        vault.write_private(target, image_of(self._db), folder=self.path.parent)
+        return target
+
     def _make_private(self):
         """SQLite copies the database's mode to -wal and -shm; chmod anyway, in case it was loose."""
-        if self.path is None:
+        if self.path is None or self._sealed:
             return
         for suffix in ("", "-wal", "-shm"):
             with suppress(FileNotFoundError):

@@ -205,8 +205,13 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     from voicecoach.ears import AnyOf, Keys, TypedCues
     from voicecoach.journal import Journal
 
-    journal = Journal() if log else None  # first: a journal problem should stop us before any sound
     console = console or Console(highlight=False)
+    journal = None
+    if log:  # first: a locked journal asks for its passphrase before any sound
+        try:
+            journal = Journal()
+        except JournalError as error:  # read-only folder, full disk, locked: the session still runs
+            console.print(f"[yellow]This session will not be journalled: {error}.[/]", highlight=False)
     console.soft_wrap = not console.is_terminal  # logs and pipes get whole lines
     stdin = sys.stdin
     interactive = stdin is not None and stdin.isatty()

@@ -111,6 +111,8 @@ def _checked_session(session: dict) -> dict:
     if not isinstance(row["solo"], bool):
         raise ValueError(f"solo must be true or false, not {row['solo']!r}")
     row["solo"] = int(row["solo"])
+    if row["outcome"] not in ENDINGS + ("running",):
+        raise ValueError(f"outcome must be one of {', '.join(ENDINGS)}, not {row['outcome']!r}")
     if row["outcome"] == "running":
         row["outcome"], row["ended_at"] = "interrupted", row["ended_at"] or row["started_at"]
     for field in ("exercise_id", "exercise_title", "exercise_hash"):
@@ -304,7 +306,8 @@ class Journal:
         """Sessions still running here end as interrupted, so none is left 'running' behind us."""
         try:
             for session_id in list(self._locks):
-                self.mark_interrupted(session_id)
+                with suppress(JournalError):  # a full disk: the next open closes it as interrupted
+                    self.mark_interrupted(session_id)
         finally:
             for session_id in list(self._locks):
                 self._unlock(session_id)
@@ -424,7 +427,7 @@ class Journal:
                                    (row["id"], rating["step_index"], rating["key"], rating["slot"],
                                     rating["name"], rating["value"], _utc(rating["at"])))
                 except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
-                    what = f"missing {error}" if isinstance(error, KeyError) else str(error)
+                    what = f"missing {error}" if isinstance(error, KeyError) else " ".join(str(error).split())
                     raise ValueError(f"session {number} ({session.get('id', '?') if isinstance(session, dict) else '?'})"
                                      f": {what}") from None
                 added += 1

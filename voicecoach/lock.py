@@ -76,6 +76,11 @@ def unseal(key: bytes, data: bytes, where="") -> bytes:
                           "or was locked with another passphrase") from None
 
 
+def at_terminal() -> bool:
+    """Whether a passphrase can be asked (getpass reads the terminal, not a pipe)."""
+    return bool(sys.stdin and sys.stdin.isatty())
+
+
 def _derive(passphrase: str, salt: bytes, params: dict) -> bytes:
     return Scrypt(salt=salt, length=32, n=params["n"], r=params["r"], p=params["p"]).derive(
         passphrase.encode("utf-8"))
@@ -101,7 +106,7 @@ def key(folder: Path | None = None) -> bytes:
     given = os.environ.get(ENVIRONMENT)
     tries = [given] if given else []
     if not given:
-        if not (sys.stdin and sys.stdin.isatty()):
+        if not at_terminal():
             raise LockedError("the journal is locked: set VOICECOACH_PASSPHRASE or run voicecoach at a terminal")
         tries = (getpass.getpass("Passphrase for your journal: ") for _ in range(3))
     for passphrase in tries:
@@ -122,7 +127,7 @@ def new_passphrase() -> str:
     """Asked twice (or taken from VOICECOACH_PASSPHRASE), never as an argument a shell would keep."""
     given = os.environ.get(ENVIRONMENT)
     if given is None:
-        if not (sys.stdin and sys.stdin.isatty()):
+        if not at_terminal():
             raise LockedError("locking needs a passphrase: run it at a terminal or set VOICECOACH_PASSPHRASE")
         given = getpass.getpass("New passphrase: ")
         if getpass.getpass("The same passphrase again: ") != given:

@@ -1,0 +1,172 @@
+import os
+import sqlite3
+
+import pytest
+
+from keeping import PASSPHRASE, fill, invoke, modes, run_child, snapshot
+from voicecoach import journal as journal_module
+from voicecoach import lock, runner, vault, voice
+from voicecoach.journal import Journal
+
+
+@pytest.fixture(autouse=True)
+def text_only(monkeypatch):
+    monkeypatch.setattr(runner, "_open_voice", lambda s, out, scale: (voice.TextVoice(scale, s.rate_wpm), None))
+    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: (None, None))
+    monkeypatch.setattr(lock, "SCRYPT", {"n": 2**10, "r": 8, "p": 1})
+    yield
+    lock.forget_keys()
+
+
+def start(*extra):
+    return invoke("start", "daily-check-in", "--text", "--time-scale", "0", *extra, input="next\n7\n6\n")
+
+
+def test_every_file_and_folder_voicecoach_makes_is_owner_only(home, tmp_path, monkeypatch):
+    os.umask(0o022)  # as a careless shell would have it; voicecoach sets its own
+    try:
+        assert start().exit_code == 0
+        invoke("config", "set", "partner-a", "Sam")
+        vault.write_private(home / "profiles" / "voice.bin", b"x")
+        invoke("export", "-o", str(home / "exports" / "j.json"))
+        monkeypatch.setenv("VOICECOACH_PASSPHRASE", PASSPHRASE)
+        invoke("lock")
+        assert start().exit_code == 0
+        invoke("unlock")
+        with Journal() as journal:  # a migration backup
+            monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [lambda db: None])
+            journal_module.MIGRATIONS[-1].__name__ = "m999_test_only"
+        Journal().close()
+    finally:
+        os.umask(0o077)
+    found = modes(home)
+    assert {"journal.sqlite3", "config.yaml", "backups", "profiles/voice.bin", "exports/j.json"} <= set(found)
+    loose = {name: oct(mode) for name, mode in found.items()
+             if mode != (0o700 if (home / name).is_dir() else 0o600)}
+    assert loose == {}
+
+
+def test_loose_modes_are_repaired_at_start_with_one_line(home):
+    fill(count=1)
+    vault.write_private(home / "plans" / "plan.json", b"{}")
+    os.chmod(home / "journal.sqlite3", 0o644)
+    os.chmod(home / "plans", 0o755)
+    os.chmod(home / "plans" / "plan.json", 0o666)
+    result = invoke("list", "--json")
+    assert result.exit_code == 0
+    warnings = [line for line in result.output.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1 and "made them yours only" in warnings[0] and "3 of voicecoach's" in warnings[0]
+    assert modes(home)["journal.sqlite3"] == 0o600
+    assert modes(home)["plans"] == 0o700 and modes(home)["plans/plan.json"] == 0o600
+    assert "Warning" not in invoke("list", "--json").output
+
+
+def test_a_no_log_session_leaves_no_trace(home):
+    fill(count=2)
+    before = snapshot(home)
+    result = start("--no-log")
+    assert result.exit_code == 0 and "Not logged." in result.output
+    assert snapshot(home) == before
+
+
+def test_secure_delete_is_on_for_every_connection(home, monkeypatch):
+    fill(count=1)
+    with Journal() as plain, Journal(":memory:") as memory:
+        for journal in (plain, memory):
+            assert journal._db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+            assert journal._db.execute("PRAGMA temp_store").fetchone()[0] == 2  # memory
+    monkeypatch.setenv("VOICECOACH_PASSPHRASE", PASSPHRASE)
+    invoke("lock")
+    with Journal() as locked:
+        assert locked._db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+def test_a_journal_of_the_first_schema_is_backed_up_then_upgraded(home, monkeypatch):
+    first_schema = Journal.__new__(Journal)  # the journal as m001 alone left it
+    (session_id,) = fill(count=1)
+    content = (home / "journal.sqlite3").read_bytes()
+    calls = []
+
+    def m999_test_only(db):
+        calls.append(db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+        db.execute("ALTER TABLE sessions ADD COLUMN note TEXT")
+
+    monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [m999_test_only])
+    with Journal() as journal:
+        assert [s["id"] for s in journal.records()] == [session_id]
+    assert calls == [1]
+    (backup,) = (home / "backups").iterdir()
+    assert backup.name.startswith("journal-") and backup.name.endswith("-before-m999_test_only.sqlite3")
+    old = sqlite3.connect(backup)
+    assert [r[0] for r in old.execute("SELECT name FROM migrations")] == ["m001_initial"]
+    assert old.execute("SELECT id FROM sessions").fetchall() == [(session_id,)]
+    assert len(content) > 0 and first_schema is not None
+    Journal().close()
+    assert len(list((home / "backups").iterdir())) == 1  # once, not at every open
+
+
+def test_a_corrupt_or_newer_journal_is_one_line_and_left_as_it_was(home):
+    home.mkdir(exist_ok=True)
+    corrupt = b"not a database at all\n" * 100
+    (home / "journal.sqlite3").write_bytes(corrupt)
+    os.chmod(home / "journal.sqlite3", 0o600)
+    for args in (["history"], ["export"], ["forget", "--session", "abcd", "--yes"]):
+        result = invoke(*args)
+        assert result.exit_code == 1
+        assert f"Error: {home / 'journal.sqlite3'} is not a voicecoach journal" in result.output
+    assert (home / "journal.sqlite3").read_bytes() == corrupt
+    result = start()
+    assert result.exit_code == 0 and "This session will not be journalled" in result.output
+    assert (home / "journal.sqlite3").read_bytes() == corrupt
+
+
+def test_a_journal_that_cannot_be_opened_still_runs_the_session(home):
+    (home / "journal.sqlite3").mkdir(mode=0o700)  # as root, a read-only folder cannot be made
+    result = start()
+    assert result.exit_code == 0, result.output
+    assert "This session will not be journalled" in result.output
+    assert "Completed: Daily check-in." in result.output
+
+
+def test_a_data_folder_that_cannot_be_made_is_one_line(tmp_path):
+    from voicecoach.errors import JournalError
+
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(JournalError, match="cannot make the data folder"):
+        Journal(tmp_path / "a-file" / "home" / "journal.sqlite3")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_data_folder_still_runs_the_session(home):
+    fill(count=1)
+    os.chmod(home, 0o500)
+    try:
+        result = start()
+    finally:
+        os.chmod(home, 0o700)
+    assert result.exit_code == 0 and "This session will not be journalled" in result.output
+
+
+FULL_DISK = """
+    import os, resource, signal, sys
+    from voicecoach.journal import Journal
+    Journal().close()
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails like a full disk
+    size = os.path.getsize(os.path.join(os.environ["VOICECOACH_HOME"], "journal.sqlite3"))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    sys.argv = ["voicecoach", "start", "daily-check-in", "--text", "--time-scale", "0", "--no-listen"]
+    from voicecoach.cli import main
+    main()
+"""
+
+
+def test_a_full_disk_is_said_once_and_the_session_goes_on(home):
+    home.mkdir(exist_ok=True)
+    child = run_child(FULL_DISK)
+    out, err = child.communicate("next\n7\n6\n", timeout=120)
+    assert "Traceback" not in err, err
+    assert child.returncode == 0, err
+    assert "Completed: Daily check-in." in out
+    said = (out + err).count("journal")
+    assert said >= 1 and ("could not be written" in out or "will not be journalled" in out), out
+    assert sqlite3.connect(home / "journal.sqlite3").execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -43,7 +43,7 @@ def export(fmt, output, archive):
         click.echo(f"Wrote {archive} ({len(names)} files, readable by you only). "
                    f"On the other computer: voicecoach import {archive.name}")
         return
-    sessions = transfer.journal_sessions()
+    sessions = transfer.journal_sessions(as_text=fmt == "json")
     text = transfer.as_json(sessions) if fmt == "json" else transfer.as_csv(sessions)
     if output is None:
         click.echo(text, nl=False)
@@ -111,9 +111,10 @@ def forget(everything, before, session_ref, yes):
 def lock_command():
     """Encrypt the journal and private files with a passphrase (asked twice, never as an argument)."""
     from voicecoach import lock, paths
+    from voicecoach.journal import FILENAME
 
     folder = paths.data_dir()
-    if lock.is_locked(folder) and not (folder / "journal.sqlite3").exists():
+    if lock.is_locked(folder) and not (folder / FILENAME).exists():
         click.echo("The journal is already locked.")
         return
     click.secho(lock.WARNING, fg="yellow", err=True)

@@ -1,5 +1,6 @@
 """The private journal: which exercises a couple did, how far they got, how they rated them."""
 
+import json
 import os
 import sqlite3
 import uuid
@@ -87,6 +88,18 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+RECORDS_SQL = """
+    SELECT json_object('id', s.id, 'exercise_id', s.exercise_id, 'exercise_title', s.exercise_title,
+        'exercise_hash', s.exercise_hash, 'started_at', s.started_at, 'ended_at', s.ended_at,
+        'outcome', s.outcome, 'steps_total', s.steps_total, 'steps_done', s.steps_done,
+        'solo', json(CASE WHEN s.solo THEN 'true' ELSE 'false' END),
+        'steps', (SELECT json_group_array(json_object('index', step_index, 'kind', kind, 'result', result,
+                                                      'at', at))
+                  FROM (SELECT * FROM steps WHERE session_id = s.id ORDER BY step_index)),
+        'ratings', (SELECT json_group_array(json_object('step_index', step_index, 'key', key, 'slot', slot,
+                                                        'name', name, 'value', value, 'at', at))
+                    FROM (SELECT * FROM ratings WHERE session_id = s.id ORDER BY step_index, key, slot)))
+    FROM sessions s ORDER BY s.started_at, s.rowid"""
 RECORD_FIELDS = ("id", "exercise_id", "exercise_title", "exercise_hash", "started_at", "ended_at",
                  "outcome", "steps_total", "steps_done", "solo")
 
@@ -172,6 +185,9 @@ class _SealedFile:
         """One writer at a time: catch up with other processes' writes, then seal what we wrote."""
         try:
             with lock.exclusive(self.folder):
+                if not lock.is_locked(self.folder):
+                    raise JournalError(f"{self.folder}: the journal was unlocked meanwhile; "
+                                       "this process has stopped writing to it")
                 if self._signature() != self._seen:
                     self.load(db)
                 yield
@@ -385,24 +401,12 @@ class Journal:
 
     def records(self) -> list[dict]:
         """Every session, oldest first, with its steps and ratings: what an export holds."""
-        steps, ratings = {}, {}
-        for sid, index, kind, result, at in self._db.execute(
-                "SELECT session_id, step_index, kind, result, at FROM steps ORDER BY session_id, step_index"):
-            steps.setdefault(sid, []).append({"index": index, "kind": kind, "result": result, "at": at})
-        for sid, index, key, slot, name, value, at in self._db.execute(
-                "SELECT session_id, step_index, key, slot, name, value, at FROM ratings"
-                " ORDER BY session_id, step_index, key, slot"):
-            ratings.setdefault(sid, []).append(
-                {"step_index": index, "key": key, "slot": slot, "name": name, "value": value, "at": at})
-        result = []
-        for row in self._db.execute(
-                f"SELECT {', '.join(RECORD_FIELDS)} FROM sessions ORDER BY started_at, rowid"):
-            session = dict(zip(RECORD_FIELDS, row))
-            session["solo"] = bool(session["solo"])
-            session["steps"] = steps.get(session["id"], [])
-            session["ratings"] = ratings.get(session["id"], [])
-            result.append(session)
-        return result
+        return [json.loads(text) for text in self.records_json()]
+
+    def records_json(self) -> list[str]:
+        """The same as JSON texts, one a session, built by SQLite itself: 10,000 sessions in a
+        fraction of the time Python objects would take."""
+        return [text for (text,) in self._db.execute(RECORDS_SQL)]
 
     def add_records(self, sessions) -> tuple[int, int]:
         """Add the sessions not already here (same id), all or none; (added, already here).

@@ -230,7 +230,7 @@ def lock_folder(folder: Path, passphrase: str) -> list[Path]:
 def unlock_folder(folder: Path) -> list[Path]:
     """Open everything lock_folder sealed, then remove the lock; returns the files opened."""
     from voicecoach import vault
-    from voicecoach.journal import FILENAME, SEALED_SUFFIX
+    from voicecoach.journal import FILENAME, SEALED_SUFFIX, Journal
 
     folder = Path(folder)
     if not is_locked(folder):
@@ -240,6 +240,10 @@ def unlock_folder(folder: Path) -> list[Path]:
     target = plain.with_name(plain.name + SEALED_SUFFIX)
     opened = []
     with exclusive(folder):
+        if not plain.exists():
+            with Journal(plain) as journal:
+                if journal.running():
+                    raise LockedError("a session is running; unlock the journal when it has ended")
         if target.exists():
             vault.write_atomically(plain, unseal(the_key, target.read_bytes(), where=str(target)))
             opened.append(plain)

@@ -2,6 +2,7 @@
 
 import os
 import stat
+from contextlib import contextmanager
 import subprocess
 import sys
 import textwrap
@@ -72,3 +73,29 @@ def run_child(code, *args, env=None, **kwargs):
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=full_env, **kwargs)
+
+
+HOLDING = """
+    import sys
+    from voicecoach.journal import Journal
+    with Journal() as journal:
+        session_id = journal.begin("x", "X", "ab" * 32, 2)
+        print(session_id, flush=True)
+        sys.stdin.readline()
+        journal.end(session_id, "completed")
+"""
+
+
+@contextmanager
+def session_running_elsewhere():
+    """Another process with a session running; it completes the session when the block ends."""
+    child = run_child(HOLDING)
+    try:
+        session_id = child.stdout.readline().strip()
+        yield session_id
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.wait(timeout=60) == 0
+    finally:
+        child.kill()
+        child.wait()

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from keeping import add_session, files_holding, fill, invoke, run_child, snapshot
+from keeping import add_session, files_holding, fill, invoke, session_running_elsewhere, snapshot
 from voicecoach import vault
 from voicecoach.journal import Journal
 
@@ -101,29 +101,10 @@ def test_forget_needs_exactly_one_choice_and_a_known_session(home):
     assert invoke("forget", "--before", "March", "--yes").exit_code == 2
 
 
-HOLDING_CHILD = """
-    import sys
-    from voicecoach.journal import Journal
-    with Journal() as journal:
-        session_id = journal.begin("x", "X", "ab" * 32, 2)
-        print(session_id, flush=True)
-        sys.stdin.readline()
-        journal.end(session_id, "completed")
-"""
-
-
 def test_forget_refuses_while_a_session_is_running(home):
-    child = run_child(HOLDING_CHILD)
-    try:
-        child.stdout.readline()
+    with session_running_elsewhere():
         for args in (["--all"], ["--before", "2999-01-01"]):
             result = invoke("forget", *args, "--yes")
             assert result.exit_code == 1
             assert "a session is running; forget when it has ended" in result.output
-        child.stdin.write("\n")
-        child.stdin.flush()
-        assert child.wait(timeout=30) == 0
-    finally:
-        child.kill()
-        child.wait()
     assert [s["outcome"] for s in sessions(home)] == ["completed"]

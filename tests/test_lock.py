@@ -3,7 +3,7 @@ import signal
 
 import pytest
 
-from keeping import PASSPHRASE, add_session, files_holding, fill, invoke, run_child, snapshot
+from keeping import PASSPHRASE, add_session, files_holding, fill, invoke, run_child, session_running_elsewhere, snapshot
 from voicecoach import lock, runner, vault, voice
 from voicecoach.errors import LockedError
 from voicecoach.journal import Journal
@@ -211,35 +211,16 @@ def test_a_migration_while_locked_keeps_a_sealed_backup(home, passphrase, monkey
     assert backup.read_bytes().startswith(b"SQLite format 3\0")
 
 
-HOLDING = """
-    import sys
-    from voicecoach.journal import Journal
-    with Journal() as journal:
-        session_id = journal.begin("x", "X", "ab" * 32, 2)
-        print(session_id, flush=True)
-        sys.stdin.readline()
-        journal.end(session_id, "completed")
-"""
-
-
 @pytest.mark.parametrize("command", ["lock", "unlock"])
 def test_lock_and_unlock_wait_for_a_running_session(home, passphrase, command):
     fill(count=1)
     if command == "unlock":
         invoke("lock")
-    child = run_child(HOLDING)
-    try:
-        child.stdout.readline()
+    with session_running_elsewhere():
         before = snapshot(home)
         result = invoke(command)
         assert result.exit_code == 1
         assert f"a session is running; {command} the journal when it has ended" in result.output
         assert {k: v for k, v in snapshot(home).items() if "-wal" not in k and "-shm" not in k} == {
             k: v for k, v in before.items() if "-wal" not in k and "-shm" not in k}
-        child.stdin.write("\n")
-        child.stdin.flush()
-        assert child.wait(timeout=60) == 0
-    finally:
-        child.kill()
-        child.wait()
     assert [s["outcome"] for s in records()] == ["completed", "completed"]

@@ -9,8 +9,9 @@ from voicecoach.errors import LockedError
 from voicecoach.journal import Journal
 
 MARK = "zqxSecretWord"
-# What a locked journal must never show in clear: exercise ids and titles, rating keys and names.
-PRIVATE = (MARK, "daily-check-in", "Daily check-in", "connection", "check-in", "Sam", "Alex")
+# What a locked journal must never show in clear: exercise ids and titles, rating keys and names
+# (names carry the marker; none shorter than 8 bytes, which random ciphertext could hold by chance).
+PRIVATE = (MARK, "daily-check-in", "Daily check-in", "connection", "check-in", "Partner A", "Partner B")
 
 
 @pytest.fixture(autouse=True)
@@ -224,3 +225,17 @@ def test_lock_and_unlock_wait_for_a_running_session(home, passphrase, command):
         assert {k: v for k, v in snapshot(home).items() if "-wal" not in k and "-shm" not in k} == {
             k: v for k, v in before.items() if "-wal" not in k and "-shm" not in k}
     assert [s["outcome"] for s in records()] == ["completed", "completed"]
+
+
+def test_forgetting_while_locked_needs_the_passphrase_and_keeps_the_rest_sealed(home, passphrase, monkeypatch):
+    with Journal() as journal:
+        gone = add_session(journal, MARK)
+        kept = add_session(journal, "")
+    invoke("lock")
+    result = invoke("forget", "--session", gone, "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"rewrote {home / 'journal.sqlite3.locked'}" in result.output
+    assert files_holding(home, *PRIVATE) == []
+    invoke("unlock")
+    assert [s["id"] for s in records()] == [kept]
+    assert files_holding(home, MARK) == []

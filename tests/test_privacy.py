@@ -106,19 +106,30 @@ def test_a_journal_of_the_first_schema_is_backed_up_then_upgraded(home, monkeypa
     assert len(list((home / "backups").iterdir())) == 1  # once, not at every open
 
 
-def test_a_corrupt_or_newer_journal_is_one_line_and_left_as_it_was(home):
-    home.mkdir(exist_ok=True)
-    corrupt = b"not a database at all\n" * 100
-    (home / "journal.sqlite3").write_bytes(corrupt)
-    os.chmod(home / "journal.sqlite3", 0o600)
-    for args in (["history"], ["export"], ["forget", "--session", "abcd", "--yes"]):
-        result = invoke(*args)
-        assert result.exit_code == 1
-        assert f"Error: {home / 'journal.sqlite3'} is not a voicecoach journal" in result.output
-    assert (home / "journal.sqlite3").read_bytes() == corrupt
+@pytest.mark.parametrize("kind", ["corrupt", "newer"])
+def test_a_corrupt_or_newer_journal_is_one_line_and_left_as_it_was(home, kind):
+    path = home / "journal.sqlite3"
+    if kind == "corrupt":
+        path.write_bytes(b"not a database at all\n" * 100)
+        os.chmod(path, 0o600)
+        expected = f"Error: {path} is not a voicecoach journal"
+    else:
+        fill(count=1)
+        db = sqlite3.connect(path)
+        db.execute("INSERT INTO migrations VALUES ('m999_from_the_future', 'later')")
+        db.commit()
+        db.close()
+        expected = f"Error: {path} was written by a newer voicecoach; upgrade voicecoach to open it"
+    content = path.read_bytes()
+    for args in (["history"], ["export"], ["forget", "--session", "abcd", "--yes"], ["lock"]):
+        result = invoke(*args, env={"VOICECOACH_PASSPHRASE": "long enough"})
+        assert result.exit_code == 1, args
+        assert expected in result.output and result.output.count("\n") <= 2, result.output
+    assert path.read_bytes() == content
     result = start()
     assert result.exit_code == 0 and "This session will not be journalled" in result.output
-    assert (home / "journal.sqlite3").read_bytes() == corrupt
+    assert path.read_bytes() == content
+    assert not lock.is_locked(home)
 
 
 def test_a_journal_that_cannot_be_opened_still_runs_the_session(home):

@@ -583,7 +583,11 @@ class Journal:
             return None
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         target = self.path.parent / BACKUPS / f"{self.path.stem}-{stamp}-before-{before}.sqlite3"
-        vault.write_private(target, image_of(self._db), folder=self.path.parent)
+        try:
+            vault.write_private(target, image_of(self._db), folder=self.path.parent)
+        except OSError as error:
+            raise JournalError(f"{target}: cannot back up the journal before upgrading it ({error.strerror});"
+                               " it was left as it was") from None
         return target
 
     def _make_private(self):

@@ -184,13 +184,27 @@ def exclusive(folder: Path):
             os.close(_held.pop(name)[0])  # closing drops the lock
 
 
+def journal_image(folder: Path) -> bytes | None:
+    """The unlocked journal as bytes, or None without one; refuses while a session runs.
+    Called before the passphrase is asked, so a broken journal is said first."""
+    from voicecoach.journal import FILENAME, Journal
+
+    plain = Path(folder) / FILENAME
+    if not plain.exists():
+        return None
+    with Journal(plain) as journal:
+        if journal.running():
+            raise LockedError("a session is running; lock the journal when it has ended")
+        return journal.image()
+
+
 def lock_folder(folder: Path, passphrase: str) -> list[Path]:
     """Seal the journal, its backups and every private file; returns the files sealed.
     Run again after a crash, it finishes the job with the same passphrase."""
     import sqlite3
 
     from voicecoach import vault
-    from voicecoach.journal import FILENAME, SEALED_SUFFIX, Journal, image_of
+    from voicecoach.journal import FILENAME, SEALED_SUFFIX, image_of
 
     folder = Path(folder)
     plain = folder / FILENAME
@@ -206,12 +220,7 @@ def lock_folder(folder: Path, passphrase: str) -> list[Path]:
                 finally:
                     db.close()
         else:
-            image = None
-            if plain.exists():
-                with Journal(plain) as journal:
-                    if journal.running():
-                        raise LockedError("a session is running; lock the journal when it has ended")
-                    image = journal.image()
+            image = journal_image(folder)
             new_key = write_settings(folder, passphrase)
         if image is not None:
             target = plain.with_name(plain.name + SEALED_SUFFIX)

@@ -182,3 +182,19 @@ def test_a_full_disk_is_said_once_and_the_session_goes_on(home):
     said = (out + err).count("journal")
     assert said >= 1 and ("could not be written" in out or "will not be journalled" in out), out
     assert sqlite3.connect(home / "journal.sqlite3").execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_without_serialize_as_in_python_3_10_the_image_is_made_through_a_copy(home, tmp_path):
+    from voicecoach.journal import image_of
+
+    (session_id,) = fill(count=1)
+
+    class OldConnection:  # sqlite3 of Python 3.10: backup() but no serialize()
+        def __init__(self, db):
+            self.backup = db.backup
+
+    with Journal() as journal:
+        image = image_of(OldConnection(journal._db), tmp_path)
+    assert list(tmp_path.iterdir()) == [home]  # the copy is gone
+    (tmp_path / "copy.sqlite3").write_bytes(image)
+    assert sqlite3.connect(tmp_path / "copy.sqlite3").execute("SELECT id FROM sessions").fetchall() == [(session_id,)]

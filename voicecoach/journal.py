@@ -77,10 +77,22 @@ def default_path() -> Path:
     return paths.data_dir() / FILENAME
 
 
-def image_of(db) -> bytes:
+def image_of(db, scratch: Path | None = None) -> bytes:
     """The whole database as bytes, marked as a rollback-journal file so it can be deserialized
-    into memory (bytes 18-19 of the header say WAL otherwise; the image has the WAL's pages)."""
-    data = db.serialize()
+    into memory (bytes 18-19 of the header say WAL otherwise; the image has the WAL's pages).
+    Python 3.10 has no serialize(): there, a copy is made in scratch (never used while locked)."""
+    if hasattr(db, "serialize"):
+        data = db.serialize()
+    else:
+        copy_path = Path(scratch) / f".copy-{uuid.uuid4()}.sqlite3"
+        copy = sqlite3.connect(copy_path)
+        try:
+            db.backup(copy)
+            copy.close()
+            data = copy_path.read_bytes()
+        finally:
+            copy.close()
+            vault.erase(copy_path)
     return data[:18] + b"\x01\x01" + data[20:] if data[18:20] == b"\x02\x02" else data
 
 
@@ -584,7 +596,7 @@ class Journal:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         target = self.path.parent / BACKUPS / f"{self.path.stem}-{stamp}-before-{before}.sqlite3"
         try:
-            vault.write_private(target, image_of(self._db), folder=self.path.parent)
+            vault.write_private(target, image_of(self._db, self.path.parent), folder=self.path.parent)
         except OSError as error:
             raise JournalError(f"{target}: cannot back up the journal before upgrading it ({error.strerror});"
                                " it was left as it was") from None

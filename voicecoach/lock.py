@@ -187,7 +187,12 @@ def exclusive(folder: Path):
 def journal_image(folder: Path) -> bytes | None:
     """The unlocked journal as bytes, or None without one; refuses while a session runs.
     Called before the passphrase is asked, so a broken journal is said first."""
+    import sqlite3
+
     from voicecoach.journal import FILENAME, Journal
+
+    if not hasattr(sqlite3.Connection, "deserialize"):
+        raise LockedError("locking needs Python 3.11 or newer (to keep the open journal in memory only)")
 
     plain = Path(folder) / FILENAME
     if not plain.exists():

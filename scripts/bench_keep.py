@@ -67,6 +67,10 @@ def main():
         with Journal() as journal:
             journal.end(journal.begin("x", "X", "ab" * 32, 1), "completed")
 
+    def read_history():
+        with Journal() as journal:
+            journal.sessions(20)
+
     def write_in_open_journal(journal):
         journal.end(journal.begin("x", "X", "ab" * 32, 1), "completed")
 
@@ -79,6 +83,7 @@ def main():
             lock.forget_keys()
             timed("derive the key from the passphrase (scrypt n=2^16)", lambda: (lock.forget_keys(), lock.key(home)))
         timed(f"{state}: open and close the journal", lambda: Journal().close())
+        timed(f"{state}: open, read the newest 20 sessions (history), close", read_history)
         timed(f"{state}: export --format json (all sessions)",
               lambda: transfer.as_json(transfer.journal_sessions(as_text=True)))
         timed(f"{state}: export --format csv", lambda: transfer.as_csv(transfer.journal_sessions()))

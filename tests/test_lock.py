@@ -46,6 +46,8 @@ def test_locked_no_private_plaintext_in_any_file_and_unlock_gives_it_back(home, 
     fill(count=2, marker=MARK)
     vault.write_private(home / "voice-profile.bin", f"takes of {MARK}".encode())
     assert start().exit_code == 0
+    invoke("config", "set", "partner-a", "Samantha")  # settings stay readable: see docs/JOURNAL.md
+    assert start().exit_code == 0
 
     result = invoke("lock")
 
@@ -60,8 +62,9 @@ def test_locked_no_private_plaintext_in_any_file_and_unlock_gives_it_back(home, 
         assert journal.locked
     vault.write_private(home / "plan-state.json", f'{{"next": "{MARK}"}}'.encode())
     assert files_holding(home, *PRIVATE) == []
+    assert files_holding(home, "Samantha") == [home / "config.yaml"]  # the name as a setting, not a rating
     locked_view = records()
-    assert len(locked_view) == 6
+    assert len(locked_view) == 7
     assert vault.read_private(home / "voice-profile.bin") == f"takes of {MARK}".encode()
 
     result = invoke("unlock")

@@ -172,3 +172,14 @@ def test_bad_files_are_one_line_status_2_and_import_nothing(home, tmp_path):
     assert "session 2 (another-id)" in invoke("import", str(tmp_path / "bad-value.json")).output
     assert records(home) == before
     assert not (tmp_path / "evil").exists()
+
+
+def test_an_export_that_cannot_be_written_is_one_line(home, tmp_path):
+    fill(count=1)
+    (tmp_path / "a-file").write_text("")
+    blocked = tmp_path / "a-file"
+    for args in (["export", "-o", str(blocked / "j.json")], ["export", "--all", str(blocked / "a.tgz")]):
+        result = invoke(*args)
+        assert result.exit_code == 1
+        assert result.output.splitlines()[-1].startswith(f"Error: {tmp_path / 'a-file'}/")
+        assert "cannot be written" in result.output

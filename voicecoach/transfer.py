@@ -74,9 +74,12 @@ def as_csv(sessions: list[dict]) -> str:
     return out.getvalue()
 
 
-def write_export(target: Path, text: str) -> None:
+def write_export(target: Path, data: str | bytes) -> None:
     """Owner-only and whole: a crash leaves no half export."""
-    vault.write_atomically(Path(target), text.encode("utf-8"))
+    try:
+        vault.write_atomically(Path(target), data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as error:
+        raise TransferError(f"{target}: cannot be written ({error.strerror or error})") from None
 
 
 def export_archive(target: Path, folder: Path | None = None) -> list[str]:
@@ -106,7 +109,7 @@ def export_archive(target: Path, folder: Path | None = None) -> list[str]:
             info = tarfile.TarInfo(f"voicecoach/{name}")
             info.size, info.mode, info.mtime = len(data), 0o600, int(datetime.now().timestamp())
             tar.addfile(info, io.BytesIO(data))
-    vault.write_atomically(Path(target), buffer.getvalue())
+    write_export(target, buffer.getvalue())
     return ["manifest.json"] + list(members)
 
 

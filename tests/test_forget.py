@@ -1,7 +1,5 @@
 import sqlite3
 
-import pytest
-
 from keeping import add_session, files_holding, fill, invoke, session_running_elsewhere, snapshot
 from voicecoach import vault
 from voicecoach.journal import Journal

@@ -205,8 +205,10 @@ def test_a_migration_while_locked_keeps_a_sealed_backup(home, passphrase, monkey
     invoke("lock")
     from voicecoach import journal as journal_module
 
-    monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [lambda db: None])
-    journal_module.MIGRATIONS[-1].__name__ = "m999_test_only"
+    def m999_test_only(db):
+        pass
+
+    monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [m999_test_only])
     Journal().close()
     (backup,) = (home / "backups").iterdir()
     assert lock.is_sealed(backup.read_bytes())

@@ -13,11 +13,11 @@ try:
 except ImportError:  # Windows: liveness falls back to the pid
     fcntl = None
 
-from . import lock, paths, vault
+from . import lock, paths, records, vault
 from .errors import JournalError
+from .sealed import SEALED_SUFFIX, SealedFile, image_of
 
 FILENAME = "journal.sqlite3"
-SEALED_SUFFIX = ".locked"  # the locked journal: one sealed file, see lock.py
 SEALED_FILENAME = FILENAME + SEALED_SUFFIX
 BACKUPS = "backups"  # copies made before a migration, sealed too while locked
 ENDINGS = ("completed", "stopped", "declined", "interrupted")
@@ -77,76 +77,8 @@ def default_path() -> Path:
     return paths.data_dir() / FILENAME
 
 
-def image_of(db, scratch: Path | None = None) -> bytes:
-    """The whole database as bytes, marked as a rollback-journal file so it can be deserialized
-    into memory (bytes 18-19 of the header say WAL otherwise; the image has the WAL's pages).
-    Python 3.10 has no serialize(): there, a copy is made in scratch (never used while locked)."""
-    if hasattr(db, "serialize"):
-        data = db.serialize()
-    else:
-        copy_path = Path(scratch) / f".copy-{uuid.uuid4()}.sqlite3"
-        copy = sqlite3.connect(copy_path)
-        try:
-            db.backup(copy)
-            copy.close()
-            data = copy_path.read_bytes()
-        finally:
-            copy.close()
-            vault.erase(copy_path)
-    return data[:18] + b"\x01\x01" + data[20:] if data[18:20] == b"\x02\x02" else data
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-RECORDS_SQL = """
-    SELECT json_object('id', s.id, 'exercise_id', s.exercise_id, 'exercise_title', s.exercise_title,
-        'exercise_hash', s.exercise_hash, 'started_at', s.started_at, 'ended_at', s.ended_at,
-        'outcome', s.outcome, 'steps_total', s.steps_total, 'steps_done', s.steps_done,
-        'solo', json(CASE WHEN s.solo THEN 'true' ELSE 'false' END),
-        'steps', (SELECT json_group_array(json_object('index', step_index, 'kind', kind, 'result', result,
-                                                      'at', at))
-                  FROM (SELECT * FROM steps WHERE session_id = s.id ORDER BY step_index)),
-        'ratings', (SELECT json_group_array(json_object('step_index', step_index, 'key', key, 'slot', slot,
-                                                        'name', name, 'value', value, 'at', at))
-                    FROM (SELECT * FROM ratings WHERE session_id = s.id ORDER BY step_index, key, slot)))
-    FROM sessions s ORDER BY s.started_at, s.rowid"""
-RECORD_FIELDS = ("id", "exercise_id", "exercise_title", "exercise_hash", "started_at", "ended_at",
-                 "outcome", "steps_total", "steps_done", "solo")
-
-
-def _utc(text) -> str:
-    """Any ISO 8601 time with an offset, as the journal writes times: UTC with milliseconds."""
-    if not isinstance(text, str):
-        raise ValueError(f"{text!r} is not a time")
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone")
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def _checked_session(session: dict) -> dict:
-    """A session record as a row; one still 'running' elsewhere arrives as interrupted."""
-    row = {field: session[field] for field in RECORD_FIELDS}
-    if not isinstance(row["id"], str) or len(row["id"]) < 4:
-        raise ValueError(f"id {row['id']!r} is not a session id")
-    row["started_at"] = _utc(row["started_at"])
-    row["ended_at"] = None if row["ended_at"] is None else _utc(row["ended_at"])
-    if not isinstance(row["solo"], bool):
-        raise ValueError(f"solo must be true or false, not {row['solo']!r}")
-    row["solo"] = int(row["solo"])
-    if row["outcome"] not in ENDINGS + ("running",):
-        raise ValueError(f"outcome must be one of {', '.join(ENDINGS)}, not {row['outcome']!r}")
-    if row["outcome"] == "running":
-        row["outcome"], row["ended_at"] = "interrupted", row["ended_at"] or row["started_at"]
-    for field in ("exercise_id", "exercise_title", "exercise_hash"):
-        if not isinstance(row[field], str):
-            raise ValueError(f"{field} must be text")
-    for field in ("steps_total", "steps_done"):
-        if not isinstance(row[field], int) or isinstance(row[field], bool):
-            raise ValueError(f"{field} must be a whole number")
-    return row
 
 
 def _configure(db) -> None:
@@ -155,58 +87,6 @@ def _configure(db) -> None:
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA secure_delete = ON")
     db.execute("PRAGMA temp_store = MEMORY")
-
-
-class _SealedFile:
-    """The locked journal on disk: the whole database sealed in one file, replaced atomically."""
-
-    def __init__(self, plain: Path):
-        self.path = plain.with_name(plain.name + SEALED_SUFFIX)
-        self.folder = plain.parent
-        if plain.exists():
-            raise JournalError(f"{plain}: an unlocked journal beside a locked one; run 'voicecoach lock'"
-                               " to finish locking, or 'voicecoach unlock'")
-        self.key = lock.key(self.folder)
-        self._seen = None
-
-    def _signature(self):
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_size
-
-    def load(self, db) -> None:
-        try:
-            with open(self.path, "rb") as sealed:
-                st = os.fstat(sealed.fileno())
-                data = sealed.read()
-        except FileNotFoundError:
-            return  # a new locked journal starts empty
-        except OSError as error:
-            raise JournalError(f"{self.path}: cannot be read ({error.strerror})") from None
-        try:
-            db.deserialize(lock.unseal(self.key, data, where=str(self.path)))
-        except sqlite3.Error as error:
-            raise JournalError(f"{self.path} is not a voicecoach journal ({error})") from None
-        _configure(db)
-        self._seen = (st.st_ino, st.st_mtime_ns, st.st_size)
-
-    @contextmanager
-    def writing(self, db):
-        """One writer at a time: catch up with other processes' writes, then seal what we wrote."""
-        try:
-            with lock.exclusive(self.folder):
-                if not lock.is_locked(self.folder):
-                    raise JournalError(f"{self.folder}: the journal was unlocked meanwhile; "
-                                       "this process has stopped writing to it")
-                if self._signature() != self._seen:
-                    self.load(db)
-                yield
-                vault.write_atomically(self.path, lock.seal(self.key, image_of(db)))
-                self._seen = self._signature()
-        except OSError as error:
-            raise JournalError(f"{self.path}: cannot be written ({error.strerror or error})") from None
 
 
 def _minutes(started_at, ended_at):
@@ -283,7 +163,7 @@ class Journal:
                 except OSError as error:
                     raise JournalError(f"{self.path.parent}: cannot make the data folder ({error.strerror})") from None
                 if lock.is_locked(self.path.parent):
-                    self._sealed = _SealedFile(self.path)
+                    self._sealed = SealedFile(self.path, on_load=_configure)
             try:
                 self._db = sqlite3.connect(
                     ":memory:" if memory or self._sealed else self.path,
@@ -418,36 +298,21 @@ class Journal:
     def records_json(self) -> list[str]:
         """The same as JSON texts, one a session, built by SQLite itself: 10,000 sessions in a
         fraction of the time Python objects would take."""
-        return [text for (text,) in self._db.execute(RECORDS_SQL)]
+        return [text for (text,) in self._db.execute(records.RECORDS_SQL)]
 
     def add_records(self, sessions) -> tuple[int, int]:
         """Add the sessions not already here (same id), all or none; (added, already here).
         Raises ValueError naming the session that is not right."""
-        added = present = 0
+        added = 0
         with self._transaction() as db:
             for number, session in enumerate(sessions, 1):
                 try:
-                    row = _checked_session(session)
-                    if db.execute("SELECT 1 FROM sessions WHERE id = ?", (row["id"],)).fetchone():
-                        present += 1
-                        continue
-                    db.execute(f"INSERT INTO sessions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                               tuple(row.values()))
-                    for step in session.get("steps") or []:
-                        db.execute("INSERT INTO steps (session_id, step_index, kind, result, at)"
-                                   " VALUES (?, ?, ?, ?, ?)",
-                                   (row["id"], step["index"], step["kind"], step["result"], _utc(step["at"])))
-                    for rating in session.get("ratings") or []:
-                        db.execute("INSERT INTO ratings (session_id, step_index, key, slot, name, value, at)"
-                                   " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                   (row["id"], rating["step_index"], rating["key"], rating["slot"],
-                                    rating["name"], rating["value"], _utc(rating["at"])))
+                    added += records.insert_record(db, session)
                 except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
                     what = f"missing {error}" if isinstance(error, KeyError) else " ".join(str(error).split())
-                    raise ValueError(f"session {number} ({session.get('id', '?') if isinstance(session, dict) else '?'})"
-                                     f": {what}") from None
-                added += 1
-        return added, present
+                    which = session.get("id", "?") if isinstance(session, dict) else "?"
+                    raise ValueError(f"session {number} ({which}): {what}") from None
+        return added, len(sessions) - added
 
     def find_session(self, ref: str) -> str:
         """The id of the one session whose id starts with ref (at least 4 characters)."""
@@ -474,7 +339,7 @@ class Journal:
             if session_id is not None:
                 count = db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
             else:
-                count = db.execute("DELETE FROM sessions WHERE started_at < ?", (_utc(before),)).rowcount
+                count = db.execute("DELETE FROM sessions WHERE started_at < ?", (records.utc(before),)).rowcount
         self.compact()
         return count
 

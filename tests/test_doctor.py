@@ -248,11 +248,25 @@ def test_a_check_that_crashes_is_a_failure_not_a_traceback():
                                           "(no speech output: RuntimeError: something odd)")
 
 
-def test_lock_and_reminders_use_the_other_parts_when_present(monkeypatch):
+def test_lock_state_and_a_locked_journal(monkeypatch):
+    """The doctor says whether the journal is locked, checks the sealed file without opening it,
+    and never asks for the passphrase."""
+    from click.testing import CliRunner
+
+    from voicecoach.cli import cli
+    from voicecoach.journal import Journal
+
     options = doctor.Options()
-    assert doctor.check_lock(options).detail == "not locked (locking is not in this version)"
-    monkeypatch.setitem(sys.modules, "voicecoach.lock", types.SimpleNamespace(lock_state=lambda: True))
-    assert doctor.check_lock(options).detail == "locked"
+    assert doctor.check_lock(options).detail.startswith("not locked")
+    with Journal() as journal:
+        journal.end(journal.begin("box-breathing", "Box breathing", "0" * 64, 3), "completed")
+    monkeypatch.setenv("VOICECOACH_PASSPHRASE", "correct horse battery")
+    assert CliRunner().invoke(cli, ["lock"], input="y\n").exit_code == 0
+    assert doctor.check_lock(options).detail == "locked: VOICECOACH_PASSPHRASE opens it"
+    monkeypatch.delenv("VOICECOACH_PASSPHRASE")
+    assert doctor.check_lock(options).detail == "locked: a session asks for the passphrase when it starts"
+    journal_check = doctor.check_journal(options)
+    assert journal_check.status == "pass" and "locked, owner-only" in journal_check.detail
     assert doctor.check_reminders(options).detail == "none installed ('voicecoach plan install' adds them)"
 
 

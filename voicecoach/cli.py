@@ -54,6 +54,7 @@ def cli(ctx, verbose):
 
         noise.shown = True
     if ctx.invoked_subcommand != "doctor":  # the doctor only looks: it changes no file
+        _repair_modes()
         _tidy_journal()
 
 
@@ -87,6 +88,15 @@ def _show_safety_note_once(settings):
         from rich.console import Console
 
         Console(highlight=False).print(safety.note(settings.helplines) + "\n", style="yellow", markup=False)
+
+
+def _repair_modes():
+    """Files another program made readable to others are made owner-only again, with one line."""
+    from voicecoach import privacy
+
+    repaired = privacy.repair_modes()
+    if repaired:
+        click.echo(privacy.warning(repaired), err=True)
 
 
 def _tidy_journal():
@@ -398,6 +408,12 @@ cli.add_command(_remind)
 from voicecoach.cli_doctor import doctor  # noqa: E402
 
 cli.add_command(doctor)
+
+
+from voicecoach.cli_data import export, forget, import_, lock_command, unlock_command  # noqa: E402
+
+for _command in (export, import_, forget, lock_command, unlock_command):
+    cli.add_command(_command)
 
 
 def main():

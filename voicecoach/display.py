@@ -116,5 +116,5 @@ def summary(session, outcome: str, logged: bool) -> str:
     answered = [r for r in session.ratings if r.value is not None]
     if answered and outcome != "declined":
         parts.append("Ratings: " + ", ".join(f"{r.name} {r.key} {r.value}" for r in answered) + ".")
-    parts.append("Saved in your journal." if logged else "Not logged (--no-log).")
+    parts.append("Saved in your journal." if logged else "Not logged.")
     return " ".join(parts)

@@ -8,7 +8,6 @@ device that never answers is reported, not waited on. Nothing here creates or ch
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 import stat
 import sys
@@ -52,19 +51,6 @@ class Options:
 
 # Parts other branches add. Each is looked up when the doctor runs; until the module exists the
 # check says so plainly. Wiring one in is this one line: (module, function).
-LOCK_STATE = ("voicecoach.lock", "lock_state")
-INSTALLED_REMINDERS = ("voicecoach.schedule.reminders", "installed")
-
-
-def _optional(where: tuple[str, str]):
-    """The function named by (module, function), or None while that part is not in this version."""
-    module, name = where
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def _fix(linux: str, mac: str, windows: str) -> str:
     if sys.platform == "darwin":
         return mac
@@ -252,11 +238,13 @@ def _integrity(path: Path) -> tuple[str, bool]:
 
 
 def check_journal(options: Options) -> Check:
-    from voicecoach import paths
+    from voicecoach import lock, paths
     from voicecoach.journal import FILENAME
 
     folder = paths.data_dir(create=False)
     path = folder / FILENAME
+    if lock.is_locked(folder):
+        return _check_sealed_journal(folder)
     if not path.exists():
         return Check("journal", "pass", f"{path} will be made at the first session")
     if not os.access(path, os.R_OK):
@@ -279,20 +267,41 @@ def check_journal(options: Options) -> Check:
     return Check("journal", "pass", f"{path} ({path.stat().st_size // 1024} KB, intact, owner-only)")
 
 
+def _check_sealed_journal(folder: Path) -> Check:
+    """A locked journal is one sealed file: its contents are checked when it is opened."""
+    from voicecoach import lock
+    from voicecoach.journal import SEALED_FILENAME
+
+    path = folder / SEALED_FILENAME
+    if not path.exists():
+        return Check("journal", "pass", f"{path} (locked) will be made at the first session")
+    with open(path, "rb") as sealed:
+        if not lock.is_sealed(sealed.read(64)):
+            return Check("journal", "fail", f"{path} is not a locked voicecoach journal",
+                         "move that file elsewhere and run 'voicecoach unlock' or 'voicecoach forget --all'")
+    if _loose(path):
+        return Check("journal", "warn", f"{path}: others can read it (it is encrypted)", f"chmod 600 {path}")
+    return Check("journal", "pass", f"{path} ({path.stat().st_size // 1024} KB, locked, owner-only)")
+
+
 def check_lock(options: Options) -> Check:
-    lock_state = _optional(LOCK_STATE) or (lambda: "not locked (locking is not in this version)")
-    state = lock_state()
-    return Check("journal lock", "pass", {True: "locked", False: "not locked"}.get(state, str(state)))
+    from voicecoach import lock
+
+    state = lock.lock_state()
+    if not state["locked"]:
+        return Check("journal lock", "pass", "not locked ('voicecoach lock' encrypts it with a passphrase)")
+    how = ("VOICECOACH_PASSPHRASE opens it" if state["passphrase_from_environment"]
+           else "a session asks for the passphrase when it starts")
+    return Check("journal lock", "pass", f"locked: {how}")
 
 
 def check_reminders(options: Options) -> Check:
-    installed = _optional(INSTALLED_REMINDERS) or (lambda: "none (reminders are not in this version)")
-    found = installed()
-    if not isinstance(found, str):
-        found = list(found or ())
-        found = f"{len(found)} installed: " + "; ".join(map(str, found)) if found else \
-            "none installed ('voicecoach plan install' adds them)"
-    return Check("reminders", "pass", found)
+    from voicecoach.schedule import reminders
+
+    found = reminders.installed()
+    detail = (f"{len(found)} installed: " + "; ".join(found) if found
+              else "none installed ('voicecoach plan install' adds them)")
+    return Check("reminders", "pass", detail)
 
 
 def check_config(options: Options) -> Check:

@@ -23,3 +23,11 @@ class JournalError(VoicecoachError):
 
 class ScheduleError(VoicecoachError):
     """A plan, time, day list or program is not valid; nothing was written."""
+
+
+class LockedError(JournalError):
+    """The journal is locked and no passphrase opens it here."""
+
+
+class TransferError(VoicecoachError):
+    """A file to import is not a voicecoach export, or is damaged."""

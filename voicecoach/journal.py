@@ -1,5 +1,6 @@
 """The private journal: which exercises a couple did, how far they got, how they rated them."""
 
+import json
 import os
 import sqlite3
 import uuid
@@ -12,10 +13,13 @@ try:
 except ImportError:  # Windows: liveness falls back to the pid
     fcntl = None
 
-from . import paths
+from . import lock, paths, records, vault
 from .errors import JournalError
+from .sealed import SEALED_SUFFIX, SealedFile, image_of
 
 FILENAME = "journal.sqlite3"
+SEALED_FILENAME = FILENAME + SEALED_SUFFIX
+BACKUPS = "backups"  # copies made before a migration, sealed too while locked
 ENDINGS = ("completed", "stopped", "declined", "interrupted")
 BUSY_TIMEOUT_MS = 5000
 
@@ -90,6 +94,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _configure(db) -> None:
+    """Set on every connection: deleted rows are overwritten with zeros, never left in free pages,
+    and sorts or VACUUM never spill into temporary files."""
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA secure_delete = ON")
+    db.execute("PRAGMA temp_store = MEMORY")
+
+
 def _minutes(started_at, ended_at):
     if ended_at is None:
         return None
@@ -158,26 +170,39 @@ def _drop_lock(path: Path, fd) -> None:
 
 
 class Journal:
-    """Every write is its own committed transaction, so a crash never loses what came before it."""
+    """Every write is its own committed transaction, so a crash never loses what came before it.
+
+    While the folder is locked, the journal lives in memory, loaded from one sealed file; each
+    write transaction seals the whole database again and replaces that file, under a flock, so no
+    plaintext reaches the disk and two processes never lose each other's writes.
+    """
 
     def __init__(self, path: Path | str | None = None):
         memory = str(path) == ":memory:"
         self.path = None if memory else Path(path) if path is not None else default_path()
         self._lock_dir = None if memory else self.path.parent / "running"
         self._locks = {}
+        self._sealed = None
         old_umask = os.umask(0o077)
         try:
             if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                except OSError as error:
+                    raise JournalError(f"{self.path.parent}: cannot make the data folder ({error.strerror})") from None
+                if lock.is_locked(self.path.parent):
+                    self._sealed = SealedFile(self.path, on_load=_configure)
             try:
                 self._db = sqlite3.connect(
-                    ":memory:" if memory else self.path,
+                    ":memory:" if memory or self._sealed else self.path,
                     timeout=BUSY_TIMEOUT_MS / 1000,
                     isolation_level=None,
                 )
             except sqlite3.Error as error:
                 raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
             try:
+                if self._sealed:
+                    self._sealed.load(self._db)
                 self._open()
             except sqlite3.Error as error:
                 self._db.close()
@@ -190,13 +215,18 @@ class Journal:
         self._make_private()
         self._close_stale_sessions()
 
+    @property
+    def locked(self) -> bool:
+        return self._sealed is not None
+
     def _open(self):
         """Check, configure and migrate a freshly connected database."""
         self._refuse_foreign_file()
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = FULL")
+        _configure(self._db)
+        if not self._sealed:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
         self._migrate()
         if self._lock_dir is not None:
             self._lock_dir.mkdir(exist_ok=True, mode=0o700)
@@ -212,7 +242,8 @@ class Journal:
         """Sessions still running here end as interrupted, so none is left 'running' behind us."""
         try:
             for session_id in list(self._locks):
-                self.mark_interrupted(session_id)
+                with suppress(JournalError):  # a full disk: the next open closes it as interrupted
+                    self.mark_interrupted(session_id)
         finally:
             for session_id in list(self._locks):
                 self._unlock(session_id)
@@ -358,9 +389,90 @@ class Journal:
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row)) for row in cursor]
 
+    def records(self) -> list[dict]:
+        """Every session, oldest first, with its steps and ratings: what an export holds."""
+        return [json.loads(text) for text in self.records_json()]
+
+    def records_json(self) -> list[str]:
+        """The same as JSON texts, one a session, built by SQLite itself: 10,000 sessions in a
+        fraction of the time Python objects would take."""
+        return [text for (text,) in self._db.execute(records.RECORDS_SQL)]
+
+    def add_records(self, sessions) -> tuple[int, int]:
+        """Add the sessions not already here (same id), all or none; (added, already here).
+        Raises ValueError naming the session that is not right."""
+        added = 0
+        with self._transaction() as db:
+            for number, session in enumerate(sessions, 1):
+                try:
+                    added += records.insert_record(db, session)
+                except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
+                    what = f"missing {error}" if isinstance(error, KeyError) else " ".join(str(error).split())
+                    which = session.get("id", "?") if isinstance(session, dict) else "?"
+                    raise ValueError(f"session {number} ({which}): {what}") from None
+        return added, len(sessions) - added
+
+    def find_session(self, ref: str) -> str:
+        """The id of the one session whose id starts with ref (at least 4 characters)."""
+        ref = ref.strip().lower()
+        if len(ref) < 4:
+            raise JournalError(f"session {ref!r}: give at least the first 4 characters of its id")
+        found = [i for (i,) in self._db.execute(
+            "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\'",
+            (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))]
+        if not found:
+            raise JournalError(f"no session with id {ref!r} ('voicecoach history' shows them)")
+        if len(found) > 1:
+            raise JournalError(f"{len(found)} sessions have ids starting with {ref!r}; give more of it")
+        return found[0]
+
+    def running(self) -> list[str]:
+        """Sessions still running in a live process (stale ones were closed when this opened)."""
+        return [i for (i,) in self._db.execute("SELECT id FROM sessions WHERE outcome = 'running'")]
+
+    def delete_sessions(self, before: str | None = None, session_id: str | None = None) -> int:
+        """Delete sessions started before an ISO time (UTC) or one session; then compact(), so the
+        rows are gone from the file too (secure_delete zeroes their pages, VACUUM rebuilds)."""
+        with self._transaction() as db:
+            if session_id is not None:
+                count = db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
+            else:
+                count = db.execute("DELETE FROM sessions WHERE started_at < ?", (records.utc(before),)).rowcount
+        self.compact()
+        return count
+
+    def compact(self) -> None:
+        """Rebuild the file and empty the WAL, so nothing deleted remains in either."""
+        try:
+            if self._sealed:
+                with self._sealed.writing(self._db):
+                    self._db.execute("VACUUM")
+                return
+            self._db.execute("VACUUM")
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as error:
+            raise JournalError(f"{self.path or 'journal'}: {error}") from None
+        if busy:
+            raise JournalError(f"{self.path}: another voicecoach is reading the journal; "
+                               "close it and run this again to finish erasing")
+
+    def image(self) -> bytes:
+        """The whole journal as SQLite bytes (what lock seals)."""
+        return image_of(self._db)
+
     @contextmanager
     def _transaction(self):
         """BEGIN IMMEDIATE takes the write lock up front; any exception, Ctrl-C too, rolls back."""
+        if self._sealed:
+            with self._sealed.writing(self._db):
+                with self._plain_transaction() as db:
+                    yield db
+        else:
+            with self._plain_transaction() as db:
+                yield db
+
+    @contextmanager
+    def _plain_transaction(self):
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -398,12 +510,19 @@ class Journal:
                 f"{self.path} was written by a newer voicecoach; upgrade voicecoach to open it")
 
     def _migrate(self):
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        tables = self._db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'migrations'").fetchone()[0]
+        if not tables:
+            with self._transaction() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS migrations"
+                           " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         applied = {name for (name,) in self._db.execute("SELECT name FROM migrations")}
+        backed_up = not applied  # a new journal has nothing to keep
         for fn in MIGRATIONS:
             if fn.__name__ in applied:
                 continue
+            if not backed_up:
+                self._back_up(before=fn.__name__)
+                backed_up = True
             with self._transaction() as db:
                 # Checked inside the transaction: another process may be migrating too.
                 if db.execute("SELECT 1 FROM migrations WHERE name = ?", (fn.__name__,)).fetchone():
@@ -412,9 +531,22 @@ class Journal:
                 db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
                            (fn.__name__, _now()))
 
+    def _back_up(self, before: str) -> Path:
+        """A whole copy before upgrading, owner-only (sealed while locked); forget removes these."""
+        if self.path is None:
+            return None
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.parent / BACKUPS / f"{self.path.stem}-{stamp}-before-{before}.sqlite3"
+        try:
+            vault.write_private(target, image_of(self._db, self.path.parent), folder=self.path.parent)
+        except OSError as error:
+            raise JournalError(f"{target}: cannot back up the journal before upgrading it ({error.strerror});"
+                               " it was left as it was") from None
+        return target
+
     def _make_private(self):
         """SQLite copies the database's mode to -wal and -shm; chmod anyway, in case it was loose."""
-        if self.path is None:
+        if self.path is None or self._sealed:
             return
         for suffix in ("", "-wal", "-shm"):
             with suppress(FileNotFoundError):

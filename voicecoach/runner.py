@@ -226,9 +226,15 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     from voicecoach.ears import AnyOf, Keys, TypedCues
     from voicecoach.journal import Journal
 
-    journal = Journal() if log else None  # first: a journal problem should stop us before any sound
     console = console or Console(highlight=False)
     console.soft_wrap = not console.is_terminal  # logs and pipes get whole lines
+    journal = None
+    if log:  # first: a locked journal asks for its passphrase before any sound
+        try:
+            journal = Journal()
+        except JournalError as error:  # read-only folder, full disk, locked: the session still runs
+            console.print(f"This session will not be journalled: {error}.", style="yellow",
+                          markup=False, highlight=False)
     stdin = sys.stdin
     interactive = stdin is not None and stdin.isatty()
     typing = text_cues or not interactive
@@ -255,8 +261,13 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
             console.print(f"[yellow]{note}[/]")
         runner = Runner(session, voice, ears, view, journal)
         if journal:
-            runner.session_id = journal.begin(exercise.id, exercise.title, exercise.digest,
-                                              len(exercise.steps), solo=solo is not None)
+            try:
+                runner.session_id = journal.begin(exercise.id, exercise.title, exercise.digest,
+                                                  len(exercise.steps), solo=solo is not None)
+            except JournalError as error:  # a full disk: say so once, go on without the journal
+                console.print(f"This session will not be journalled: {error}.", style="yellow",
+                              markup=False, highlight=False)
+                runner.journal = None
         outcome = runner.run().value
     except KeyboardInterrupt:
         if runner:

@@ -1,34 +1,127 @@
 """Private files beside the journal (voice profile, plan state): owner-only and written whole.
 
-Every module that keeps something private in the data folder reads and writes it here, so
-that locking the journal (issue 6) can encrypt all of it in one place.
+Every module that keeps something private in the data folder reads and writes it here. While the
+journal is locked, what is written here is sealed with the lock's key (see lock.py), and read
+back transparently. Each private file's name (never its content) is listed in `private-files.txt`
+so that `voicecoach lock` knows what to seal and `unlock` what to open.
 """
 
 import os
 import tempfile
 from pathlib import Path
 
+from voicecoach import paths
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write data to path owner-only (0600), atomically: a crash leaves the old file or the new."""
+INDEX = "private-files.txt"
+
+
+def write_private(path: Path, data: bytes, folder: Path | None = None) -> None:
+    """Write data to path owner-only (0600), atomically: a crash leaves the old file or the new.
+    folder is the data folder whose lock applies (default: the data folder)."""
+    path = Path(path)
+    folder, name = _in_data_folder(path, folder)
+    if folder is not None:
+        from voicecoach import lock
+
+        if lock.is_locked(folder):
+            data = lock.seal(lock.key(folder), data)
+        _remember(folder, name)
+    write_atomically(path, data)
+
+
+def read_private(path: Path) -> bytes:
+    """The bytes written by write_private; FileNotFoundError when there is none."""
+    path = Path(path)
+    data = path.read_bytes()
+    from voicecoach import lock
+
+    if lock.is_sealed(data):
+        folder, _ = _in_data_folder(path)
+        return lock.unseal(lock.key(folder or path.parent), data, where=str(path))
+    return data
+
+
+def private_files(folder: Path) -> list[Path]:
+    """The private files written in this data folder that still exist."""
+    try:
+        names = (Path(folder) / INDEX).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    return [Path(folder) / name for name in names if name and (Path(folder) / name).is_file()]
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Owner-only, fsynced, then renamed over the old file; the folder is fsynced so the rename lasts."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o600)
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
         _remove_quietly(tmp)
         raise
+    _sync_folder(path.parent)
 
 
-def read_private(path: Path) -> bytes:
-    """The bytes written by write_private; FileNotFoundError when there is none."""
-    return Path(path).read_bytes()
+def erase(path: Path) -> bool:
+    """Overwrite with zeros, then remove: a best effort against recovery from the disk itself
+    (copy-on-write file systems and SSDs may keep old blocks). True if there was a file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b", buffering=0) as out:
+            chunk = b"\0" * min(size, 1 << 20)
+            left = size
+            while left > 0:
+                left -= out.write(chunk[:left])
+            os.fsync(out.fileno())
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass  # not writable: still remove it
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _in_data_folder(path: Path, folder: Path | None = None):
+    """(data folder, name inside it) when path is in the data folder, else (None, None)."""
+    folder = Path(folder) if folder is not None else paths.data_dir(create=False)
+    try:
+        name = path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return None, None
+    return folder, name.as_posix()
+
+
+def _remember(folder: Path, name: str) -> None:
+    index = folder / INDEX
+    try:
+        names = index.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        names = []
+    if name not in names:
+        write_atomically(index, ("\n".join(names + [name]) + "\n").encode("utf-8"))
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open a folder; its renames are durable enough
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _remove_quietly(name: str) -> None:

@@ -1,0 +1,108 @@
+import sqlite3
+
+from keeping import add_session, files_holding, fill, invoke, session_running_elsewhere, snapshot
+from voicecoach import vault
+from voicecoach.journal import Journal
+
+MARK = "zqxForgetMe"
+
+
+def sessions(home):
+    with Journal(home / "journal.sqlite3") as journal:
+        return journal.records()
+
+
+def test_forget_all_leaves_no_byte_of_the_journal_or_private_files(home):
+    fill(count=5, marker=MARK)
+    vault.write_private(home / "voice-profile.bin", f"profile of {MARK}".encode())
+    vault.write_private(home / "plans" / "state.json", f'{{"who": "{MARK}"}}'.encode())
+    (home / "config.yaml").write_text("partner-a: Sam\n")
+    (home / "exercises").mkdir(mode=0o700)
+    (home / "exercises" / "ours.yaml").write_text("id: ours\n")
+    assert files_holding(home, MARK)
+
+    result = invoke("forget", "--all", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert files_holding(home, MARK) == []
+    for name in ("journal.sqlite3", "voice-profile.bin", "plans/state.json", "private-files.txt"):
+        assert f"removed {home / name}\n" in result.output
+        assert not (home / name).exists()
+    assert not (home / "journal.sqlite3-wal").exists() and not (home / "plans").exists()
+    assert (home / "config.yaml").exists() and (home / "exercises" / "ours.yaml").exists()
+    assert "Kept:" in result.output
+
+
+def test_forget_before_a_date_rewrites_the_journal_without_a_trace(home):
+    with Journal() as journal:
+        for day in ("2024-01-05", "2024-02-27"):
+            add_session(journal, MARK, started_at=f"{day}T20:00:00.000+00:00")
+        kept = add_session(journal, "", started_at="2024-03-02T20:00:00.000+00:00")
+
+    result = invoke("forget", "--before", "2024-03-01", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "Forgot 2 sessions." in result.output
+    assert f"rewrote {home / 'journal.sqlite3'}" in result.output
+    assert files_holding(home, MARK) == []
+    assert [s["id"] for s in sessions(home)] == [kept]
+
+
+def test_forget_one_session_by_the_start_of_its_id(home):
+    with Journal() as journal:
+        before = add_session(journal, "")
+        gone = add_session(journal, MARK)
+        after = add_session(journal, "")
+
+    result = invoke("forget", "--session", gone[:8], "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "Forgot 1 session." in result.output
+    assert files_holding(home, MARK) == []
+    assert [s["id"] for s in sessions(home)] == [before, after]
+    assert sqlite3.connect(home / "journal.sqlite3").execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_forgetting_sessions_also_erases_backups_that_hold_them(home, monkeypatch):
+    fill(count=2, marker=MARK)
+    from voicecoach import journal as journal_module
+
+    def m999_test_only(db):
+        db.execute("CREATE TABLE later (x)")
+
+    monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [m999_test_only])
+    Journal().close()
+    (backup,) = (home / "backups").iterdir()
+    assert MARK.encode() in backup.read_bytes()
+
+    result = invoke("forget", "--before", "2999-01-01", "--yes")
+
+    assert f"removed {backup}" in result.output
+    assert files_holding(home, MARK) == []
+
+
+def test_without_yes_and_without_a_terminal_nothing_is_forgotten(home):
+    fill(count=2)
+    before = snapshot(home)
+    result = invoke("forget", "--all")
+    assert result.exit_code == 2
+    assert result.output == "Refusing to forget without confirmation: add --yes.\n"
+    assert snapshot(home) == before
+
+
+def test_forget_needs_exactly_one_choice_and_a_known_session(home):
+    fill(count=1)
+    assert invoke("forget", "--yes").exit_code == 2
+    assert invoke("forget", "--all", "--session", "abcd", "--yes").exit_code == 2
+    result = invoke("forget", "--session", "ffffffff", "--yes")
+    assert result.exit_code == 1 and "no session with id 'ffffffff'" in result.output
+    assert invoke("forget", "--before", "March", "--yes").exit_code == 2
+
+
+def test_forget_refuses_while_a_session_is_running(home):
+    with session_running_elsewhere():
+        for args in (["--all"], ["--before", "2999-01-01"]):
+            result = invoke("forget", *args, "--yes")
+            assert result.exit_code == 1
+            assert "a session is running; forget when it has ended" in result.output
+    assert [s["outcome"] for s in sessions(home)] == ["completed"]

@@ -1,0 +1,246 @@
+import json
+import signal
+
+import pytest
+
+from keeping import PASSPHRASE, add_session, files_holding, fill, invoke, run_child, session_running_elsewhere, snapshot
+from voicecoach import lock, runner, vault, voice
+from voicecoach.errors import LockedError
+from voicecoach.journal import Journal
+
+MARK = "zqxSecretWord"
+# What a locked journal must never show in clear: exercise ids and titles, rating keys and names
+# (names carry the marker; none shorter than 8 bytes, which random ciphertext could hold by chance).
+PRIVATE = (MARK, "daily-check-in", "Daily check-in", "connection", "check-in", "Partner A", "Partner B")
+
+
+@pytest.fixture(autouse=True)
+def quick_scrypt(monkeypatch):
+    """Cheap key derivation in tests; the real parameters are written and read the same way."""
+    monkeypatch.setattr(lock, "SCRYPT", {"n": 2**10, "r": 8, "p": 1})
+    yield
+    lock.forget_keys()
+
+
+@pytest.fixture(autouse=True)
+def text_only(monkeypatch):
+    monkeypatch.setattr(runner, "_open_voice", lambda s, out, scale: (voice.TextVoice(scale, s.rate_wpm), None))
+    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: (None, None))
+
+
+@pytest.fixture
+def passphrase(monkeypatch):
+    monkeypatch.setenv("VOICECOACH_PASSPHRASE", PASSPHRASE)
+
+
+def records(path=None):
+    with Journal(path) as journal:
+        return journal.records()
+
+
+def start(*extra):
+    return invoke("start", "daily-check-in", "--text", "--time-scale", "0", *extra, input="next\n7\n6\n")
+
+
+def test_locked_no_private_plaintext_in_any_file_and_unlock_gives_it_back(home, passphrase):
+    fill(count=2, marker=MARK)
+    vault.write_private(home / "voice-profile.bin", f"takes of {MARK}".encode())
+    assert start().exit_code == 0
+    invoke("config", "set", "partner-a", "Samantha")  # settings stay readable: see docs/JOURNAL.md
+    assert start().exit_code == 0
+
+    result = invoke("lock")
+
+    assert result.exit_code == 0, result.output
+    assert "If you forget this passphrase, your journal" in result.output
+    assert files_holding(home, *PRIVATE) == []
+    assert not (home / "journal.sqlite3").exists()
+    for _ in range(2):
+        assert "Saved in your journal." in start().output
+    with Journal() as journal:
+        add_session(journal, MARK)
+        assert journal.locked
+    vault.write_private(home / "plan-state.json", f'{{"next": "{MARK}"}}'.encode())
+    assert files_holding(home, *PRIVATE) == []
+    assert files_holding(home, "Samantha") == [home / "config.yaml"]  # the name as a setting, not a rating
+    locked_view = records()
+    assert len(locked_view) == 7
+    assert vault.read_private(home / "voice-profile.bin") == f"takes of {MARK}".encode()
+
+    result = invoke("unlock")
+
+    assert result.exit_code == 0, result.output
+    assert not lock.is_locked(home) and not (home / "journal.sqlite3.locked").exists()
+    assert records() == locked_view
+    assert (home / "voice-profile.bin").read_bytes() == f"takes of {MARK}".encode()
+    assert (home / "plan-state.json").read_bytes() == f'{{"next": "{MARK}"}}'.encode()
+
+
+def test_without_a_passphrase_the_session_runs_unjournalled_and_touches_nothing(home, passphrase, monkeypatch):
+    fill(count=1)
+    invoke("lock")
+    lock.forget_keys()
+    monkeypatch.delenv("VOICECOACH_PASSPHRASE")
+    before = snapshot(home)
+
+    result = start()
+
+    assert result.exit_code == 0
+    assert ("This session will not be journalled: the journal is locked: set VOICECOACH_PASSPHRASE "
+            "or run voicecoach at a terminal.") in result.output
+    assert "Not logged." in result.output
+    assert snapshot(home) == before
+    history = invoke("history")
+    assert history.exit_code == 1 and history.output.count("\n") == 1
+
+
+def test_a_wrong_passphrase_is_one_line(home, passphrase, monkeypatch):
+    fill(count=1)
+    invoke("lock")
+    lock.forget_keys()
+    monkeypatch.setenv("VOICECOACH_PASSPHRASE", "not the right one")
+    result = invoke("history")
+    assert result.exit_code == 1
+    assert result.output == ("Error: wrong passphrase: the journal stays locked (from VOICECOACH_PASSPHRASE)\n")
+
+
+def test_lock_asks_twice_and_refuses_a_mismatch_or_a_short_one(home, monkeypatch):
+    fill(count=1)
+    monkeypatch.setattr(lock, "at_terminal", lambda: True)
+    for answers, message in ((["first one!", "second one"], "the two passphrases differ"),
+                             (["short", "short"], "at least 8 characters")):
+        asked = iter(answers)
+        monkeypatch.setattr(lock.getpass, "getpass", lambda prompt: next(asked))
+        result = invoke("lock")
+        assert result.exit_code == 1 and message in result.output and "nothing was locked" in result.output
+        assert not lock.is_locked(home)
+    prompts = []
+    monkeypatch.setattr(lock.getpass, "getpass", lambda prompt: prompts.append(prompt) or PASSPHRASE)
+    assert invoke("lock").exit_code == 0
+    assert prompts == ["New passphrase: ", "The same passphrase again: "]
+    lock.forget_keys()
+    assert len(records()) == 1  # asked once more, at the "terminal"
+    assert prompts[-1] == "Passphrase for your journal: "
+
+
+def test_vault_seals_while_locked_and_lock_state_says_so(home, passphrase):
+    vault.write_private(home / "profile.bin", b"before")
+    assert lock.lock_state()["locked"] is False
+    invoke("lock")
+    state = lock.lock_state()
+    assert state["locked"] is True and state["journal"] == str(home / "journal.sqlite3.locked")
+    assert lock.is_sealed((home / "profile.bin").read_bytes())
+    vault.write_private(home / "profile.bin", b"after")
+    assert lock.is_sealed((home / "profile.bin").read_bytes())
+    assert vault.read_private(home / "profile.bin") == b"after"
+    settings = json.loads((home / "lock.json").read_text())
+    assert settings["kdf"] == "scrypt" and settings["cipher"] == "AES-256-GCM"
+    lock.forget_keys()
+    (home / "lock.json").write_text(json.dumps({**settings, "salt": "AAAAAAAAAAAAAAAAAAAAAA=="}))
+    with pytest.raises(LockedError, match="wrong passphrase"):
+        vault.read_private(home / "profile.bin")
+
+
+WRITER = """
+    import sys
+    from voicecoach.journal import Journal
+    with Journal() as journal:
+        sys.stdout.write("ready\\n"); sys.stdout.flush()
+        sys.stdin.readline()
+        for n in range(int(sys.argv[1])):
+            session_id = journal.begin("x", "X", "ab" * 32, 2)
+            journal.step(session_id, 0, "say")
+            journal.rating(session_id, 1, "calm", "A", "Sam", n % 11)
+            journal.end(session_id, "completed")
+"""
+
+
+@pytest.mark.parametrize("locked", [False, True], ids=["unlocked", "locked"])
+def test_two_processes_writing_at_once_lose_nothing(home, passphrase, locked):
+    fill(count=1)
+    if locked:
+        invoke("lock")
+    children = [run_child(WRITER, 25) for _ in range(2)]
+    try:
+        for child in children:
+            assert child.stdout.readline() == "ready\n"
+        for child in children:  # both opened before either writes: each must see the other's writes
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        for child in children:
+            _, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+    sessions = records()
+    assert len(sessions) == 51
+    assert sum(len(s["steps"]) + len(s["ratings"]) for s in sessions) == 51 * 2 + 1 + 1
+
+
+KILLED = """
+    import os, signal
+    from voicecoach.journal import Journal
+    journal = Journal()
+    session_id = journal.begin("daily-check-in", "Daily check-in", "ab" * 32, 5)
+    journal.step(session_id, 0, "say")
+    print(session_id, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_locked_session_killed_midway_is_closed_as_interrupted(home, passphrase):
+    invoke("lock")
+    child = run_child(KILLED)
+    out, _ = child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    (session,) = records()
+    assert (session["id"], session["outcome"], session["steps_done"]) == (out.strip(), "interrupted", 1)
+    assert files_holding(home, *PRIVATE) == []
+
+
+def test_a_migration_while_locked_keeps_a_sealed_backup(home, passphrase, monkeypatch):
+    fill(count=1, marker=MARK)
+    invoke("lock")
+    from voicecoach import journal as journal_module
+
+    def m999_test_only(db):
+        pass
+
+    monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [m999_test_only])
+    Journal().close()
+    (backup,) = (home / "backups").iterdir()
+    assert lock.is_sealed(backup.read_bytes())
+    assert files_holding(home, *PRIVATE) == []
+    invoke("unlock")
+    assert backup.read_bytes().startswith(b"SQLite format 3\0")
+
+
+@pytest.mark.parametrize("command", ["lock", "unlock"])
+def test_lock_and_unlock_wait_for_a_running_session(home, passphrase, command):
+    fill(count=1)
+    if command == "unlock":
+        invoke("lock")
+    with session_running_elsewhere():
+        before = snapshot(home)
+        result = invoke(command)
+        assert result.exit_code == 1
+        assert f"a session is running; {command} the journal when it has ended" in result.output
+        assert {k: v for k, v in snapshot(home).items() if "-wal" not in k and "-shm" not in k} == {
+            k: v for k, v in before.items() if "-wal" not in k and "-shm" not in k}
+    assert [s["outcome"] for s in records()] == ["completed", "completed"]
+
+
+def test_forgetting_while_locked_needs_the_passphrase_and_keeps_the_rest_sealed(home, passphrase, monkeypatch):
+    with Journal() as journal:
+        gone = add_session(journal, MARK)
+        kept = add_session(journal, "")
+    invoke("lock")
+    result = invoke("forget", "--session", gone, "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"rewrote {home / 'journal.sqlite3.locked'}" in result.output
+    assert files_holding(home, *PRIVATE) == []
+    invoke("unlock")
+    assert [s["id"] for s in records()] == [kept]
+    assert files_holding(home, MARK) == []

@@ -1,0 +1,185 @@
+import io
+import json
+import os
+import stat
+import tarfile
+
+import pytest
+
+from keeping import PASSPHRASE, fill, invoke
+from voicecoach import lock, vault
+from voicecoach.journal import Journal
+
+
+@pytest.fixture(autouse=True)
+def quick_scrypt(monkeypatch):
+    monkeypatch.setattr(lock, "SCRYPT", {"n": 2**10, "r": 8, "p": 1})
+    yield
+    lock.forget_keys()
+
+
+def records(home):
+    with Journal(home / "journal.sqlite3") as journal:
+        return journal.records()
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_json_export_has_the_documented_layout(home, tmp_path):
+    (session_id,) = fill(count=1)
+    target = tmp_path / "out" / "journal.json"
+    result = invoke("export", "--output", str(target))
+    assert result.exit_code == 0
+    assert result.output == f"Wrote 1 session to {target} (readable by you only, not encrypted).\n"
+    assert mode(target) == 0o600
+    data = json.loads(target.read_text())
+    assert {k: data[k] for k in ("format", "version", "time_zone")} == {
+        "format": "voicecoach-journal", "version": 1, "time_zone": "UTC"}
+    (session,) = data["sessions"]
+    assert list(session) == ["id", "exercise_id", "exercise_title", "exercise_hash", "started_at", "ended_at",
+                             "outcome", "steps_total", "steps_done", "solo", "steps", "ratings"]
+    assert session["id"] == session_id and session["solo"] is False and session["steps_done"] == 2
+    assert session["started_at"].endswith("+00:00")
+    assert session["steps"][0] == {"index": 0, "kind": "say", "result": "done", "at": session["steps"][0]["at"]}
+    assert [(r["key"], r["slot"], r["name"], r["value"]) for r in session["ratings"]] == [
+        ("connection", "A", "Sam", 7), ("connection", "B", "Alex", None)]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_export_forget_import_gives_back_the_same_history(home, tmp_path, fmt):
+    fill(count=4)
+    with Journal() as journal:
+        journal.end(journal.begin("breathing", "Breathing, \"slow\"", "cd" * 32, 5, solo=True), "declined")
+    before = records(home)
+    target = tmp_path / f"journal.{fmt}"
+    assert invoke("export", "--format", fmt, "-o", str(target)).exit_code == 0
+    assert invoke("forget", "--all", "--yes").exit_code == 0
+    assert not (home / "journal.sqlite3").exists()
+
+    result = invoke("import", str(target))
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Imported 5 sessions.")
+    assert records(home) == before
+    again = invoke("import", str(target))
+    assert again.output.startswith("Imported 0 sessions (5 already in your journal).")
+    assert records(home) == before
+
+
+def test_csv_has_one_row_per_session_step_and_rating(home):
+    fill(count=1)
+    lines = invoke("export", "--format", "csv").output.splitlines()
+    assert lines[0].startswith("record,session_id,exercise_id")
+    assert [line.split(",")[0] for line in lines[1:]] == ["session", "step", "step", "rating", "rating"]
+
+
+def test_the_whole_archive_round_trip(home, tmp_path):
+    fill(count=3)
+    (home / "config.yaml").write_text("partner-a: Sam\npartner-b: Alex\n")
+    vault.write_private(home / "voice-profile.bin", b"\x00profile")
+    vault.write_private(home / "plans" / "plan.json", b'{"at": "21:00"}')
+    (home / "exercises").mkdir(mode=0o700)
+    (home / "exercises" / "ours.yaml").write_text("id: ours\n")
+    before = records(home)
+    archive = tmp_path / "all.tar.gz"
+
+    result = invoke("export", "--all", str(archive))
+
+    assert result.exit_code == 0
+    assert "holds your journal, settings and private files unencrypted" in result.output
+    assert mode(archive) == 0o600
+    assert invoke("forget", "--all", "--yes").exit_code == 0
+    (home / "config.yaml").unlink()
+    (home / "exercises" / "ours.yaml").unlink()
+
+    result = invoke("import", str(archive))
+
+    assert result.exit_code == 0, result.output
+    assert "Imported 3 sessions." in result.output
+    assert "run 'voicecoach plan install' to set up reminders again" in result.output
+    assert records(home) == before
+    assert vault.read_private(home / "voice-profile.bin") == b"\x00profile"
+    assert vault.read_private(home / "plans" / "plan.json") == b'{"at": "21:00"}'
+    assert (home / "config.yaml").read_text() == "partner-a: Sam\npartner-b: Alex\n"
+    assert (home / "exercises" / "ours.yaml").read_text() == "id: ours\n"
+    for path in (home / "voice-profile.bin", home / "plans" / "plan.json", home / "config.yaml"):
+        assert mode(path) == 0o600
+
+
+def test_an_archive_of_a_locked_journal_opens_elsewhere(home, tmp_path, monkeypatch):
+    fill(count=2)
+    vault.write_private(home / "voice-profile.bin", b"profile")
+    before = records(home)
+    monkeypatch.setenv("VOICECOACH_PASSPHRASE", PASSPHRASE)
+    assert invoke("lock").exit_code == 0
+    archive = tmp_path / "all.tar.gz"
+    assert invoke("export", "--all", str(archive)).exit_code == 0
+
+    monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path / "new"))
+    monkeypatch.delenv("VOICECOACH_PASSPHRASE")
+    result = invoke("import", str(archive))
+
+    assert result.exit_code == 0, result.output
+    assert "run 'voicecoach lock' to lock the journal here too" in result.output
+    assert records(tmp_path / "new") == before
+    assert (tmp_path / "new" / "voice-profile.bin").read_bytes() == b"profile"
+
+
+def test_an_existing_file_is_kept_and_named(home, tmp_path):
+    vault.write_private(home / "voice-profile.bin", b"old")
+    archive = tmp_path / "all.tar.gz"
+    invoke("export", "--all", str(archive))
+    vault.write_private(home / "voice-profile.bin", b"newer")
+    result = invoke("import", str(archive))
+    assert f"kept this computer's {home / 'voice-profile.bin'}" in result.output
+    assert vault.read_private(home / "voice-profile.bin") == b"newer"
+
+
+def _tar(path, files):
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_bad_files_are_one_line_status_2_and_import_nothing(home, tmp_path):
+    fill(count=1)
+    good = json.loads(invoke("export").output)
+    cases = {
+        "garbage.json": b"\x89PNG not an export",
+        "broken.json": b'{"format": "voicecoach-journal",\n "version": 1, ',
+        "other.json": b'{"format": "photos"}',
+        "newer.json": json.dumps({**good, "version": 99}).encode(),
+        "bad-value.json": json.dumps({**good, "sessions": [
+            {**good["sessions"][0], "id": "a-new-id"},
+            {**good["sessions"][0], "id": "another-id", "outcome": "lost"}]}).encode(),
+        "bad.csv": b"record,session_id\nsession,x\n",
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    _tar(tmp_path / "escape.tar.gz", {"voicecoach/manifest.json": json.dumps(
+        {"format": "voicecoach-archive", "version": 1, "files": [{"path": "data/../../evil"}]}).encode(),
+        "voicecoach/data/../../evil": b"x"})
+    before = records(home)
+    for name in list(cases) + ["escape.tar.gz", "missing.json"]:
+        result = invoke("import", str(tmp_path / name))
+        assert result.exit_code == 2, name
+        assert result.output.count("\n") == 1 and str(tmp_path / name) in result.output, result.output
+    assert "newer voicecoach" in invoke("import", str(tmp_path / "newer.json")).output
+    assert "session 2 (another-id)" in invoke("import", str(tmp_path / "bad-value.json")).output
+    assert records(home) == before
+    assert not (tmp_path / "evil").exists()
+
+
+def test_an_export_that_cannot_be_written_is_one_line(home, tmp_path):
+    fill(count=1)
+    (tmp_path / "a-file").write_text("")
+    blocked = tmp_path / "a-file"
+    for args in (["export", "-o", str(blocked / "j.json")], ["export", "--all", str(blocked / "a.tgz")]):
+        result = invoke(*args)
+        assert result.exit_code == 1
+        assert result.output.splitlines()[-1].startswith(f"Error: {tmp_path / 'a-file'}/")
+        assert "cannot be written" in result.output

@@ -1,0 +1,113 @@
+"""Forgetting for good: the whole data folder, what is older than a date, or one session.
+
+Rows are deleted with secure_delete on, then the journal is rebuilt (VACUUM) and its WAL emptied,
+so nothing forgotten stays in the file; backups, which could hold the same rows, are erased.
+"""
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from voicecoach import lock, paths, vault
+from voicecoach.errors import JournalError
+from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal
+
+try:
+    import fcntl
+except ImportError:
+    fcntl = None
+
+# What forget --all keeps: the couple's settings, their own exercises, and the note that the
+# safety message was shown (it holds nothing about them).
+KEPT = ("config.yaml", "exercises", "safety-note-shown")
+
+
+@dataclass
+class Forgotten:
+    """What a forget did, to list every file to the user."""
+
+    sessions: int = 0
+    removed: list = field(default_factory=list)
+    rewritten: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+
+
+def start_of(day: date) -> str:
+    """Local midnight at the start of day, as a UTC ISO time: 'before 2025-03-01' means before that
+    day began here."""
+    return datetime.combine(day, time()).astimezone().isoformat()
+
+
+def forget_all(folder: Path | None = None) -> Forgotten:
+    """Remove everything voicecoach made in the data folder except KEPT; refuses while a session runs."""
+    folder = Path(folder or paths.data_dir(create=False))
+    result = Forgotten()
+    if not folder.is_dir():
+        return result
+    _refuse_while_running(folder)
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        top = path.relative_to(folder).parts[0]
+        if top in KEPT:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            try:
+                path.rmdir()
+            except OSError:
+                pass  # not empty: something was kept inside
+            continue
+        removed = _unlink(path) if path.is_symlink() else vault.erase(path)
+        if removed:
+            result.removed.append(path)
+    lock.forget_keys()
+    result.kept = [folder / name for name in KEPT if (folder / name).exists() and name != "safety-note-shown"]
+    return result
+
+
+def forget_sessions(before: str | None = None, session_ref: str | None = None,
+                    folder: Path | None = None) -> Forgotten:
+    """Delete sessions started before an ISO time, or the one session whose id starts with
+    session_ref; the journal is rewritten and every backup erased."""
+    folder = Path(folder or paths.data_dir(create=False))
+    result = Forgotten()
+    if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
+        if session_ref:
+            raise JournalError("the journal is empty: there is no session to forget")
+        return result
+    with Journal(folder / FILENAME) as journal:
+        if journal.running():
+            raise JournalError("a session is running; forget when it has ended")
+        session_id = journal.find_session(session_ref) if session_ref else None
+        result.sessions = journal.delete_sessions(before=before, session_id=session_id)
+        written = [folder / SEALED_FILENAME] if journal.locked else [
+            folder / f"{FILENAME}{suffix}" for suffix in ("", "-wal")]
+    result.rewritten = [path for path in written if path.exists()]
+    for path in sorted((folder / BACKUPS).glob("*")):
+        if vault.erase(path):
+            result.removed.append(path)
+    return result
+
+
+def _refuse_while_running(folder: Path) -> None:
+    """A live session holds a flock on running/<id>.lock; erasing under it would lose its end."""
+    if fcntl is None:
+        return
+    for lock_file in (folder / "running").glob("*.lock"):
+        try:
+            fd = os.open(lock_file, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JournalError("a session is running; forget when it has ended") from None
+        finally:
+            os.close(fd)
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True

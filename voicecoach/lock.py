@@ -1,0 +1,273 @@
+"""The optional lock: private files encrypted at rest with a key derived from the couple's passphrase.
+
+AES-GCM from the `cryptography` library, the key from scrypt with a random salt; the salt, the
+scrypt parameters and a sealed check value (to tell a wrong passphrase) are in `lock.json` beside
+the journal. That file holds nothing private. A forgotten passphrase cannot be recovered.
+"""
+
+import base64
+import getpass
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+try:
+    import fcntl
+except ImportError:  # Windows: no cross-process lock
+    fcntl = None
+
+from voicecoach import paths
+from voicecoach.errors import LockedError
+
+SETTINGS = "lock.json"
+SEALED = b"VOICECOACH-SEALED-1\n"
+CHECK = b"voicecoach passphrase check"
+SCRYPT = {"n": 2**16, "r": 8, "p": 1}  # about 64 MB and a quarter of a second, once a process
+NONCE_BYTES = 12
+SALT_BYTES = 16
+MIN_PASSPHRASE = 8
+ENVIRONMENT = "VOICECOACH_PASSPHRASE"
+WARNING = ("If you forget this passphrase, your journal, voice profile and plans are lost for good: "
+           "nobody can open them, not even voicecoach.")
+
+_keys: dict = {}  # (folder, salt) -> key, so a process asks once
+
+
+def settings_path(folder: Path) -> Path:
+    return Path(folder) / SETTINGS
+
+
+def is_locked(folder: Path | None = None) -> bool:
+    return settings_path(folder or paths.data_dir(create=False)).exists()
+
+
+def lock_state(folder: Path | None = None) -> dict:
+    """For the doctor: whether the journal is locked, and where it is kept."""
+    folder = Path(folder or paths.data_dir(create=False))
+    locked = is_locked(folder)
+    from voicecoach.journal import FILENAME, SEALED_FILENAME
+
+    journal = folder / (SEALED_FILENAME if locked else FILENAME)
+    return {"locked": locked, "journal": str(journal), "exists": journal.exists(),
+            "passphrase_from_environment": bool(os.environ.get(ENVIRONMENT))}
+
+
+def seal(key: bytes, data: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return SEALED + nonce + AESGCM(key).encrypt(nonce, data, SEALED)
+
+
+def is_sealed(data: bytes) -> bool:
+    return data.startswith(SEALED)
+
+
+def unseal(key: bytes, data: bytes, where="") -> bytes:
+    body = data[len(SEALED):]
+    try:
+        return AESGCM(key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], SEALED)
+    except (InvalidTag, ValueError):
+        raise LockedError(f"{where or 'a locked file'} cannot be opened: it is damaged, "
+                          "or was locked with another passphrase") from None
+
+
+def at_terminal() -> bool:
+    """Whether a passphrase can be asked (getpass reads the terminal, not a pipe)."""
+    return bool(sys.stdin and sys.stdin.isatty())
+
+
+def _derive(passphrase: str, salt: bytes, params: dict) -> bytes:
+    return Scrypt(salt=salt, length=32, n=params["n"], r=params["r"], p=params["p"]).derive(
+        passphrase.encode("utf-8"))
+
+
+def _read_settings(folder: Path) -> dict:
+    path = settings_path(folder)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {"salt": base64.b64decode(data["salt"]), "check": base64.b64decode(data["check"]),
+                "scrypt": {k: int(data["scrypt"][k]) for k in ("n", "r", "p")}}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise LockedError(f"{path}: cannot be read ({error}); the lock settings are damaged") from None
+
+
+def key(folder: Path | None = None) -> bytes:
+    """The key of a locked folder: from VOICECOACH_PASSPHRASE, else asked once at a terminal."""
+    folder = Path(folder or paths.data_dir(create=False))
+    stored = _read_settings(folder)
+    cached = _keys.get((str(folder), stored["salt"]))
+    if cached:
+        return cached
+    given = os.environ.get(ENVIRONMENT)
+    tries = [given] if given else []
+    if not given:
+        if not at_terminal():
+            raise LockedError("the journal is locked: set VOICECOACH_PASSPHRASE or run voicecoach at a terminal")
+        tries = (getpass.getpass("Passphrase for your journal: ") for _ in range(3))
+    for passphrase in tries:
+        candidate = _derive(passphrase, stored["salt"], stored["scrypt"])
+        try:
+            unseal(candidate, stored["check"])
+        except LockedError:
+            if not given:
+                print("That passphrase does not open the journal.", file=sys.stderr)
+            continue
+        _keys[(str(folder), stored["salt"])] = candidate
+        return candidate
+    raise LockedError("wrong passphrase: the journal stays locked"
+                      + (f" (from {ENVIRONMENT})" if given else ""))
+
+
+def new_passphrase() -> str:
+    """Asked twice (or taken from VOICECOACH_PASSPHRASE), never as an argument a shell would keep."""
+    given = os.environ.get(ENVIRONMENT)
+    if given is None:
+        if not at_terminal():
+            raise LockedError("locking needs a passphrase: run it at a terminal or set VOICECOACH_PASSPHRASE")
+        given = getpass.getpass("New passphrase: ")
+        if getpass.getpass("The same passphrase again: ") != given:
+            raise LockedError("the two passphrases differ; nothing was locked")
+    if len(given) < MIN_PASSPHRASE:
+        raise LockedError(f"the passphrase must have at least {MIN_PASSPHRASE} characters; nothing was locked")
+    return given
+
+
+def write_settings(folder: Path, passphrase: str) -> bytes:
+    """Create lock.json with a fresh salt; returns the key."""
+    salt = os.urandom(SALT_BYTES)
+    new_key = _derive(passphrase, salt, SCRYPT)
+    text = json.dumps({"version": 1, "cipher": "AES-256-GCM", "kdf": "scrypt", "scrypt": SCRYPT,
+                       "salt": base64.b64encode(salt).decode(),
+                       "check": base64.b64encode(seal(new_key, CHECK)).decode()}, indent=2)
+    from voicecoach.vault import write_atomically
+
+    write_atomically(settings_path(folder), text.encode())
+    _keys[(str(folder), salt)] = new_key
+    return new_key
+
+
+def forget_keys() -> None:
+    """Drop the keys this process holds (after unlock, and between tests)."""
+    _keys.clear()
+
+
+_held: dict = {}  # folder -> [fd, depth]: flock conflicts between two fds of one process
+
+
+@contextmanager
+def exclusive(folder: Path):
+    """Serialise writers of a locked folder across processes: flock on the folder itself; re-entrant."""
+    name = str(Path(folder).resolve())
+    if fcntl is None:
+        yield
+        return
+    if name in _held:
+        _held[name][1] += 1
+    else:
+        fd = os.open(name, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        _held[name] = [fd, 1]
+    try:
+        yield
+    finally:
+        _held[name][1] -= 1
+        if _held[name][1] == 0:
+            os.close(_held.pop(name)[0])  # closing drops the lock
+
+
+def journal_image(folder: Path) -> bytes | None:
+    """The unlocked journal as bytes, or None without one; refuses while a session runs.
+    Called before the passphrase is asked, so a broken journal is said first."""
+    import sqlite3
+
+    from voicecoach.journal import FILENAME, Journal
+
+    if not hasattr(sqlite3.Connection, "deserialize"):
+        raise LockedError("locking needs Python 3.11 or newer (to keep the open journal in memory only)")
+
+    plain = Path(folder) / FILENAME
+    if not plain.exists():
+        return None
+    with Journal(plain) as journal:
+        if journal.running():
+            raise LockedError("a session is running; lock the journal when it has ended")
+        return journal.image()
+
+
+def lock_folder(folder: Path, passphrase: str) -> list[Path]:
+    """Seal the journal, its backups and every private file; returns the files sealed.
+    Run again after a crash, it finishes the job with the same passphrase."""
+    import sqlite3
+
+    from voicecoach import vault
+    from voicecoach.journal import FILENAME, SEALED_SUFFIX, image_of
+
+    folder = Path(folder)
+    plain = folder / FILENAME
+    sealed = []
+    with exclusive(folder):
+        if is_locked(folder):
+            new_key = key(folder)
+            image = None
+            if plain.exists():
+                db = sqlite3.connect(plain)
+                try:
+                    image = image_of(db)
+                finally:
+                    db.close()
+        else:
+            image = journal_image(folder)
+            new_key = write_settings(folder, passphrase)
+        if image is not None:
+            target = plain.with_name(plain.name + SEALED_SUFFIX)
+            vault.write_atomically(target, seal(new_key, image))
+            sealed.append(target)
+            for suffix in ("", "-wal", "-shm"):
+                vault.erase(Path(f"{plain}{suffix}"))
+        for path in vault.private_files(folder):
+            data = path.read_bytes()
+            if not is_sealed(data):
+                vault.write_atomically(path, seal(new_key, data))
+                sealed.append(path)
+    return sealed
+
+
+def unlock_folder(folder: Path) -> list[Path]:
+    """Open everything lock_folder sealed, then remove the lock; returns the files opened."""
+    from voicecoach import vault
+    from voicecoach.journal import FILENAME, SEALED_SUFFIX, Journal
+
+    folder = Path(folder)
+    if not is_locked(folder):
+        raise LockedError("the journal is not locked")
+    the_key = key(folder)
+    plain = folder / FILENAME
+    target = plain.with_name(plain.name + SEALED_SUFFIX)
+    opened = []
+    with exclusive(folder):
+        if not plain.exists():
+            with Journal(plain) as journal:
+                if journal.running():
+                    raise LockedError("a session is running; unlock the journal when it has ended")
+        if target.exists():
+            vault.write_atomically(plain, unseal(the_key, target.read_bytes(), where=str(target)))
+            opened.append(plain)
+        for path in vault.private_files(folder):
+            data = path.read_bytes()
+            if is_sealed(data):
+                vault.write_atomically(path, unseal(the_key, data, where=str(path)))
+                opened.append(path)
+        if target.exists():
+            target.unlink()
+        settings_path(folder).unlink()
+    forget_keys()
+    return opened

@@ -1,0 +1,254 @@
+"""Carrying the journal to another computer: exports in a documented layout (docs/JOURNAL.md),
+a whole-folder archive, and importing either back without doubling a session."""
+
+import csv
+import io
+import json
+import tarfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from voicecoach import __version__, config, lock, paths, vault
+from voicecoach.errors import TransferError
+from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal
+
+JOURNAL_FORMAT = "voicecoach-journal"
+ARCHIVE_FORMAT = "voicecoach-archive"
+VERSION = 1
+CSV_FIELDS = ("record", "session_id", "exercise_id", "exercise_title", "exercise_hash", "started_at",
+              "ended_at", "outcome", "steps_total", "steps_done", "solo", "step_index", "kind", "result",
+              "key", "slot", "name", "value", "at")
+# Never carried in an archive: the journal travels as JSON, the rest is this machine's own state.
+NOT_CARRIED = {FILENAME, f"{FILENAME}-wal", f"{FILENAME}-shm", SEALED_FILENAME, BACKUPS, "running",
+               lock.SETTINGS, vault.INDEX, config.FILENAME}
+WARNING = ("This archive holds your journal, settings and private files unencrypted: keep it where only "
+           "you can read it, and delete it once it is imported.")
+
+
+@dataclass
+class Imported:
+    """What an import did, to tell the user."""
+
+    added: int = 0
+    present: int = 0
+    files_added: list = field(default_factory=list)
+    files_kept: list = field(default_factory=list)
+    todo: list = field(default_factory=list)
+
+
+def journal_sessions(folder: Path | None = None, as_text: bool = False) -> list:
+    """Every session in the journal, oldest first (as JSON texts if as_text); none without a journal."""
+    folder = Path(folder or paths.data_dir(create=False))
+    if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
+        return []
+    with Journal(folder / FILENAME) as journal:
+        return journal.records_json() if as_text else journal.records()
+
+
+def as_json(sessions: list) -> str:
+    """The documented layout, one session a line; sessions are dicts or JSON texts of them."""
+    head = json.dumps({"format": JOURNAL_FORMAT, "version": VERSION, "time_zone": "UTC",
+                       "exported_at": _now(), "exported_by": f"voicecoach {__version__}"}, indent=1)
+    lines = [s if isinstance(s, str) else json.dumps(s, ensure_ascii=False) for s in sessions]
+    body = "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
+    return head[:-2] + f',\n "sessions": {body}\n}}\n'
+
+
+def as_csv(sessions: list[dict]) -> str:
+    """One row per session, step and rating (the 'record' column says which), for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    blank = [""] * 8
+    for s in sessions:
+        sid = s["id"]
+        writer.writerow(["session", sid, s["exercise_id"], s["exercise_title"], s["exercise_hash"], s["started_at"],
+                         s["ended_at"], s["outcome"], s["steps_total"], s["steps_done"],
+                         "true" if s["solo"] else "false"] + blank)
+        writer.writerows(["step", sid] + [""] * 9 + [t["index"], t["kind"], t["result"], "", "", "", "", t["at"]]
+                         for t in s["steps"])
+        writer.writerows(["rating", sid] + [""] * 9 + [r["step_index"], "", "", r["key"], r["slot"], r["name"],
+                                                       "" if r["value"] is None else r["value"], r["at"]]
+                         for r in s["ratings"])
+    return out.getvalue()
+
+
+def write_export(target: Path, data: str | bytes) -> None:
+    """Owner-only and whole: a crash leaves no half export."""
+    try:
+        vault.write_atomically(Path(target), data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as error:
+        raise TransferError(f"{target}: cannot be written ({error.strerror or error})") from None
+
+
+def export_archive(target: Path, folder: Path | None = None) -> list[str]:
+    """Everything voicecoach holds, as one owner-only tar.gz; returns the names inside it."""
+    folder = Path(folder or paths.data_dir(create=False))
+    private = {p.resolve() for p in vault.private_files(folder)}
+    members = {"journal.json": as_json(journal_sessions(folder, as_text=True)).encode("utf-8")}
+    listed = []
+    settings = config.path()
+    if settings.is_file():
+        members["config/config.yaml"] = settings.read_bytes()
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        name = path.relative_to(folder)
+        if (name.parts[0] in NOT_CARRIED or not path.is_file() or path.is_symlink()
+                or any(part.startswith(".") for part in name.parts)):
+            continue
+        secret = path.resolve() in private
+        members[f"data/{name.as_posix()}"] = vault.read_private(path) if secret else path.read_bytes()
+        listed.append({"path": f"data/{name.as_posix()}", "private": secret})
+    manifest = {"format": ARCHIVE_FORMAT, "version": VERSION, "created_at": _now(),
+                "created_by": f"voicecoach {__version__}", "locked": lock.is_locked(folder),
+                "journal": "journal.json", "config": "config/config.yaml" if "config/config.yaml" in members else None,
+                "files": listed}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in [("manifest.json", json.dumps(manifest, indent=2).encode())] + list(members.items()):
+            info = tarfile.TarInfo(f"voicecoach/{name}")
+            info.size, info.mode, info.mtime = len(data), 0o600, int(datetime.now().timestamp())
+            tar.addfile(info, io.BytesIO(data))
+    write_export(target, buffer.getvalue())
+    return ["manifest.json"] + list(members)
+
+
+def import_file(source: Path, folder: Path | None = None) -> Imported:
+    """Read a JSON or CSV export or an archive back; sessions already here (same id) are skipped."""
+    source = Path(source)
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        raise TransferError(f"{source}: cannot be read ({error.strerror})") from None
+    folder = Path(folder or paths.data_dir())
+    if data[:2] == b"\x1f\x8b":
+        return _import_archive(source, data, folder)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TransferError(f"{source}: not a voicecoach export (neither JSON, CSV nor a .tar.gz archive)") from None
+    sessions = _sessions_from_json(text, source) if text.lstrip().startswith("{") else _sessions_from_csv(text, source)
+    result = Imported()
+    result.added, result.present = _add(sessions, folder, source)
+    return result
+
+
+def _add(sessions, folder: Path, where) -> tuple[int, int]:
+    if not sessions:
+        return 0, 0
+    with Journal(folder / FILENAME) as journal:
+        try:
+            return journal.add_records(sessions)
+        except ValueError as error:
+            raise TransferError(f"{where}: {error}; nothing was imported") from None
+
+
+def _sessions_from_json(text: str, where) -> list[dict]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise TransferError(f"{where}:{error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != JOURNAL_FORMAT:
+        raise TransferError(f"{where}: not a voicecoach journal export (no \"format\": \"{JOURNAL_FORMAT}\")")
+    if not isinstance(data.get("version"), int) or data["version"] > VERSION:
+        raise TransferError(f"{where}: written by a newer voicecoach (version {data.get('version')!r}); "
+                            "upgrade voicecoach to import it")
+    if not isinstance(data.get("sessions"), list):
+        raise TransferError(f"{where}: \"sessions\" must be a list")
+    return data["sessions"]
+
+
+def _sessions_from_csv(text: str, where) -> list[dict]:
+    rows = csv.DictReader(io.StringIO(text))
+    if not rows.fieldnames or rows.fieldnames[0] != "record" or set(CSV_FIELDS) - set(rows.fieldnames):
+        raise TransferError(f"{where}: not a voicecoach export (JSON, CSV with a 'record' column, or an archive)")
+    sessions = {}
+    for row in rows:
+        line = rows.line_num
+        try:
+            sid = row["session_id"]
+            if row["record"] == "session":
+                sessions[sid] = {**{k: row[k] or None for k in ("exercise_id", "exercise_title", "exercise_hash",
+                                                                 "started_at", "ended_at", "outcome")},
+                                 "id": sid, "steps_total": int(row["steps_total"]),
+                                 "steps_done": int(row["steps_done"]), "solo": _boolean(row["solo"]),
+                                 "steps": [], "ratings": []}
+            elif row["record"] == "step":
+                sessions[sid]["steps"].append({"index": int(row["step_index"]), "kind": row["kind"],
+                                               "result": row["result"], "at": row["at"]})
+            elif row["record"] == "rating":
+                sessions[sid]["ratings"].append({"step_index": int(row["step_index"]), "key": row["key"],
+                                                 "slot": row["slot"], "name": row["name"], "at": row["at"],
+                                                 "value": int(row["value"]) if row["value"] else None})
+            else:
+                raise ValueError(f"record must be session, step or rating, not {row['record']!r}")
+        except KeyError:
+            raise TransferError(f"{where}:{line}: a step or rating before its session") from None
+        except (ValueError, TypeError) as error:
+            raise TransferError(f"{where}:{line}: {error}") from None
+    return list(sessions.values())
+
+
+def _boolean(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise ValueError(f"solo must be true or false, not {text!r}")
+    return text == "true"
+
+
+def _import_archive(source: Path, data: bytes, folder: Path) -> Imported:
+    """Read members into memory (never extracted by name, so no path escapes the data folder)."""
+    members = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            for info in tar:
+                if info.isfile():
+                    members[info.name] = tar.extractfile(info).read()
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise TransferError(f"{source}: a damaged archive ({error})") from None
+    try:
+        manifest = json.loads(members["voicecoach/manifest.json"])
+        assert manifest["format"] == ARCHIVE_FORMAT
+    except (KeyError, ValueError, AssertionError, TypeError):
+        raise TransferError(f"{source}: not a voicecoach archive (no voicecoach/manifest.json)") from None
+    if not isinstance(manifest.get("version"), int) or manifest["version"] > VERSION:
+        raise TransferError(f"{source}: written by a newer voicecoach; upgrade voicecoach to import it")
+    result = Imported()
+    journal = members.get("voicecoach/journal.json", b"")
+    result.added, result.present = _add(
+        _sessions_from_json(journal.decode("utf-8"), f"{source}:journal.json"), folder, source)
+    settings = members.get("voicecoach/config/config.yaml")
+    if settings is not None:
+        _place(config.path(create=True), settings, False, result)
+    for entry in manifest.get("files", []):
+        name = PurePosixPath(str(entry.get("path", "")))
+        if name.parts[:1] != ("data",) or ".." in name.parts or len(name.parts) < 2 or name.parts[1] in NOT_CARRIED:
+            raise TransferError(f"{source}: refuses the member {str(name)!r} (outside the data folder)")
+        content = members.get(f"voicecoach/{name}")
+        if content is None:
+            raise TransferError(f"{source}: {name} is listed but missing")
+        _place(folder.joinpath(*name.parts[1:]), content, bool(entry.get("private")), result)
+    carried = " ".join(str(p) for p in result.files_added + result.files_kept)
+    if "plan" in carried or "program" in carried:
+        result.todo.append("run 'voicecoach plan install' to set up reminders again (they belong to a machine)")
+    if manifest.get("locked"):
+        result.todo.append("run 'voicecoach lock' to lock the journal here too (the archive was not locked)")
+    result.todo.append(f"delete {source} once you are happy: it holds your private data unencrypted")
+    return result
+
+
+def _place(target: Path, content: bytes, private: bool, result: Imported) -> None:
+    """A file this machine lacks is written; one it has with other content is kept and named."""
+    if target.exists():
+        here = vault.read_private(target) if private else target.read_bytes()
+        if here != content:
+            result.files_kept.append(target)
+        return
+    if private:
+        vault.write_private(target, content)
+    else:
+        vault.write_atomically(target, content)
+    result.files_added.append(target)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -191,7 +191,10 @@ def _open_ears(audio_in, listen, playing):
     except ImportError as error:  # pocketsphinx itself is loaded only here
         source.close()
         return None, f"Keyboard only: speech recognition is not installed ({error.name})."
-    return SpokenCues(source, engine, playing), None
+    from voicecoach.enrolled import with_profile
+
+    engine, note = with_profile(engine)  # the couple's enrolled voices, if they enrolled
+    return SpokenCues(source, engine, playing), note
 
 
 def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=True, solo=None,

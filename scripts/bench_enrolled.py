@@ -21,7 +21,6 @@ profiles are loaded together. Every file is streamed through the endpointer and 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
@@ -37,33 +36,13 @@ NON_CUE = ["bed", "bird", "cat", "dog", "happy", "house", "marvin", "sheila", "t
            "up", "down", "on", "off"]
 COUPLE = {"A": "george", "B": "jackson"}
 ENROLLED = range(3)
+
+from bench_cues import fmt, pct  # noqa: E402 - the same intervals and percentiles as the cue benchmark
 TESTED = range(3, 20)
 
 
 def fsdd(word: str, speaker: str, take: int) -> Path:
     return SPEECH / word / f"fsdd_{speaker}_{take}.wav"
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (math.nan, math.nan)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
-
-
-def fmt(k: int, n: int) -> str:
-    if n == 0:
-        return "    -/-"
-    lo, hi = wilson(k, n)
-    return f"{k:3d}/{n:<3d} {100 * k / n:5.1f} % [{100 * lo:4.1f}-{100 * hi:5.1f}]"
-
-
-def pct(values, q):
-    v = sorted(values)
-    return v[min(len(v) - 1, max(0, math.ceil(q * len(v)) - 1))] if v else math.nan
 
 
 def couple_profile(leave_out: str | None = None, teach: dict | None = None):

@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from voicecoach import features
-from voicecoach.recognizer import CUE_PHRASES, OPEN_CONTEXTS, RATE, Decision, to_mono_16k
+from voicecoach.recognizer import CUE_PHRASES, OPEN_CONTEXTS, Decision, Recognizer
 from voicecoach.templates import Matcher, verdict
 
 
@@ -47,15 +47,14 @@ class WithProfile:
         self._context = None
         self._pcm: list[bytes] = []
 
+    def refresh(self) -> None:
+        """Match against the profile as it is now (after a take was learned)."""
+        self.matcher = Matcher(self.profile.takes)
+
     def __getattr__(self, name):  # tuning, load_seconds, _decoder: the wrapped recogniser's
         return getattr(self.recognizer, name)
 
-    def decide(self, pcm: bytes, rate: int, context: str, channels: int = 1) -> Decision:
-        if rate != RATE or channels != 1:
-            pcm = to_mono_16k(pcm, rate, channels).tobytes()
-        self.begin(context)
-        self.feed(pcm)
-        return self.end()
+    decide = Recognizer.decide  # the same whole-utterance call, over the begin / feed / end below
 
     def begin(self, context: str) -> None:
         self.recognizer.begin(context)

@@ -31,6 +31,7 @@ class Runner:
         self._playing: set[int] = set()
         self._told_input_ended = False
         self._words = ""
+        self.learning = None  # learning.SessionLearning when confirmed spoken cues join the voice profile
 
     def run(self) -> S.Outcome:
         self.ears.start(wake=lambda: self._events.put(("wake", None)))
@@ -118,7 +119,10 @@ class Runner:
             heard = self.ears.take(session.accepted, waiting=not session.speaking)
             if heard is not None:
                 private = session.private  # a partner's consent is never shown on screen
+                speaker = session.view().speaker
                 actions = session.heard(heard, now)
+                if actions and self.learning:
+                    self.learning.cue(heard, speaker)
                 if actions:
                     self.view.heard("(answered)" if private else heard.word)
                     return actions
@@ -234,6 +238,10 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         if note:
             console.print(f"[yellow]{note}[/]")
         runner = Runner(session, voice, ears, view, journal)
+        if log and spoken is not None and hasattr(spoken.recognizer, "profile"):
+            from voicecoach.learning import SessionLearning
+
+            runner.learning = SessionLearning(spoken, settings.names())
         if journal:
             runner.session_id = journal.begin(exercise.id, exercise.title, exercise.digest,
                                               len(exercise.steps), solo=solo is not None)

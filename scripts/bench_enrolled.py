@@ -67,9 +67,9 @@ def hear(engine, path, context):
     end = engine.end
 
     def timed_end():
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         decision = end()
-        timings.append((time.perf_counter() - t0) * 1000)
+        timings.append(((time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000))
         return decision
 
     engine.end = timed_end
@@ -77,7 +77,8 @@ def hear(engine, path, context):
         out = hear_stream(pad_stream(load_file(path)), context, engine)
     finally:
         del engine.end
-    out["end_ms"] = max(timings) if timings else 0.0
+    out["end_ms"] = max(t for t, _ in timings) if timings else 0.0
+    out["end_cpu_ms"] = max(c for _, c in timings) if timings else 0.0
     out["check_ms"] = getattr(engine, "check_ms", 0.0)
     return out
 
@@ -176,11 +177,13 @@ def main(argv=None) -> int:
         print(f"  {name:>10}: 'seven' heard as next {fmt(caught, len(hits))}; the couple's other digits taken "
               f"as a cue {fmt(fa, len(others))}")
 
-    print("\n-- time of the decision at the end of an utterance (one core)")
+    print("\n-- time of the decision at the end of an utterance (pinned to one core; CPU time, then wall"
+          f" time, which other programs on this machine inflate: load average {os.getloadavg()[0]:.1f})")
     for name in engines:
-        ends = [o["end_ms"] for _, _, o in results[name]]
-        print(f"  {name:>10}: p50 {pct(ends, .5):5.1f} ms, p95 {pct(ends, .95):5.1f} ms, max {max(ends):5.1f} ms"
-              "   target <= 50 ms")
+        cpu = [o["end_cpu_ms"] for _, _, o in results[name]]
+        wall = [o["end_ms"] for _, _, o in results[name]]
+        print(f"  {name:>10}: CPU p50 {pct(cpu, .5):5.1f} ms, p95 {pct(cpu, .95):5.1f} ms, max {max(cpu):5.1f} ms;"
+              f"  wall p50 {pct(wall, .5):5.1f} ms, p95 {pct(wall, .95):5.1f} ms   target <= 50 ms")
     checks = [o["check_ms"] for _, _, o in results["profile"]]
     print(f"  of which the template step: p50 {pct(checks, .5):.1f} ms, p95 {pct(checks, .95):.1f} ms "
           f"({len(profile.takes)} templates); MFCC frames per take {features.HOP * 1000 // features.RATE} ms")

@@ -97,8 +97,7 @@ def test_profile_survives_a_restart_owner_only():
     assert [(t.partner, t.word, t.means, t.enrolled) for t in again.takes] == \
         [(t.partner, t.word, t.means, t.enrolled) for t in small_profile().takes]
     assert np.allclose(again.takes[0].cepstra, small_profile().takes[0].cepstra, atol=0.01)
-    assert profile.load().summary()[-1] == {"partner": "A", "word": "weiter", "means": "next",
-                                            "enrolled": 3, "learned": 0} or True
+    assert again.summary()[1] == {"partner": "A", "word": "weiter", "means": "next", "enrolled": 3, "learned": 0}
 
 
 def test_no_profile_means_none_and_delete_removes_the_file():
@@ -228,8 +227,7 @@ def test_ratings_with_a_profile_on_held_out_takes(couple, recogniser):
                for word in DIGITS for speaker in ("george", "jackson") for k in (4, 11, 18)]
     right = [r for w, r in results if r["cue"] == DIGITS.index(w)]
     assert len(right) / len(results) >= 0.95, [(w, r["cue"]) for w, r in results]  # ~99 % measured
-    sure_and_wrong = [(w, r["cue"]) for w, r in results if r["cue"] != DIGITS.index(w) and not r.get("unsure")]
-    assert len(sure_and_wrong) <= 1
+    assert len(results) - len(right) <= 2
 
 
 @needs_speech

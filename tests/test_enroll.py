@@ -292,3 +292,79 @@ def test_nothing_is_learned_or_written_in_a_no_log_session(couple, tmp_path, mon
     assert "I heard two" in result.output
     after = {p: p.read_bytes() for p in paths.data_dir().rglob("*") if p.is_file()}
     assert after == before and saved in after
+
+
+# ---- the decision rule, on made-up distances --------------------------------------------------
+
+
+class _Grammar:
+    """Stands in for the PocketSphinx recogniser: gives a fixed decision."""
+
+    def __init__(self, decision):
+        self.decision = decision
+
+    def begin(self, context):
+        pass
+
+    def feed(self, pcm):
+        pass
+
+    def end(self):
+        return self.decision
+
+
+def _checked(grammar_cue, matches, context, unsure=False):
+    from voicecoach.enrolled import WithProfile
+    from voicecoach.recognizer import Decision
+
+    engine = WithProfile(_Grammar(Decision(grammar_cue, str(grammar_cue), None, unsure)), small_profile())
+    engine.matcher.match = lambda cepstra: [templates.Match("A", w, m, d, rel) for w, m, d, rel in matches]
+    return engine.decide(vowel().tobytes(), 16000, context)
+
+
+@pytest.mark.parametrize("grammar,matches,context,cue,unsure", [
+    (5, [("seven", "seven", 30, 1.0), ("five", "five", 60, 2.0)], "rating", 7, False),  # corrected, sure
+    (5, [("seven", "seven", 45, 1.5), ("five", "five", 60, 2.0)], "rating", 7, True),  # near-ish: asked back
+    (7, [("seven", "seven", 45, 1.5), ("five", "five", 60, 2.0)], "rating", 7, False),  # grammar agrees
+    (5, [("seven", "seven", 80, 2.6)], "rating", 5, True),  # nobody's take is near: grammar's, asked back
+    (7, [("seven", "seven", 30, 1.0), ("five", "five", 31, 1.0)], "rating", 7, True),  # not decisive
+    ("stop", [("next", "next", 20, 0.6)], "navigation", "stop", False),  # stop is never overruled
+    ("next", [("seven", "seven", 20, 0.6)], "navigation", None, False),  # a number, not a cue
+    (None, [("weiter", "next", 25, 0.8)], "navigation", "next", False),  # their own word
+    (None, [("weiter", "next", 45, 1.5)], "navigation", None, False),  # ... only when very near
+    ("next", [("weiter", "next", 45, 1.5)], "navigation", "next", False),  # agreement makes it sure
+])
+def test_templates_confirm_correct_or_doubt_the_grammar(grammar, matches, context, cue, unsure):
+    decision = _checked(grammar, matches, context)
+    assert (decision.cue, decision.unsure) == (cue, unsure)
+
+
+def test_only_a_take_confirmed_with_yes_is_learned():
+    from voicecoach.cues import Cue, Heard, Source
+    from voicecoach.enrolled import Heard as Take
+    from voicecoach.learning import SessionLearning
+
+    class Spoken:
+        last_take = Take(np.ones((20, 13), dtype=np.float32), "B", "seven", "seven")
+
+        class recognizer:
+            profile = small_profile()
+            refresh = staticmethod(lambda: None)
+
+    saved = []
+    learning = SessionLearning(Spoken, {"A": "Sam", "B": "Alex"}, save=saved.append)
+    seven = Heard(Cue.NUMBER, 7, Source.VOICE, unsure=True)
+    yes_key, no = Heard(Cue.YES, None, Source.KEY), Heard(Cue.NO, None, Source.VOICE)
+    learning.cue(seven, "Sam")
+    learning.cue(no, "Sam")  # "I heard seven. Is that right?" "No."
+    learning.cue(yes_key, "Sam")
+    learning.cue(Heard(Cue.NUMBER, 7, Source.VOICE), "Sam")  # sure: never read back, so never confirmed
+    learning.cue(yes_key, "Sam")
+    assert saved == []
+    learning.cue(seven, "Sam")
+    learning.cue(yes_key, "Sam")
+    learning.cue(Heard(Cue.DONE, None, Source.VOICE), None)  # "Finished?" with nobody named: nearest voice
+    learning.cue(Heard(Cue.YES, None, Source.VOICE), None)
+    learned = [(t.partner, t.word, t.means) for t in Spoken.recognizer.profile.takes if not t.enrolled]
+    assert learned == [("A", "seven", "seven"), ("B", "i'm done", "i'm done")]
+    assert len(saved) == 2

@@ -236,10 +236,10 @@ def test_a_word_of_their_own_is_heard_for_its_cue(couple, recogniser):
     from voicecoach.recognizer import hear_file
 
     taught = profile.Profile(list(couple.takes))
-    taught.enrol("A", "seven", "next", enrolment.takes_from_files(fsdd("seven", "george", k) for k in range(3)))
+    taught.enrol("A", "seven", "next", enrolment.takes_from_files(fsdd("seven", "george", k) for k in range(5)))
     engine = WithProfile(recogniser, taught)
     heard = [hear_file(fsdd("seven", "george", k), "navigation", engine)["cue"] for k in range(5, 15)]
-    assert heard.count("next") >= 5, heard  # ~70 % measured
+    assert heard.count("next") >= 6, heard  # ~80 % measured with five takes
     others = [hear_file(fsdd(w, "george", 9), "navigation", engine)["cue"] for w in DIGITS if w != "seven"]
     assert others.count("next") <= 1, others
 

@@ -82,6 +82,9 @@ def _from_files(stored, files, partner, word, own, names):
     said = f"'{own}' for {word}" if own else f"'{word}'"
     click.echo(f"Enrolled {len(takes)} take{'s' if len(takes) != 1 else ''} of {said} for {names[partner]} "
                f"(only their features, in {where}).")
+    if own and len(takes) < enrolment.TAKES_OWN_WORD:
+        click.echo(f"A word of your own is heard through these takes alone: {enrolment.TAKES_OWN_WORD} "
+                   "takes catch it more often than fewer.")
 
 
 def _live(stored, audio_in, partner, word, own, names):
@@ -104,13 +107,14 @@ def _live(stored, audio_in, partner, word, own, names):
                        "after the prompt, once a prompt.")
             for cue in words:
                 said = own or cue
+                wanted = enrolment.TAKES_OWN_WORD if own else enrolment.TAKES
                 takes = []
-                while len(takes) < enrolment.TAKES:
-                    take = _one_take(source, said, len(takes) + 1, meter)
+                while len(takes) < wanted:
+                    take = _one_take(source, said, len(takes) + 1, wanted, meter)
                     if take is None:
                         break
                     takes.append(take)
-                if len(takes) < enrolment.TAKES:
+                if len(takes) < wanted:
                     click.echo(f"  Skipped '{said}': no good take. Redo it later with --partner {who} --word {cue}.")
                     continue
                 stored.enrol(who, said, cue, takes)
@@ -123,12 +127,12 @@ def _live(stored, audio_in, partner, word, own, names):
     click.echo("Done. 'voicecoach enroll --show' lists what is enrolled.")
 
 
-def _one_take(source, said, number, meter, tries=3):
+def _one_take(source, said, number, wanted, meter, tries=3):
     """A good take of a word, asking again when one is too quiet, clipped or cut off; None after `tries`."""
     from voicecoach import enrolment
 
     for _ in range(tries):
-        click.echo(f"  Say '{said}' ({number} of {enrolment.TAKES})...", nl=not meter.live)
+        click.echo(f"  Say '{said}' ({number} of {wanted})...", nl=not meter.live)
         try:
             take = enrolment.listen_for_take(source, meter.show)
         except enrolment.TakeError as error:

@@ -18,6 +18,7 @@ from voicecoach.errors import VoicecoachError
 from voicecoach.recognizer import RATE, AudioError, Endpointer, load_file, pad_stream
 
 TAKES = 3
+TAKES_OWN_WORD = 5  # a word of their own (--as) is heard through its takes alone: 3 caught ~60 %, 5 ~80 %
 QUIET_DBFS = -40.0  # a take whose loudest sample is below this is too quiet to learn from
 SILENT_DBFS = -66.0  # ... and below this, there is nothing in it at all
 CLIPPED_SAMPLES = 10  # this many samples at full scale: the microphone was overdriven

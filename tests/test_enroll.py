@@ -132,6 +132,10 @@ def test_a_profile_from_a_newer_version_is_refused_and_left_as_it_is(monkeypatch
     assert result.exit_code == 1
     assert "newer voicecoach" in result.output and len(result.output.strip().splitlines()) == 1
     assert saved.read_bytes() == before
+    pytest.importorskip("pocketsphinx")
+    heard = CliRunner().invoke(cli, ["hear", str(saved.parent / "t.wav")])
+    assert heard.exit_code == 0 and "Not using the voice profile" in heard.output  # hearing goes on without it
+    assert saved.read_bytes() == before
 
 
 def test_a_damaged_profile_is_refused_in_one_line():

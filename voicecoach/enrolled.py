@@ -114,9 +114,11 @@ def with_profile(recognizer, use: bool = True):
         return recognizer, None
     from voicecoach import profile
 
+    from voicecoach.errors import VoicecoachError
+
     try:
         stored = profile.load()
-    except profile.ProfileError as error:
+    except VoicecoachError as error:  # a newer or damaged profile, or a locked journal's key missing
         return recognizer, f"Not using the voice profile: {error}"
     if stored is None or not stored.takes:
         return recognizer, None

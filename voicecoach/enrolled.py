@@ -81,28 +81,39 @@ class WithProfile:
         best, trust = verdict(here)
         self.last = Heard(cepstra, best.partner if trust != "none" else None,
                           best.word if trust != "none" else None, best.means if trust != "none" else None)
-        template_cue = phrases[best.means] if best is not None else None
+        cue = phrases[best.means] if best is not None else None
         elsewhere, how_near = verdict(matches)
-        other_word = elsewhere is not None and how_near == "tight" and elsewhere.means not in phrases
-        if context not in OPEN_CONTEXTS:
-            if trust == "tight" and not other_word:
-                return Decision(template_cue, best.word, None, False)
-            if trust == "loose":
-                return Decision(template_cue, best.word, None, template_cue != decision.cue or other_word)
-            return dataclasses.replace(decision, unsure=True) if decision.cue is not None else decision
-        if decision.cue == "stop":
-            return decision if trust == "none" or template_cue != "stop" else dataclasses.replace(decision, unsure=False)
-        if other_word:
-            return Decision(None, elsewhere.word, None, False)
-        if decision.cue is not None:
-            if trust != "none" and template_cue == decision.cue:
-                return dataclasses.replace(decision, unsure=False)
-            if trust == "tight":
-                return Decision(template_cue, best.word, None, True)
-            return decision
+        other_word = elsewhere if how_near == "tight" and elsewhere.means not in phrases else None
+        if context in OPEN_CONTEXTS:
+            return _open(decision, best, trust, cue, other_word)
+        return _closed(decision, best, trust, cue, other_word)
+
+
+def _closed(decision, best, trust, cue, other_word) -> Decision:
+    """Rating or answer: the templates' word when near; the grammar's, asked back, when not."""
+    if trust == "tight" and other_word is None:
+        return Decision(cue, best.word, None, False)
+    if trust == "loose":
+        return Decision(cue, best.word, None, cue != decision.cue or other_word is not None)
+    return dataclasses.replace(decision, unsure=True) if decision.cue is not None else decision
+
+
+def _open(decision, best, trust, cue, other_word) -> Decision:
+    """Navigation or a turn: agreement makes a cue sure, another known word is no cue, and a very
+    near take gives a cue the grammar missed (or never knew). A spoken stop is kept whatever."""
+    if decision.cue == "stop":
+        return dataclasses.replace(decision, unsure=False) if trust != "none" and cue == "stop" else decision
+    if other_word is not None:
+        return Decision(None, other_word.word, None, False)
+    if decision.cue is not None:
+        if trust != "none" and cue == decision.cue:
+            return dataclasses.replace(decision, unsure=False)
         if trust == "tight":
-            return Decision(template_cue, best.word, None, False)
+            return Decision(cue, best.word, None, True)
         return decision
+    if trust == "tight":
+        return Decision(cue, best.word, None, False)
+    return decision
 
 
 def with_profile(recognizer, use: bool = True):

@@ -308,11 +308,14 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--context", type=click.Choice(["navigation", "turn", "rating", "answer"]), default="navigation",
               show_default=True, help="What the recogniser listens for, as at that moment of a session.")
-def hear(files, context):
+@click.option("--no-profile", is_flag=True, help="Ignore the enrolled voice profile (to compare).")
+def hear(files, context, no_profile):
     """Recognise cues in WAV files, as a live session would; one JSON line per file."""
-    from voicecoach import recognizer
+    from voicecoach import enrolled, recognizer
 
-    engine = recognizer.Recognizer()
+    engine, note = enrolled.with_profile(recognizer.Recognizer(), use=not no_profile)
+    if note:
+        click.echo(note, err=True)
     for file in files:
         click.echo(json.dumps(recognizer.hear_file(file, context, engine)))
 
@@ -414,6 +417,11 @@ from voicecoach.cli_data import export, forget, import_, lock_command, unlock_co
 
 for _command in (export, import_, forget, lock_command, unlock_command):
     cli.add_command(_command)
+
+
+from voicecoach.cli_enroll import enroll  # noqa: E402
+
+cli.add_command(enroll)
 
 
 def main():

@@ -343,6 +343,7 @@ class SpokenCues:
         self._stops = collections.deque()  # "stop" heard over our own voice
         self._lock = threading.Lock()
         self._decoding = threading.Lock()  # one decoder, used from the listener and the runner
+        self.last_take = None
         self._stop = threading.Event()
         self._wake = lambda: None
 
@@ -404,6 +405,7 @@ class SpokenCues:
             utterance = self._utterances.popleft()
         with self._decoding:
             decision = self.recognizer.decide(utterance.pcm, 16000, context_for(accepted))
+            self.last_take = getattr(self.recognizer, "last", None)  # with a voice profile: for learning.py
         heard = heard_from(decision)
         self.on_heard(decision.text, heard)
         return heard if heard is not None and heard.cue in accepted else None

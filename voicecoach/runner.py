@@ -35,6 +35,7 @@ class Runner:
         self._playing: set[int] = set()
         self._told_input_ended = False
         self._words = ""
+        self.learning = None  # learning.SessionLearning when confirmed spoken cues join the voice profile
 
     def run(self) -> S.Outcome:
         self.ears.start(wake=lambda: self._events.put(("wake", None)))
@@ -124,7 +125,10 @@ class Runner:
             heard = self.ears.take(session.accepted, waiting=not session.speaking)
             if heard is not None:
                 private = session.private  # a partner's consent is never shown on screen
+                speaker = session.view().speaker
                 actions = session.heard(heard, now)
+                if actions and self.learning:
+                    self.learning.cue(heard, speaker)
                 if actions:
                     self.view.heard("(answered)" if private else heard.word)
                     return actions
@@ -200,7 +204,10 @@ def _open_ears(audio_in, listen, playing):
     except ImportError as error:  # pocketsphinx itself is loaded only here
         source.close()
         return None, f"Keyboard only: speech recognition is not installed ({error.name})."
-    return SpokenCues(source, engine, playing), None
+    from voicecoach.enrolled import with_profile
+
+    engine, note = with_profile(engine)  # the couple's enrolled voices, if they enrolled
+    return SpokenCues(source, engine, playing), note
 
 
 def history(exercise, journal) -> dict:
@@ -260,6 +267,10 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         if note:
             console.print(f"[yellow]{note}[/]")
         runner = Runner(session, voice, ears, view, journal)
+        if log and spoken is not None and hasattr(spoken.recognizer, "profile"):
+            from voicecoach.learning import SessionLearning
+
+            runner.learning = SessionLearning(spoken, settings.names())
         if journal:
             try:
                 runner.session_id = journal.begin(exercise.id, exercise.title, exercise.digest,

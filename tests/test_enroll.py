@@ -120,7 +120,7 @@ def test_learned_takes_are_capped_oldest_out_and_enrolled_ones_stay():
     assert len(p.words("B")["seven"]) == 3
 
 
-def test_a_profile_from_a_newer_version_is_refused_and_left_as_it_is(monkeypatch):
+def test_a_profile_from_a_newer_version_is_refused_and_left_as_it_is(monkeypatch, tmp_path):
     with monkeypatch.context() as patched:
         patched.setattr(profile, "VERSION", profile.VERSION + 1)
         saved = profile.save(small_profile())
@@ -128,12 +128,12 @@ def test_a_profile_from_a_newer_version_is_refused_and_left_as_it_is(monkeypatch
     with pytest.raises(profile.ProfileError, match="newer voicecoach"):
         profile.load()
     result = CliRunner().invoke(cli, ["enroll", "--partner", "A", "--word", "seven",
-                                      str(write_wav(saved.parent / "t.wav", vowel()))])
+                                      str(write_wav(tmp_path / "t.wav", vowel()))])
     assert result.exit_code == 1
     assert "newer voicecoach" in result.output and len(result.output.strip().splitlines()) == 1
     assert saved.read_bytes() == before
     pytest.importorskip("pocketsphinx")
-    heard = CliRunner().invoke(cli, ["hear", str(saved.parent / "t.wav")])
+    heard = CliRunner().invoke(cli, ["hear", str(tmp_path / "t.wav")])
     assert heard.exit_code == 0 and "Not using the voice profile" in heard.output  # hearing goes on without it
     assert saved.read_bytes() == before
 

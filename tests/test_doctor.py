@@ -95,7 +95,7 @@ def test_everything_working_means_voice_sessions():
 def test_no_speech_engine_means_text_only(monkeypatch):
     import pyttsx3.drivers
 
-    monkeypatch.setattr(voice, "_engine", None)  # the process's engine, as if never started
+    monkeypatch.setattr("voicecoach.voice.engine._engine", None)  # the process's engine, as if never started
     monkeypatch.delattr(pyttsx3.drivers, "_espeak", raising=False)
     monkeypatch.setitem(sys.modules, "pyttsx3.drivers._espeak", None)  # as when libespeak-ng is missing
     result = run_doctor()

@@ -17,6 +17,8 @@ import yaml
 from voicecoach import exercise as ex
 from voicecoach import paths, vault
 from voicecoach.errors import ExerciseError, ScheduleError
+from voicecoach.exercise.parsing import _Loader
+from voicecoach.exercise.problems import _suggest
 from voicecoach.schedule import plans
 
 STATE_FILE = "program.json"
@@ -77,7 +79,7 @@ def load_file(path, exercise_ids=None) -> Program:
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=ex._Loader)  # keeps each key's line
+        data = yaml.load(text, Loader=_Loader)  # keeps each key's line
     except OSError as error:
         raise ExerciseError([ex.Problem(name, None, f"cannot be read ({error.strerror})")]) from None
     except UnicodeDecodeError:
@@ -145,7 +147,7 @@ class _Checker:
         exercise_id = data.get("exercise")
         if exercise_id not in self.ids:
             self.problem(data.key_lines.get("exercise", line), f"unknown exercise {exercise_id!r}"
-                         f"{ex._suggest(str(exercise_id), sorted(self.ids))}; 'voicecoach list' shows them")
+                         f"{_suggest(str(exercise_id), sorted(self.ids))}; 'voicecoach list' shows them")
         try:
             plans.rhythm(data.get("at", ""), data.get("days", "daily"), data.get("every"))
         except ScheduleError as error:

@@ -1,20 +1,17 @@
-"""The session engine: a state machine that turns an exercise and what happens into actions.
-
-It never speaks, listens, sleeps or writes. A runner tells it what happened (a cue was heard,
-a sound finished, the clock reached a deadline) with the time on a monotonic clock, and
-performs the actions it answers with. Each step runs as a small generator that yields what it
-waits for; pause, repeat, skip and stop are handled here, around the steps.
-"""
+"""The Session: it moves through the steps and handles pause, repeat, skip and stop around them."""
 
 import dataclasses
-import enum
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from voicecoach import exercise as ex
 from voicecoach import resume
-from voicecoach.cues import NUMBER_WORDS, Cue, Heard, Source
+from voicecoach.cues import Cue, Heard, Source
+from voicecoach.session.actions import (AdjustVoice, Finish, Hush, Listen, Outcome, PlayChime, RecordPick,
+                                        RecordRating, Speak, State, StepDone, View)
+from voicecoach.session.picks import choose_picks
+from voicecoach.session.steps import StepPrograms, _Sound, _Wait
+from voicecoach.session.therapist import HELPLINES_LINE, THERAPIST_LINE, TROUBLED_SESSIONS, troubled
 
 NAVIGATION = frozenset({Cue.PAUSE, Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER,
                         Cue.LOUDER, Cue.QUIETER, Cue.STOP})
@@ -23,136 +20,10 @@ MAX_VISITS_PER_STEP = 25
 DECLINE_LINE = "That's completely fine. Not today is always a good answer. We'll leave it here."
 CONFIRM_STOP_LINE = "Shall we stop here?"
 STILL_PAUSED_LINE = "Alright. We're paused. Say resume when you're both ready."
-CONFIRM_TURN_END_LINE = "Finished, {speaker}?"
-CONFIRM_TURN_END_SECONDS = 8  # silence after "Finished?" means yes: they said they were done
-CONFIRM_SECONDS = 8  # after "I heard seven. Is that right?", silence means yes
-TROUBLED_SESSIONS = 3  # this session and the two before it
-FAR_APART = 4  # partners' ratings this far apart count, like a low one
-THERAPIST_LINE = ("Before you go, one more thing. In this session and the ones before it, your ratings have "
-                  "been low, or far apart between you. That happens to many couples, and it is nobody's fault. "
-                  "This may be a good time to find a couples therapist to help you both; reaching out to one "
-                  "is a real step forward.")
-HELPLINES_LINE = " If you ever need them, the places to turn to that you saved are: {helplines}."
 
 
-class Outcome(enum.Enum):
-    COMPLETED = "completed"
-    STOPPED = "stopped"
-    DECLINED = "declined"
-    INTERRUPTED = "interrupted"
-
-
-class State(enum.Enum):
-    READY = "ready"
-    RUNNING = "running"
-    PAUSED = "paused"
-    CONFIRMING_STOP = "confirming stop"
-    FINISHED = "finished"
-
-
-# ---- actions: what the runner is asked to do --------------------------------------------
-
-@dataclass(frozen=True)
-class Speak:
-    """Say `speech` aloud (names as they should sound) and show `text` (names as written)."""
-
-    text: str
-    speech: str
-    id: int
-
-
-@dataclass(frozen=True)
-class PlayChime:
-    sound: str
-    id: int
-
-
-@dataclass(frozen=True)
-class Hush:
-    """Silence whatever is playing, at once."""
-
-
-@dataclass(frozen=True)
-class Listen:
-    """From now, these cues make sense; `deadline` is when the wait ends on its own (or None)."""
-
-    accepted: frozenset
-    deadline: float | None
-
-
-@dataclass(frozen=True)
-class AdjustVoice:
-    change: Cue  # SLOWER, FASTER, LOUDER or QUIETER
-
-
-@dataclass(frozen=True)
-class StepDone:
-    index: int
-    kind: str
-    skipped: bool = False
-
-
-@dataclass(frozen=True)
-class RecordRating:
-    index: int
-    key: str
-    slot: str
-    name: str
-    value: int | None  # None: asked, not answered
-
-
-@dataclass(frozen=True)
-class RecordPick:
-    """These items of a pool were said in this session: the next sessions should choose others."""
-
-    pool: str
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Finish:
-    outcome: Outcome
-
-
-# ---- what a step program yields ---------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Sound:
-    """Play this; if `wait`, the program waits for it. An `early` cue (an answer before the question
-    ends) cuts the sound short and goes to the program as its answer."""
-
-    action: object
-    wait: bool = True
-    early: frozenset = frozenset()
-
-
-@dataclass(frozen=True)
-class _Wait:
-    """Wait for one of `accepted`; ends after `after` seconds, or at step time `at` seconds."""
-
-    accepted: frozenset
-    after: float | None = None
-    at: float | None = None
-
-
-@dataclass
-class View:
-    """What the terminal view shows of the moment."""
-
-    step_number: int
-    step_count: int
-    kind: str
-    speaker: str | None
-    text: str
-    state: State
-    deadline: float | None
-    accepted: frozenset
-    last_heard: Heard | None
-    speaking: bool = False
-
-
-class Session:
-    """One run of an exercise, driven by events; see the module docstring."""
+class Session(StepPrograms):
+    """One run of an exercise, driven by events; see the package docstring."""
 
     def __init__(self, exercise: ex.Exercise, names: dict, spoken_names: dict | None = None,
                  solo: str | None = None, time_scale: float = 1.0, *, recent_picks: dict | None = None,
@@ -306,6 +177,11 @@ class Session:
     @property
     def step(self):
         return self.exercise.steps[self.index] if self.index < len(self.exercise.steps) else None
+
+    @property
+    def private(self) -> bool:
+        """Answers at this moment must not be shown or said back (a partner's consent)."""
+        return isinstance(self.step, ex.Consent) and self.state is State.RUNNING
 
     def view(self) -> View:
         step = self.step
@@ -518,186 +394,3 @@ class Session:
         self.ratings.append(rating)
         self._step_values.append(value)
         self._out.append(rating)
-
-    # ---- one program a step kind ----------------------------------------------------------
-
-    def _make_program(self, step, slot):
-        return getattr(self, f"_run_{step.kind}")(step, slot)
-
-    def _run_say(self, step, slot):
-        yield self._speak(step.text, slot)
-
-    def _run_chime(self, step, slot):
-        yield self._chime(step.sound)
-
-    def _run_consent(self, step, slot):
-        """Asked of each partner in turn, answered by a key or a neutral "not today" that needs no
-        reason. Any no, or silence, ends the exercise as declined; nothing says who. Never read back."""
-        answers = frozenset({Cue.YES, Cue.NO})
-        heard = yield self._speak(step.question, slot, early=answers)
-        if heard is None:
-            heard = yield _Wait(answers, after=step.limit)
-        if heard is None or heard.cue is Cue.NO or heard.unsure:
-            return "decline"
-        return None
-
-    @property
-    def private(self) -> bool:
-        """Answers at this moment must not be shown or said back (a partner's consent)."""
-        return isinstance(self.step, ex.Consent) and self.state is State.RUNNING
-
-    def _run_goto(self, step, slot):
-        return step.target
-        yield  # a generator that ends at once
-
-    def _run_pause(self, step, slot):
-        if step.text:
-            yield self._speak(step.text, slot)
-        yield _Wait(frozenset({Cue.NEXT}), after=step.seconds)
-
-    def _run_breathe(self, step, slot):
-        """Phase words land on a schedule counted from the start of the step, so rounds do not drift."""
-        if step.text:
-            yield self._speak(step.text, slot)
-        self._origin = self.now  # the schedule starts after the spoken introduction
-        elapsed = 0.0
-        phases = [("Breathe in", step.inhale), ("Hold", step.hold),
-                  ("Breathe out", step.exhale), ("Hold", step.hold_after)]
-        for _ in range(step.rounds):
-            for word, seconds in phases:
-                if not seconds:
-                    continue
-                yield Hush()  # a word still sounding from the last phase gives way: the beat wins
-                yield self._speak(word, slot, wait=False)
-                elapsed += seconds
-                heard = yield _Wait(frozenset({Cue.NEXT}), at=elapsed)
-                if heard is not None:
-                    return None
-
-    def _run_turn(self, step, slot):
-        yield self._speak(step.prompt, slot)
-        if step.listener:
-            yield self._speak(step.listener, slot)
-        ends = frozenset({Cue.DONE, Cue.NEXT})
-        until = (self.now - self._origin) / self.time_scale + step.limit if self.time_scale else 0.0
-        heard = yield _Wait(ends, at=until)
-        while heard is not None and heard.source is Source.VOICE:
-            # A spoken "I'm done" may be a phrase in the middle of what someone is saying: ask softly.
-            answers = frozenset({Cue.YES, Cue.NO})
-            answer = yield self._speak(CONFIRM_TURN_END_LINE, slot, early=answers)
-            if answer is None:
-                answer = yield _Wait(answers, after=CONFIRM_TURN_END_SECONDS)
-            if answer is None or answer.cue is Cue.YES:
-                return None
-            heard = yield _Wait(ends, at=until)  # not finished: the floor stays, the clock runs on
-        if heard is None:
-            yield self._speak(step.time_up, slot)
-
-    def _confirm(self, heard, slot):
-        """A word the recogniser was unsure of is read back before it counts ("I heard seven")."""
-        answers = frozenset({Cue.YES, Cue.NO})
-        answer = yield self._speak(f"I heard {heard.word}. Is that right?", slot, early=answers)
-        if answer is None:
-            answer = yield _Wait(answers, after=CONFIRM_SECONDS)
-        return answer is None or answer.cue is Cue.YES  # silence: they would have said no
-
-    def _ask_until_sure(self, question, answers, limit, slot):
-        """Ask, and wait for an answer; one the recogniser was unsure of is confirmed, or asked again."""
-        for _ in range(3):
-            heard = yield self._speak(question, slot, early=answers)
-            if heard is None:
-                heard = yield _Wait(answers, after=limit)
-            if heard is None or not heard.unsure or (yield from self._confirm(heard, slot)):
-                return heard
-        return None
-
-    def _run_rate(self, step, slot):
-        answers = frozenset({Cue.NUMBER})
-        heard = yield from self._ask_until_sure(step.ask, answers, step.limit, slot)
-        value = heard.number if heard is not None else None
-        self._answer = value
-        if value is not None:
-            yield self._speak(f"{NUMBER_WORDS[value].capitalize()}. Thank you.", slot)
-        self._record(step, slot, value)
-
-    def _run_ask(self, step, slot):
-        heard = yield from self._ask_until_sure(step.question, frozenset({Cue.YES, Cue.NO}), step.limit, slot)
-        answer = (heard.cue is Cue.YES) if heard is not None else step.default
-        if answer is True:
-            return step.if_yes
-        if answer is False:
-            return step.if_no
-        return None
-
-
-def troubled(values: dict, low: int) -> bool:
-    """One session's ratings: someone's is below `low`, or the two are far apart."""
-    given = [v for v in values.values() if v is not None]
-    return any(v < low for v in given) or (len(given) == 2 and abs(given[0] - given[1]) >= FAR_APART)
-
-
-def choose_picks(pools: dict, recent: dict, rng: random.Random) -> dict:
-    """Each pool's picks for a session: never one of the latest half of the pool said before, if avoidable."""
-    picks = {}
-    for name, pool in pools.items():
-        said = [item for item in dict.fromkeys(recent.get(name, ())) if item in pool.items]
-        avoid = said[: len(pool.items) // 2]
-        fresh = [item for item in pool.items if item not in avoid]
-        chosen = rng.sample(fresh, min(pool.pick, len(fresh)))
-        chosen += list(reversed(avoid))[: pool.pick - len(chosen)]  # the longest ago first
-        picks[name] = tuple(chosen)
-    return picks
-
-
-def typical_picks(pools: dict) -> dict:
-    """Picks of middling length, for planning how long an exercise lasts."""
-    return {name: tuple(sorted(pool.items, key=len)[(len(pool.items) - pool.pick) // 2:][: pool.pick])
-            for name, pool in pools.items()}
-
-
-def plan_seconds(exercise: ex.Exercise, speech_seconds, chime_seconds=lambda name: 2.0,
-                 names=None, solo=None, answer_seconds: float = 5.0, picks=None) -> float:
-    """How long the exercise lasts read straight through: every turn and wait runs to its limit, and
-    each question or rating takes `answer_seconds` (questions taken as yes). Follows jumps."""
-    names = names or {"A": "Partner A", "B": "Partner B"}
-    picks = typical_picks(exercise.pools) if picks is None else picks
-    words = {name: ex.joined(items) for name, items in picks.items()}
-    words[ex.RESUME_TIME] = "8:30 this evening"
-
-    def say(text, slot=None):
-        return speech_seconds(ex.fill(text, names, slot, words)) if text else 0.0
-
-    total, index, visits = 0.0, 0, {}
-    while index < len(exercise.steps):
-        visits[index] = visits.get(index, 0) + 1
-        if visits[index] > MAX_VISITS_PER_STEP:
-            break
-        step, target = exercise.steps[index], None
-        for slot in ex.partners(step, solo):
-            if isinstance(step, ex.Say):
-                total += say(step.text, slot)
-            elif isinstance(step, ex.Pause):
-                total += say(step.text, slot) + step.seconds
-            elif isinstance(step, ex.Breathe):
-                total += say(step.text, slot) + step.rounds * (step.inhale + step.hold + step.exhale + step.hold_after)
-            elif isinstance(step, ex.Chime):
-                total += chime_seconds(step.sound)
-            elif isinstance(step, ex.Turn):
-                total += say(step.prompt, slot) + say(step.listener, slot) + step.limit + say(step.time_up, slot)
-            elif isinstance(step, ex.Rate):
-                total += say(step.ask, slot) + min(answer_seconds, step.limit)
-            elif isinstance(step, (ex.Ask, ex.Consent)):
-                total += say(step.question, slot) + min(answer_seconds, step.limit)
-                target = getattr(step, "if_yes", None)
-            elif isinstance(step, ex.Goto):
-                target = step.target
-        if target in ex.ENDINGS:
-            break
-        index = exercise.index_of(target) if target else index + 1
-    return total
-
-
-def estimate_seconds(exercise: ex.Exercise, words_per_minute: float = 160, partners: int = 2) -> float:
-    """The plan with speech timed by its words, for checking an exercise's declared minutes."""
-    return plan_seconds(exercise, lambda text: len(text.split()) * 60 / words_per_minute + 0.5,
-                        solo="A" if partners == 1 else None)

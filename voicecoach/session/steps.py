@@ -1,0 +1,138 @@
+"""One generator program a step kind: each yields the sounds and waits its step is made of."""
+
+from dataclasses import dataclass
+
+from voicecoach.cues import NUMBER_WORDS, Cue, Source
+from voicecoach.session.actions import Hush
+
+CONFIRM_TURN_END_LINE = "Finished, {speaker}?"
+CONFIRM_TURN_END_SECONDS = 8  # silence after "Finished?" means yes: they said they were done
+CONFIRM_SECONDS = 8  # after "I heard seven. Is that right?", silence means yes
+
+
+# ---- what a step program yields ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Sound:
+    """Play this; if `wait`, the program waits for it. An `early` cue (an answer before the question
+    ends) cuts the sound short and goes to the program as its answer."""
+
+    action: object
+    wait: bool = True
+    early: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """Wait for one of `accepted`; ends after `after` seconds, or at step time `at` seconds."""
+
+    accepted: frozenset
+    after: float | None = None
+    at: float | None = None
+
+
+class StepPrograms:
+    """Mixed into Session: the programs use its words (_speak, _chime, _record) and its step clock."""
+
+    def _make_program(self, step, slot):
+        return getattr(self, f"_run_{step.kind}")(step, slot)
+
+    def _run_say(self, step, slot):
+        yield self._speak(step.text, slot)
+
+    def _run_chime(self, step, slot):
+        yield self._chime(step.sound)
+
+    def _run_consent(self, step, slot):
+        """Asked of each partner in turn, answered by a key or a neutral "not today" that needs no
+        reason. Any no, or silence, ends the exercise as declined; nothing says who. Never read back."""
+        answers = frozenset({Cue.YES, Cue.NO})
+        heard = yield self._speak(step.question, slot, early=answers)
+        if heard is None:
+            heard = yield _Wait(answers, after=step.limit)
+        if heard is None or heard.cue is Cue.NO or heard.unsure:
+            return "decline"
+        return None
+
+    def _run_goto(self, step, slot):
+        return step.target
+        yield  # a generator that ends at once
+
+    def _run_pause(self, step, slot):
+        if step.text:
+            yield self._speak(step.text, slot)
+        yield _Wait(frozenset({Cue.NEXT}), after=step.seconds)
+
+    def _run_breathe(self, step, slot):
+        """Phase words land on a schedule counted from the start of the step, so rounds do not drift."""
+        if step.text:
+            yield self._speak(step.text, slot)
+        self._origin = self.now  # the schedule starts after the spoken introduction
+        elapsed = 0.0
+        phases = [("Breathe in", step.inhale), ("Hold", step.hold),
+                  ("Breathe out", step.exhale), ("Hold", step.hold_after)]
+        for _ in range(step.rounds):
+            for word, seconds in phases:
+                if not seconds:
+                    continue
+                yield Hush()  # a word still sounding from the last phase gives way: the beat wins
+                yield self._speak(word, slot, wait=False)
+                elapsed += seconds
+                heard = yield _Wait(frozenset({Cue.NEXT}), at=elapsed)
+                if heard is not None:
+                    return None
+
+    def _run_turn(self, step, slot):
+        yield self._speak(step.prompt, slot)
+        if step.listener:
+            yield self._speak(step.listener, slot)
+        ends = frozenset({Cue.DONE, Cue.NEXT})
+        until = (self.now - self._origin) / self.time_scale + step.limit if self.time_scale else 0.0
+        heard = yield _Wait(ends, at=until)
+        while heard is not None and heard.source is Source.VOICE:
+            # A spoken "I'm done" may be a phrase in the middle of what someone is saying: ask softly.
+            answers = frozenset({Cue.YES, Cue.NO})
+            answer = yield self._speak(CONFIRM_TURN_END_LINE, slot, early=answers)
+            if answer is None:
+                answer = yield _Wait(answers, after=CONFIRM_TURN_END_SECONDS)
+            if answer is None or answer.cue is Cue.YES:
+                return None
+            heard = yield _Wait(ends, at=until)  # not finished: the floor stays, the clock runs on
+        if heard is None:
+            yield self._speak(step.time_up, slot)
+
+    def _confirm(self, heard, slot):
+        """A word the recogniser was unsure of is read back before it counts ("I heard seven")."""
+        answers = frozenset({Cue.YES, Cue.NO})
+        answer = yield self._speak(f"I heard {heard.word}. Is that right?", slot, early=answers)
+        if answer is None:
+            answer = yield _Wait(answers, after=CONFIRM_SECONDS)
+        return answer is None or answer.cue is Cue.YES  # silence: they would have said no
+
+    def _ask_until_sure(self, question, answers, limit, slot):
+        """Ask, and wait for an answer; one the recogniser was unsure of is confirmed, or asked again."""
+        for _ in range(3):
+            heard = yield self._speak(question, slot, early=answers)
+            if heard is None:
+                heard = yield _Wait(answers, after=limit)
+            if heard is None or not heard.unsure or (yield from self._confirm(heard, slot)):
+                return heard
+        return None
+
+    def _run_rate(self, step, slot):
+        answers = frozenset({Cue.NUMBER})
+        heard = yield from self._ask_until_sure(step.ask, answers, step.limit, slot)
+        value = heard.number if heard is not None else None
+        self._answer = value
+        if value is not None:
+            yield self._speak(f"{NUMBER_WORDS[value].capitalize()}. Thank you.", slot)
+        self._record(step, slot, value)
+
+    def _run_ask(self, step, slot):
+        heard = yield from self._ask_until_sure(step.question, frozenset({Cue.YES, Cue.NO}), step.limit, slot)
+        answer = (heard.cue is Cue.YES) if heard is not None else step.default
+        if answer is True:
+            return step.if_yes
+        if answer is False:
+            return step.if_no
+        return None

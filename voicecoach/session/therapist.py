@@ -1,0 +1,15 @@
+"""When ratings stay low or far apart across sessions, the end of one suggests a couples therapist."""
+
+TROUBLED_SESSIONS = 3  # this session and the two before it
+FAR_APART = 4  # partners' ratings this far apart count, like a low one
+THERAPIST_LINE = ("Before you go, one more thing. In this session and the ones before it, your ratings have "
+                  "been low, or far apart between you. That happens to many couples, and it is nobody's fault. "
+                  "This may be a good time to find a couples therapist to help you both; reaching out to one "
+                  "is a real step forward.")
+HELPLINES_LINE = " If you ever need them, the places to turn to that you saved are: {helplines}."
+
+
+def troubled(values: dict, low: int) -> bool:
+    """One session's ratings: someone's is below `low`, or the two are far apart."""
+    given = [v for v in values.values() if v is not None]
+    return any(v < low for v in given) or (len(given) == 2 and abs(given[0] - given[1]) >= FAR_APART)

@@ -359,9 +359,29 @@ def test_an_unsure_rating_is_read_back_and_no_asks_again(drive):
     assert [r.value for r in run.of(S.RecordRating)] == [4, 6]
 
 
-def test_silence_after_a_read_back_accepts_it(drive):
+def test_silence_after_a_read_back_leaves_the_rating_unanswered(drive):
+    """A number nobody confirmed may be wrong: it is not kept, and the session says so and goes on."""
     run = drive(TURN, ["done", "done", unsure("three"), (30, "9")])
-    assert [r.value for r in run.of(S.RecordRating)] == [3, 9]
+    assert [r.value for r in run.of(S.RecordRating)] == [None, 9]
+    said = run.said()
+    assert said[said.index("I heard three. Is that right?") + 1] == S.UNCONFIRMED_LINE
+    assert "Three. Thank you." not in said
+
+
+def test_silence_after_a_read_back_of_a_question_takes_its_default(drive):
+    question = load("""
+id: q
+title: Q
+minutes: 1
+steps:
+  - ask: {question: "Would a pause help?", if_yes: rest, default: false}
+  - say: "On we go."
+  - goto: end
+  - say: "Let's rest."
+    label: rest
+""")
+    run = drive(question, [unsure("yes")])
+    assert "Let's rest." not in run.said() and "On we go." in run.said()
 
 
 def test_an_unsure_no_to_a_consent_question_is_confirmed(drive):

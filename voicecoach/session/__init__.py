@@ -11,7 +11,7 @@ from voicecoach.session.actions import (AdjustVoice, Finish, Hush, Listen, Outco
 from voicecoach.session.engine import (CONFIRM_STOP_LINE, DECLINE_LINE, MAX_VISITS_PER_STEP, NAVIGATION,
                                        STILL_PAUSED_LINE, STOP_SILENCE_SECONDS, Session)
 from voicecoach.session.picks import choose_picks, typical_picks
-from voicecoach.session.steps import CONFIRM_SECONDS, CONFIRM_TURN_END_LINE, CONFIRM_TURN_END_SECONDS
+from voicecoach.session.steps import CONFIRM_SECONDS, CONFIRM_TURN_END_LINE, CONFIRM_TURN_END_SECONDS, UNCONFIRMED_LINE
 from voicecoach.session.therapist import FAR_APART, HELPLINES_LINE, THERAPIST_LINE, TROUBLED_SESSIONS, troubled
 from voicecoach.session.timing import estimate_seconds, plan_seconds
 
@@ -21,7 +21,7 @@ __all__ = [
     "CONFIRM_STOP_LINE", "DECLINE_LINE", "MAX_VISITS_PER_STEP", "NAVIGATION", "STILL_PAUSED_LINE",
     "STOP_SILENCE_SECONDS", "Session",
     "choose_picks", "typical_picks",
-    "CONFIRM_SECONDS", "CONFIRM_TURN_END_LINE", "CONFIRM_TURN_END_SECONDS",
+    "CONFIRM_SECONDS", "CONFIRM_TURN_END_LINE", "CONFIRM_TURN_END_SECONDS", "UNCONFIRMED_LINE",
     "FAR_APART", "HELPLINES_LINE", "THERAPIST_LINE", "TROUBLED_SESSIONS", "troubled",
     "estimate_seconds", "plan_seconds",
 ]

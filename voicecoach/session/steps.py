@@ -7,7 +7,8 @@ from voicecoach.session.actions import Hush
 
 CONFIRM_TURN_END_LINE = "Finished, {speaker}?"
 CONFIRM_TURN_END_SECONDS = 8  # silence after "Finished?" means yes: they said they were done
-CONFIRM_SECONDS = 8  # after "I heard seven. Is that right?", silence means yes
+CONFIRM_SECONDS = 8  # how long "I heard seven. Is that right?" waits for a yes or no
+UNCONFIRMED_LINE = "I will leave that one unanswered."
 
 
 # ---- what a step program yields ---------------------------------------------------------
@@ -102,21 +103,29 @@ class StepPrograms:
             yield self._speak(step.time_up, slot)
 
     def _confirm(self, heard, slot):
-        """A word the recogniser was unsure of is read back before it counts ("I heard seven")."""
+        """A word the recogniser was unsure of is read back before it counts ("I heard seven").
+        True for yes, False for no, None when nobody answered: a guess is never kept unconfirmed."""
         answers = frozenset({Cue.YES, Cue.NO})
         answer = yield self._speak(f"I heard {heard.word}. Is that right?", slot, early=answers)
         if answer is None:
             answer = yield _Wait(answers, after=CONFIRM_SECONDS)
-        return answer is None or answer.cue is Cue.YES  # silence: they would have said no
+        return None if answer is None else answer.cue is Cue.YES
 
     def _ask_until_sure(self, question, answers, limit, slot):
-        """Ask, and wait for an answer; one the recogniser was unsure of is confirmed, or asked again."""
+        """Ask, and wait for an answer; one the recogniser was unsure of is confirmed: a no asks
+        again, silence leaves the question unanswered rather than keep what may be wrong."""
         for _ in range(3):
             heard = yield self._speak(question, slot, early=answers)
             if heard is None:
                 heard = yield _Wait(answers, after=limit)
-            if heard is None or not heard.unsure or (yield from self._confirm(heard, slot)):
+            if heard is None or not heard.unsure:
                 return heard
+            confirmed = yield from self._confirm(heard, slot)
+            if confirmed:
+                return heard
+            if confirmed is None:
+                yield self._speak(UNCONFIRMED_LINE, slot)
+                return None
         return None
 
     def _run_rate(self, step, slot):

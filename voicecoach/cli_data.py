@@ -43,7 +43,7 @@ def export(fmt, output, archive):
         click.echo(f"Wrote {archive} ({len(names)} files, readable by you only). "
                    f"On the other computer: voicecoach import {archive.name}")
         return
-    sessions = transfer.journal_sessions(as_text=fmt == "json")
+    sessions = transfer.journal_sessions(layout=fmt)
     text = transfer.as_json(sessions) if fmt == "json" else transfer.as_csv(sessions)
     if output is None:
         click.echo(text, nl=False)

@@ -398,6 +398,10 @@ class Journal:
         fraction of the time Python objects would take."""
         return [text for (text,) in self._db.execute(records.RECORDS_SQL)]
 
+    def records_csv(self) -> list[str]:
+        """The CSV export's lines, one text a session (its line, its steps', its ratings'), built by SQLite."""
+        return [text for (text,) in self._db.execute(records.CSV_SQL)]
+
     def add_records(self, sessions) -> tuple[int, int]:
         """Add the sessions not already here (same id), all or none; (added, already here).
         Raises ValueError naming the session that is not right."""

@@ -128,14 +128,16 @@ class SealedFile:
                 self._sealing = True
             try:
                 vault.write_atomically(self.path, lock.seal(self.key, image))
-            except OSError as error:
+            except BaseException as error:  # a full disk, a second Ctrl-C: the old file stands whole
                 with self._mutex:  # still ours to seal: keep the flock, close() tries again
                     self._sealing = False
                     if self._waiting is None:
                         self._waiting = held
                     else:
                         held.close()
-                raise JournalError(f"{self.path}: cannot be written ({error.strerror or error})") from None
+                if isinstance(error, OSError):
+                    raise JournalError(f"{self.path}: cannot be written ({error.strerror or error})") from None
+                raise
             with self._mutex:
                 self._seen = self._signature()
                 self._sealing = False

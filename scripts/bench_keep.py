@@ -54,6 +54,21 @@ def main():
     def write_in_open_journal(journal):
         journal.end(journal.begin("x", "X", "ab" * 32, 1), "completed")
 
+    def live_session(state, steps=20, pause=0.1):
+        """Steps a tenth of a second apart, as a quick session writes them: how long each write holds
+        up the runner (a seal on another thread must not)."""
+        with Journal() as journal:
+            session_id = journal.begin("x", "X", "ab" * 32, steps)
+            waits = []
+            for index in range(steps):
+                began = time.perf_counter()
+                journal.step(session_id, index, "say")
+                waits.append((time.perf_counter() - began) * 1000)
+                time.sleep(pause)
+            journal.end(session_id, "completed")
+        print(f"{state + ': a live session, one step write (median / max)':58} {statistics.median(waits):8.1f} ms"
+              f"  (max {max(waits):7.1f} ms)")
+
     for state in ("unlocked", "locked"):
         if state == "locked":
             began = time.perf_counter()
@@ -68,6 +83,7 @@ def main():
         with Journal() as journal:
             timed(f"{state}: one write transaction in an open journal", lambda: write_in_open_journal(journal), runs=9)
             timed(f"{state}: seal what waits now (journal.flush, as close does)", journal.flush, runs=1)
+        live_session(state)
         timed(f"{state}: export --all archive", lambda: transfer.export_archive(home.parent / f"{home.name}.tar.gz"),
               runs=3)
     began = time.perf_counter()

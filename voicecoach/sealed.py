@@ -43,6 +43,11 @@ def image_of(db, scratch: Path | None = None) -> bytes:
         finally:
             copy.close()
             vault.erase(copy_path)
+    return rollback_image(data)
+
+
+def rollback_image(data: bytes) -> bytes:
+    """The image with its header saying rollback journal rather than WAL (see image_of)."""
     return data[:18] + b"\x01\x01" + data[20:] if data[18:20] == b"\x02\x02" else data
 
 
@@ -122,12 +127,12 @@ class SealedFile:
             with self._mutex:
                 if self._waiting is None:
                     return
-                image = image_of(self._db)
+                image = self._db.serialize()  # the header is marked outside the mutex
                 held, self._waiting = self._waiting, None
                 self._timer.cancel()
                 self._sealing = True
             try:
-                vault.write_atomically(self.path, lock.seal(self.key, image))
+                vault.write_atomically(self.path, lock.seal(self.key, rollback_image(image)))
             except BaseException as error:  # a full disk, a second Ctrl-C: the old file stands whole
                 with self._mutex:  # still ours to seal: keep the flock, close() tries again
                     self._sealing = False

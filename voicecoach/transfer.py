@@ -52,8 +52,8 @@ def as_json(sessions: list) -> str:
     head = json.dumps({"format": JOURNAL_FORMAT, "version": VERSION, "time_zone": "UTC",
                        "exported_at": _now(), "exported_by": f"voicecoach {__version__}"}, indent=1)
     lines = [s if isinstance(s, str) else json.dumps(s, ensure_ascii=False) for s in sessions]
-    body = "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
-    return head[:-2] + f',\n "sessions": {body}\n}}\n'
+    body = ("[\n", ",\n".join(lines), "\n]") if lines else ("[]",)
+    return "".join((head[:-2], ',\n "sessions": ', *body, "\n}\n"))  # one copy of a long journal, not three
 
 
 def as_csv(sessions: list[str]) -> str:

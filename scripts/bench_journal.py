@@ -1,11 +1,16 @@
-"""Times 'history' and 'stats' on a journal of 10,000 sessions over three years; the target is
-under 200 ms for each.
+"""Times 'history', 'stats' and 'export' (json and csv) on a journal of 10,000 sessions over three
+years, unlocked and locked (issue 6); the target is under 200 ms for each.
 
     PYTHONPATH=. python scripts/bench_journal.py [--sessions 10000] [--years 3] [--runs 5]
+                                                 [--variant unlocked|locked] [--quick]
 
-Each variant is a setup function that prepares a fresh VOICECOACH_HOME; a locked journal is one
-more variant (fill, then lock) added to VARIANTS. Every command runs in-process through the real
-click command, and separately as its own process (wall time, Python's start-up included).
+Each variant is a setup function that prepares a fresh VOICECOACH_HOME: "unlocked" fills it,
+"locked" fills it and locks it with VOICECOACH_PASSPHRASE. Every command runs in-process through
+the real click command (imports warm, the key derived once), and as its own process (Python's
+start-up, imports and, locked, the scrypt key derivation included). Figures are medians of --runs
+runs, wall and CPU time: on a busy machine the CPU time is the steadier one. A table at the end
+puts them side by side. Writing, locking, archiving and forgetting are timed by bench_keep.py,
+which fills its journal with fill() from here.
 """
 
 import argparse
@@ -43,8 +48,13 @@ COMMANDS = [
     ["stats"],
     ["stats", "--json"],
     ["stats", "--weeks", "156", "--json"],
+    ["export", "--format", "json"],
+    ["export", "--format", "csv"],
 ]
+QUICK = [["history"], ["stats"], ["export", "--format", "json"], ["export", "--format", "csv"]]
+"""The four the issue names; --quick times only these."""
 TARGET_MS = 200
+PASSPHRASE = "benchmark passphrase"
 
 
 def _rating(slot, progress, rng):
@@ -114,7 +124,19 @@ def fill(home: Path, sessions: int = 10_000, years: float = 3, seed: int = 6) ->
           f"{path.stat().st_size / 1e6:.1f} MB")
 
 
-VARIANTS = {"unlocked": fill}
+def fill_and_lock(home: Path, **options) -> None:
+    """The same journal, then locked as 'voicecoach lock' does (the key stays cached in this process)."""
+    from voicecoach import lock
+
+    fill(home, **options)
+    os.environ[lock.ENVIRONMENT] = PASSPHRASE
+    began = time.perf_counter()
+    lock.lock_folder(home, PASSPHRASE)
+    print(f"  locked in {(time.perf_counter() - began) * 1000:.0f} ms (scrypt n=2^{lock.SCRYPT['n'].bit_length() - 1}"
+          f" included); sealed file {(home / (FILENAME + '.locked')).stat().st_size / 1e6:.1f} MB")
+
+
+VARIANTS = {"unlocked": fill, "locked": fill_and_lock}
 
 
 def in_process(args, runs):
@@ -153,30 +175,57 @@ def voicecoach(*args):
     return [sys.executable, "-m", "voicecoach", *args]
 
 
+def medians(times) -> tuple[float, float]:
+    """(wall, CPU) medians of (wall, CPU) pairs."""
+    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+
+
 def _figure(times):
     """The median wall time against the target, and the CPU time, which a busy machine inflates less."""
-    wall = statistics.median(t[0] for t in times)
-    cpu = statistics.median(t[1] for t in times)
+    wall, cpu = medians(times)
     mark = "ok" if wall < TARGET_MS else "over"
     return f"wall {wall:7.1f} ms (max {max(t[0] for t in times):7.1f})  cpu {cpu:7.1f} ms  [{mark}]"
 
 
-def bench(name, setup, runs):
-    """Prepare a fresh home with `setup(home)`, then time every command on it."""
+def bench(name, setup, runs, commands) -> dict:
+    """Prepare a fresh home with `setup(home)`, then time every command on it; returns
+    {(command, how): (wall, cpu)} for the table."""
+    found = {}
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as home:
         os.environ["VOICECOACH_HOME"] = home
         print(f"{name}:")
         setup(Path(home))
         (Path(home) / "safety-note-shown").touch()
         print(f"  load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        print(f"  {'python -c pass (start-up alone)':54} process    "
-              f"{_figure(as_process([sys.executable, '-c', 'pass'], runs))}")
-        print(f"  {'--version (start-up and imports)':54} process    "
-              f"{_figure(as_process(voicecoach('--version'), runs))}")
-        for args in COMMANDS:
+        for label, command in (("python -c pass (start-up alone)", [sys.executable, "-c", "pass"]),
+                               ("--version (start-up and imports)", voicecoach("--version"))):
+            times = as_process(command, runs)
+            found[label, "process"] = medians(times)
+            print(f"  {label:54} process    {_figure(times)}")
+        for args in commands:
             label = " ".join(args)
-            print(f"  {label:54} in-process {_figure(in_process(args, runs))}")
-            print(f"  {'':54} process    {_figure(as_process(voicecoach(*args), runs))}")
+            for how, times in (("in-process", in_process(args, runs)), ("process", as_process(voicecoach(*args), runs))):
+                found[label, how] = medians(times)
+                print(f"  {label if how == 'in-process' else '':54} {how:10} {_figure(times)}")
+        os.environ.pop("VOICECOACH_PASSPHRASE", None)
+    return found
+
+
+def table(results: dict) -> None:
+    """One row a command, wall/CPU medians for each variant in-process and as a process."""
+    names = list(results)
+    rows = list(dict.fromkeys(row for found in results.values() for row in found))
+    head = "".join(f"  {name + ' ' + how:>23}" for name in names for how in ("in-process", "process"))
+    print(f"\nmedian wall / cpu ms (target: wall under {TARGET_MS} ms)\n{'':38}{head}")
+    for label, how in rows:
+        if how != "in-process" and (label, "in-process") in rows:
+            continue
+        cells = ""
+        for name in names:
+            for column in ("in-process", "process"):
+                figure = results[name].get((label, column))
+                cells += f"  {'' if figure is None else f'{figure[0]:7.0f} / {figure[1]:5.0f}':>23}"
+        print(f"{label:38}{cells}")
 
 
 def main():
@@ -185,9 +234,13 @@ def main():
     parser.add_argument("--years", type=float, default=3)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--variant", choices=sorted(VARIANTS), action="append")
+    parser.add_argument("--quick", action="store_true", help="Only history, stats and the two exports.")
     options = parser.parse_args()
+    results = {}
     for name in options.variant or VARIANTS:
-        bench(name, functools.partial(VARIANTS[name], sessions=options.sessions, years=options.years), options.runs)
+        setup = functools.partial(VARIANTS[name], sessions=options.sessions, years=options.years)
+        results[name] = bench(name, setup, options.runs, QUICK if options.quick else COMMANDS)
+    table(results)
 
 
 if __name__ == "__main__":

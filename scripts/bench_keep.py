@@ -1,40 +1,23 @@
-"""Times keeping and erasing on a journal of 10,000 sessions over three years, locked and unlocked.
+"""Times keeping and erasing on a journal of 10,000 sessions over three years, locked and unlocked:
+opening, writing (as a live session does), the key derivation, export --all, forget.
 
     PYTHONPATH=. python scripts/bench_keep.py [--sessions 10000]
 
 Prints one line a measurement (median of a few runs, in milliseconds). Nothing is asserted:
-targets are read by people, not tests.
+targets are read by people, not tests. The journal is filled by bench_journal.fill(), and
+history, stats and export json/csv are timed by bench_journal.py.
 """
 
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-
-def fill(journal, count: int) -> None:
-    """count sessions spread over three years, each with 10 steps and 4 ratings, in one transaction."""
-    start = datetime(2023, 1, 1, 20, tzinfo=timezone.utc)
-    spacing = timedelta(days=3 * 365) / count
-    with journal._transaction() as db:
-        for n in range(count):
-            sid = str(uuid.uuid4())
-            began = start + n * spacing
-            at = lambda minutes: (began + timedelta(minutes=minutes)).isoformat(timespec="milliseconds")  # noqa: E731
-            db.execute("INSERT INTO sessions (id, exercise_id, exercise_title, exercise_hash, started_at, ended_at,"
-                       " outcome, steps_total, steps_done, solo) VALUES (?, ?, ?, ?, ?, ?, ?, 10, 10, 0)",
-                       (sid, "daily-check-in", "Daily check-in", "ab" * 32, at(0), at(12),
-                        ("completed", "completed", "stopped", "interrupted")[n % 4]))
-            db.executemany("INSERT INTO steps VALUES (?, ?, 'say', 'done', ?)",
-                           [(sid, i, at(i)) for i in range(10)])
-            db.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [(sid, i, key, slot, name, (n + i) % 11, at(i))
-                            for i, key in ((3, "connection"), (8, "calm"))
-                            for slot, name in (("A", "Sam"), ("B", "Alex"))])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_journal import fill  # noqa: E402
 
 
 def timed(what, fn, runs=5):
@@ -58,10 +41,7 @@ def main():
     from voicecoach import forget, lock, transfer
     from voicecoach.journal import Journal, SEALED_FILENAME
 
-    with Journal() as journal:
-        fill(journal, count)
-    size = (home / "journal.sqlite3").stat().st_size
-    print(f"{count} sessions over three years: journal {size / 1e6:.1f} MB")
+    fill(home, sessions=count)
 
     def write_one():
         with Journal() as journal:
@@ -74,6 +54,21 @@ def main():
     def write_in_open_journal(journal):
         journal.end(journal.begin("x", "X", "ab" * 32, 1), "completed")
 
+    def live_session(state, steps=20, pause=0.1):
+        """Steps a tenth of a second apart, as a quick session writes them: how long each write holds
+        up the runner (a seal on another thread must not)."""
+        with Journal() as journal:
+            session_id = journal.begin("x", "X", "ab" * 32, steps)
+            waits = []
+            for index in range(steps):
+                began = time.perf_counter()
+                journal.step(session_id, index, "say")
+                waits.append((time.perf_counter() - began) * 1000)
+                time.sleep(pause)
+            journal.end(session_id, "completed")
+        print(f"{state + ': a live session, one step write (median / max)':58} {statistics.median(waits):8.1f} ms"
+              f"  (max {max(waits):7.1f} ms)")
+
     for state in ("unlocked", "locked"):
         if state == "locked":
             began = time.perf_counter()
@@ -84,12 +79,11 @@ def main():
             timed("derive the key from the passphrase (scrypt n=2^16)", lambda: (lock.forget_keys(), lock.key(home)))
         timed(f"{state}: open and close the journal", lambda: Journal().close())
         timed(f"{state}: open, read the newest 20 sessions (history), close", read_history)
-        timed(f"{state}: export --format json (all sessions)",
-              lambda: transfer.as_json(transfer.journal_sessions(as_text=True)))
-        timed(f"{state}: export --format csv", lambda: transfer.as_csv(transfer.journal_sessions()))
         timed(f"{state}: open, write one session, close", write_one)
         with Journal() as journal:
             timed(f"{state}: one write transaction in an open journal", lambda: write_in_open_journal(journal), runs=9)
+            timed(f"{state}: seal what waits now (journal.flush, as close does)", journal.flush, runs=1)
+        live_session(state)
         timed(f"{state}: export --all archive", lambda: transfer.export_archive(home.parent / f"{home.name}.tar.gz"),
               runs=3)
     began = time.perf_counter()

@@ -80,6 +80,7 @@ HOLDING = """
     from voicecoach.journal import Journal
     with Journal() as journal:
         session_id = journal.begin("x", "X", "ab" * 32, 2)
+        journal.flush()  # on disk before it is said to run
         print(session_id, flush=True)
         sys.stdin.readline()
         journal.end(session_id, "completed")

@@ -4,7 +4,7 @@ import signal
 import pytest
 
 from keeping import PASSPHRASE, add_session, files_holding, fill, invoke, run_child, session_running_elsewhere, snapshot
-from voicecoach import lock, runner, vault, voice
+from voicecoach import lock, runner, sealed, vault, voice
 from voicecoach.errors import LockedError
 from voicecoach.journal import Journal
 
@@ -185,6 +185,7 @@ KILLED = """
     journal = Journal()
     session_id = journal.begin("daily-check-in", "Daily check-in", "ab" * 32, 5)
     journal.step(session_id, 0, "say")
+    journal._sealed._timer.join()  # the step is sealed a moment later, without close()
     print(session_id, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 """
@@ -244,3 +245,66 @@ def test_forgetting_while_locked_needs_the_passphrase_and_keeps_the_rest_sealed(
     invoke("unlock")
     assert [s["id"] for s in records()] == [kept]
     assert files_holding(home, MARK) == []
+
+
+def test_locked_writes_are_sealed_together_and_all_on_disk_after_close(home, passphrase, monkeypatch):
+    invoke("lock")
+    monkeypatch.setattr(sealed, "SEAL_DELAY", 3600)  # only close() seals in this test
+    written = []
+    real_write = vault.write_atomically
+    monkeypatch.setattr(vault, "write_atomically", lambda path, data: (written.append(path), real_write(path, data)))
+    with Journal() as journal:
+        session_id = journal.begin("daily-check-in", "Daily check-in", "ab" * 32, 5)
+        for index in range(5):
+            journal.step(session_id, index, "say")
+            journal.rating(session_id, index, "calm", "A", "Sam", index)
+        assert written == []  # eleven writes, no seal yet
+        journal.end(session_id, "completed")
+    assert len(written) == 1
+    (session,) = records()
+    assert (session["outcome"], session["steps_done"], len(session["ratings"])) == ("completed", 5, 5)
+
+
+INTERRUPTED = """
+    import os, signal, time
+    from voicecoach import sealed
+    from voicecoach.cli import _interrupt
+    from voicecoach.journal import Journal
+    sealed.SEAL_DELAY = 3600  # nothing is sealed by the timer: only the interruption can save the step
+    signal.signal(signal.SIGTERM, _interrupt)
+    with Journal() as journal:
+        session_id = journal.begin("daily-check-in", "Daily check-in", "ab" * 32, 5)
+        journal.step(session_id, 0, "say")
+        print(session_id, flush=True)
+        os.kill(os.getpid(), signal.SIG{name})
+        time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("name", ["INT", "TERM"])
+def test_ctrl_c_or_sigterm_seals_the_writes_still_waiting(home, passphrase, name):
+    invoke("lock")
+    child = run_child(INTERRUPTED.replace("{name}", name))
+    out, err = child.communicate(timeout=60)
+    assert "KeyboardInterrupt" in err
+    (session,) = records()
+    assert (session["id"], session["outcome"], session["steps_done"]) == (out.strip(), "interrupted", 1)
+    assert files_holding(home, *PRIVATE) == []
+
+
+ENDS_WITHOUT_CLOSE = """
+    from voicecoach.journal import Journal
+    journal = Journal()
+    journal.add_records([{"id": "ended-without-close", "exercise_id": "x", "exercise_title": "X",
+                          "exercise_hash": "h", "started_at": "2026-01-01T20:00:00+00:00",
+                          "ended_at": "2026-01-01T20:10:00+00:00", "outcome": "completed",
+                          "steps_total": 1, "steps_done": 1, "solo": False}])
+"""
+
+
+def test_a_process_that_ends_without_closing_the_journal_still_seals_its_writes(home, passphrase):
+    invoke("lock")
+    child = run_child(ENDS_WITHOUT_CLOSE)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert [s["id"] for s in records()] == ["ended-without-close"]

@@ -247,3 +247,21 @@ def test_png_into_a_missing_folder_is_one_line(tmp_path):
     result = invoke("stats", "--png", str(tmp_path / "nowhere" / "chart.png"))
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and "cannot write the chart" in result.output
+
+
+def test_closeness_ids_read_from_the_tag_lines_match_loading_every_exercise(home):
+    """The quick scan agrees with a full load, for the library and for the couple's own files,
+    written with a flow list, a block list (loaded whole), or reusing a built-in id (ignored)."""
+    library = exercise.builtin_files()
+    assert stats.closeness_ids(library) == stats.closeness(exercise.all_exercises()[0])
+    base = (library[0].parent / "box-breathing.yaml").read_text()
+    own = home / "exercises"
+    own.mkdir()
+    (own / "a.yaml").write_text(base.replace("id: box-breathing", "id: our-touch")
+                                .replace("tags: [relaxation, breathing, self-care]", "tags: [ours, touch]"))
+    (own / "b.yaml").write_text(base.replace("id: box-breathing", "id: our-hold")
+                                .replace("tags: [relaxation, breathing, self-care]", "tags:\n  - touch\n  - ours"))
+    (own / "c.yaml").write_text(base.replace("tags: [relaxation, breathing, self-care]", "tags: [touch]"))
+    every = exercise.builtin_files() + exercise.user_files()
+    assert stats.closeness_ids(every) == stats.closeness(exercise.all_exercises()[0]) == {
+        "sensate-focus-1", "closeness-without-pressure", "our-touch", "our-hold"}

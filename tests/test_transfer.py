@@ -75,6 +75,36 @@ def test_csv_has_one_row_per_session_step_and_rating(home):
     assert [line.split(",")[0] for line in lines[1:]] == ["session", "step", "step", "rating", "rating"]
 
 
+def test_csv_quotes_text_as_a_spreadsheet_reads_it_and_imports_back_the_same(home, tmp_path):
+    """SQLite writes the CSV: commas, quotes and line breaks in titles, kinds, keys and names are
+    quoted as Python's csv module would, and a running session's missing end is an empty field."""
+    import csv
+
+    with Journal(home / "journal.sqlite3") as journal:
+        sid = journal.begin("ours,2", 'Say "hi",\nthen\r rest', "h", 2)
+        journal.step(sid, 0, 'a "kind", odd')
+        journal.rating(sid, 0, "close,ness", "A", 'Sam "S", Jr.\n', None)
+        journal.rating(sid, 0, "close,ness", "B", "Alex", 7)
+        journal.end(sid, "stopped")
+        running = journal.begin("plain", "Plain", "h", 1)
+        before = records(home)
+        text = invoke("export", "--format", "csv").output
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][:11] == ["session", sid, "ours,2", 'Say "hi",\nthen\r rest', "h", before[0]["started_at"],
+                            before[0]["ended_at"], "stopped", "2", "1", "false"]
+    assert rows[2][11:14] == ["0", 'a "kind", odd', "done"]
+    assert [row[14:18] for row in rows[3:5]] == [["close,ness", "A", 'Sam "S", Jr.\n', ""],
+                                                 ["close,ness", "B", "Alex", "7"]]
+    assert rows[5][1] == running and rows[5][6] == "" and rows[5][7] == "running"
+    target = tmp_path / "journal.csv"
+    target.write_text(text)
+    invoke("forget", "--all", "--yes")
+    assert invoke("import", str(target)).exit_code == 0
+    again = records(home)
+    assert again[0] == before[0]
+    assert again[1]["outcome"] == "interrupted"  # what import makes of a session still running
+
+
 def test_the_whole_archive_round_trip(home, tmp_path):
     fill(count=3)
     (home / "config.yaml").write_text("partner-a: Sam\npartner-b: Alex\n")

@@ -43,10 +43,10 @@ def export(fmt, output, archive):
         click.echo(f"Wrote {archive} ({len(names)} files, readable by you only). "
                    f"On the other computer: voicecoach import {archive.name}")
         return
-    sessions = transfer.journal_sessions(as_text=fmt == "json")
+    sessions = transfer.journal_sessions(layout=fmt)
     text = transfer.as_json(sessions) if fmt == "json" else transfer.as_csv(sessions)
     if output is None:
-        click.echo(text, nl=False)
+        sys.stdout.write(text)  # as it is: click.echo would scan 20 MB for colour codes to strip
         return
     transfer.write_export(output, text)
     click.echo(f"Wrote {len(sessions)} session{'s' if len(sessions) != 1 else ''} to {output} "

@@ -89,7 +89,7 @@ def stats(weeks, png, as_json):
     with Journal() as journal:
         sessions = journal.sessions(since=since, with_ratings=False)
         ratings = journal.ratings(since=since)
-    closeness = progress.closeness(exercise.all_exercises()[0])
+    closeness = progress.closeness_ids(exercise.builtin_files() + exercise.user_files())
     summary = progress.summary(sessions, ratings, today, weeks, closeness, config.load().streaks)
     if png:
         charts.write_png(summary, png)  # first, so a path that cannot be written is the only line

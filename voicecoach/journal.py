@@ -172,9 +172,9 @@ def _drop_lock(path: Path, fd) -> None:
 class Journal:
     """Every write is its own committed transaction, so a crash never loses what came before it.
 
-    While the folder is locked, the journal lives in memory, loaded from one sealed file; each
-    write transaction seals the whole database again and replaces that file, under a flock, so no
-    plaintext reaches the disk and two processes never lose each other's writes.
+    While the folder is locked, the journal lives in memory, loaded from one sealed file; writes
+    are sealed into that file a moment later, a few together, and at close() (see sealed.py), under
+    a flock, so no plaintext reaches the disk and two processes never lose each other's writes.
     """
 
     def __init__(self, path: Path | str | None = None):
@@ -197,6 +197,7 @@ class Journal:
                     ":memory:" if memory or self._sealed else self.path,
                     timeout=BUSY_TIMEOUT_MS / 1000,
                     isolation_level=None,
+                    check_same_thread=not self._sealed,  # locked: sealed on a timer's thread too
                 )
             except sqlite3.Error as error:
                 raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
@@ -238,6 +239,12 @@ class Journal:
     def __exit__(self, *exc):
         self.close()
 
+    def flush(self) -> None:
+        """Locked: seal the writes still waiting in memory now (close() does too); unlocked, every
+        write is on disk already."""
+        if self._sealed:
+            self._sealed.flush()
+
     def close(self) -> None:
         """Sessions still running here end as interrupted, so none is left 'running' behind us."""
         try:
@@ -245,9 +252,12 @@ class Journal:
                 with suppress(JournalError):  # a full disk: the next open closes it as interrupted
                     self.mark_interrupted(session_id)
         finally:
-            for session_id in list(self._locks):
-                self._unlock(session_id)
-            self._db.close()
+            try:
+                self.flush()  # before the session locks go, so none looks abandoned
+            finally:
+                for session_id in list(self._locks):
+                    self._unlock(session_id)
+                self._db.close()
 
     def begin(self, exercise_id, title, exercise_hash, steps_total, solo=False) -> str:
         """Lock first, then insert, so no other process ever sees this session unlocked."""
@@ -398,6 +408,10 @@ class Journal:
         fraction of the time Python objects would take."""
         return [text for (text,) in self._db.execute(records.RECORDS_SQL)]
 
+    def records_csv(self) -> list[str]:
+        """The CSV export's lines, one text a session (its line, its steps', its ratings'), built by SQLite."""
+        return [text for (text,) in self._db.execute(records.CSV_SQL)]
+
     def add_records(self, sessions) -> tuple[int, int]:
         """Add the sessions not already here (same id), all or none; (added, already here).
         Raises ValueError naming the session that is not right."""
@@ -447,6 +461,7 @@ class Journal:
             if self._sealed:
                 with self._sealed.writing(self._db):
                     self._db.execute("VACUUM")
+                self._sealed.flush()  # what was deleted leaves the disk now, not in a moment
                 return
             self._db.execute("VACUUM")
             busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]

@@ -5,6 +5,8 @@ The layout is documented in docs/JOURNAL.md; export writes it and import reads i
 
 from datetime import datetime, timezone
 
+# The correlated subqueries read each session's steps and ratings through their primary-key index,
+# so they come out in step order without an ORDER BY (which would cost a sort a session).
 RECORDS_SQL = """
     SELECT json_object('id', s.id, 'exercise_id', s.exercise_id, 'exercise_title', s.exercise_title,
         'exercise_hash', s.exercise_hash, 'started_at', s.started_at, 'ended_at', s.ended_at,
@@ -12,11 +14,36 @@ RECORDS_SQL = """
         'solo', json(CASE WHEN s.solo THEN 'true' ELSE 'false' END),
         'steps', (SELECT json_group_array(json_object('index', step_index, 'kind', kind, 'result', result,
                                                       'at', at))
-                  FROM (SELECT * FROM steps WHERE session_id = s.id ORDER BY step_index)),
+                  FROM steps INDEXED BY sqlite_autoindex_steps_1 WHERE session_id = s.id),
         'ratings', (SELECT json_group_array(json_object('step_index', step_index, 'key', key, 'slot', slot,
                                                         'name', name, 'value', value, 'at', at))
-                    FROM (SELECT * FROM ratings WHERE session_id = s.id ORDER BY step_index, key, slot)))
+                    FROM ratings INDEXED BY sqlite_autoindex_ratings_1 WHERE session_id = s.id))
     FROM sessions s ORDER BY s.started_at, s.rowid"""
+
+
+def _csv(column: str) -> str:
+    """SQL quoting a text as Python's csv writer does (QUOTE_MINIMAL): only when it holds a comma,
+    a quote or a line break. NULL is an empty field."""
+    return (f"CASE WHEN {column} GLOB '*[\",\n\r]*' THEN '\"' || replace({column}, '\"', '\"\"') || '\"'"
+            f" ELSE ifnull({column}, '') END")
+
+
+# The CSV layout (transfer.CSV_FIELDS) as text, one session's lines a row: the session line, its
+# steps, then its ratings. SQLite writes it (one printf a line), since Python's csv writer takes a
+# second at 10,000 sessions. Columns the schema or import fixes (times, outcome, counts, result,
+# slot, value) never need quoting; the session id is quoted once a session.
+CSV_SQL = f"""
+    WITH quoted AS MATERIALIZED (SELECT *, rowid AS number, {_csv('id')} AS qid FROM sessions)
+    SELECT printf('session,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,,,,,,,,' || char(10), s.qid, {_csv('s.exercise_id')},
+                  {_csv('s.exercise_title')}, {_csv('s.exercise_hash')}, s.started_at, s.ended_at, s.outcome,
+                  s.steps_total, s.steps_done, CASE WHEN s.solo THEN 'true' ELSE 'false' END)
+      || ifnull((SELECT group_concat(printf('step,%s,,,,,,,,,,%s,%s,%s,,,,,%s' || char(10),
+                                            s.qid, step_index, {_csv('kind')}, result, at), '')
+                 FROM steps INDEXED BY sqlite_autoindex_steps_1 WHERE session_id = s.id), '')
+      || ifnull((SELECT group_concat(printf('rating,%s,,,,,,,,,,%s,,,%s,%s,%s,%s,%s' || char(10),
+                                            s.qid, step_index, {_csv('key')}, slot, {_csv('name')}, value, at), '')
+                 FROM ratings INDEXED BY sqlite_autoindex_ratings_1 WHERE session_id = s.id), '')
+    FROM quoted s ORDER BY s.started_at, s.number"""
 RECORD_FIELDS = ("id", "exercise_id", "exercise_title", "exercise_hash", "started_at", "ended_at",
                  "outcome", "steps_total", "steps_done", "solo")
 

@@ -4,6 +4,7 @@ Weeks start on Monday in local time. Every week of the window is listed, practis
 quiet week is a row like any other, never a gap to explain.
 """
 
+import re
 import statistics
 from collections import defaultdict
 from datetime import date, datetime, timedelta
@@ -203,3 +204,36 @@ def summary(sessions: list[dict], ratings: list[dict], today: date, weeks: int,
 def closeness(exercises) -> set:
     """Ids of the closeness exercises, which must never feel owed: they never count toward practice days."""
     return {e.id for e in exercises if CLOSENESS_TAG in e.tags}
+
+
+_ID_LINE = re.compile(r"^id:[ \t]*([A-Za-z0-9][\w.-]*)[ \t]*$", re.MULTILINE)
+_TAGS_LINE = re.compile(r"^tags:[ \t]*\[([\w ,.-]*)\][ \t]*$", re.MULTILINE)
+
+
+def closeness_ids(paths) -> set:
+    """closeness() without loading every exercise (which took most of 'stats'' time): each file's
+    top-level `id:` and `tags: [...]` lines are enough; a file written another way is loaded whole.
+    An id met twice keeps its first file's tags, as all_exercises() does; a file that would not load
+    but says tag touch still counts as closeness, which only ever leaves a day out of a streak."""
+    from voicecoach import exercise
+
+    tagged, seen = set(), set()
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        ids, tags = _ID_LINE.findall(text), _TAGS_LINE.findall(text)
+        if len(ids) == 1 and len(tags) == 1:
+            found, found_tags = ids[0], {tag.strip() for tag in tags[0].split(",")}
+        else:
+            try:
+                loaded = exercise.load_file(path)
+            except exercise.ExerciseError:
+                continue
+            found, found_tags = loaded.id, set(loaded.tags)
+        if found not in seen:
+            seen.add(found)
+            if CLOSENESS_TAG in found_tags:
+                tagged.add(found)
+    return tagged

@@ -37,13 +37,14 @@ class Imported:
     todo: list = field(default_factory=list)
 
 
-def journal_sessions(folder: Path | None = None, as_text: bool = False) -> list:
-    """Every session in the journal, oldest first (as JSON texts if as_text); none without a journal."""
+def journal_sessions(folder: Path | None = None, layout: str | None = None) -> list:
+    """Every session in the journal, oldest first: dicts, or texts in an export's layout ("json" or
+    "csv"); none without a journal."""
     folder = Path(folder or paths.data_dir(create=False))
     if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
         return []
     with Journal(folder / FILENAME) as journal:
-        return journal.records_json() if as_text else journal.records()
+        return {None: journal.records, "json": journal.records_json, "csv": journal.records_csv}[layout]()
 
 
 def as_json(sessions: list) -> str:
@@ -51,27 +52,14 @@ def as_json(sessions: list) -> str:
     head = json.dumps({"format": JOURNAL_FORMAT, "version": VERSION, "time_zone": "UTC",
                        "exported_at": _now(), "exported_by": f"voicecoach {__version__}"}, indent=1)
     lines = [s if isinstance(s, str) else json.dumps(s, ensure_ascii=False) for s in sessions]
-    body = "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
-    return head[:-2] + f',\n "sessions": {body}\n}}\n'
+    body = ("[\n", ",\n".join(lines), "\n]") if lines else ("[]",)
+    return "".join((head[:-2], ',\n "sessions": ', *body, "\n}\n"))  # one copy of a long journal, not three
 
 
-def as_csv(sessions: list[dict]) -> str:
-    """One row per session, step and rating (the 'record' column says which), for spreadsheets."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    blank = [""] * 8
-    for s in sessions:
-        sid = s["id"]
-        writer.writerow(["session", sid, s["exercise_id"], s["exercise_title"], s["exercise_hash"], s["started_at"],
-                         s["ended_at"], s["outcome"], s["steps_total"], s["steps_done"],
-                         "true" if s["solo"] else "false"] + blank)
-        writer.writerows(["step", sid] + [""] * 9 + [t["index"], t["kind"], t["result"], "", "", "", "", t["at"]]
-                         for t in s["steps"])
-        writer.writerows(["rating", sid] + [""] * 9 + [r["step_index"], "", "", r["key"], r["slot"], r["name"],
-                                                       "" if r["value"] is None else r["value"], r["at"]]
-                         for r in s["ratings"])
-    return out.getvalue()
+def as_csv(sessions: list[str]) -> str:
+    """One row per session, step and rating (the 'record' column says which), for spreadsheets;
+    sessions are the texts journal_sessions(layout="csv") gives."""
+    return ",".join(CSV_FIELDS) + "\n" + "".join(sessions)
 
 
 def write_export(target: Path, data: str | bytes) -> None:
@@ -86,7 +74,7 @@ def export_archive(target: Path, folder: Path | None = None) -> list[str]:
     """Everything voicecoach holds, as one owner-only tar.gz; returns the names inside it."""
     folder = Path(folder or paths.data_dir(create=False))
     private = {p.resolve() for p in vault.private_files(folder)}
-    members = {"journal.json": as_json(journal_sessions(folder, as_text=True)).encode("utf-8")}
+    members = {"journal.json": as_json(journal_sessions(folder, layout="json")).encode("utf-8")}
     listed = []
     settings = config.path()
     if settings.is_file():

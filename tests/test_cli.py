@@ -390,7 +390,8 @@ def test_a_session_driven_by_recorded_voices(tmp_path):
                         "  - ask: {question: 'Ready?', if_no: decline, default: false, limit: 10}\n"
                         "  - rate: {ask: '{speaker}, how calm?', key: calm, who: A, limit: 10}\n")
     result = invoke("start", str(exercise), "--audio-in", str(SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"),
-                    "--audio-in", str(SPEECH / "two" / "sc1_2f813234_nohash_1.wav"), input="")
+                    "--audio-in", str(SPEECH / "two" / "sc1_2f813234_nohash_1.wav"),
+                    "--audio-in", str(SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"), input="")  # if "two" is read back
     assert result.exit_code == 0, result.output
     assert "  > yes" in result.output and "  > two" in result.output
     [session] = history()

@@ -235,6 +235,7 @@ def _split_keys(text: str) -> list[str]:
 
 CHUNK_MS = 20
 MUTE_TAIL_SECONDS = 0.4  # after our own speech ends, the room still rings with it
+PLAYLIST_GAP_MS = 600  # a clip is heard out (endpointer, decision) before the next may start
 
 
 def context_for(accepted) -> str:
@@ -267,13 +268,16 @@ class Recordings:
         self.clips = [recognizer.load_file(path).tobytes() for path in paths]
         self.continuous = len(self.clips) == 1
         self._playing = b""
+        self._quiet_ms = PLAYLIST_GAP_MS  # silence since the last clip ended
         self._lock = threading.Lock()
         self.finished = False
 
     def open_window(self):
-        """The session listens now: a playlist starts its next clip (if none is playing)."""
+        """The session listens now: a playlist starts its next clip, once the last one has ended
+        and been heard out (PLAYLIST_GAP_MS of silence), so one clip answers one moment."""
         with self._lock:
-            if not self.continuous and not self._playing and self.clips:
+            if (not self.continuous and not self._playing and self.clips
+                    and self._quiet_ms >= PLAYLIST_GAP_MS):
                 self._playing = self.clips.pop(0)
 
     def chunks(self, stop: threading.Event):
@@ -282,12 +286,11 @@ class Recordings:
         start, sent = time.monotonic(), 0
         if self.continuous:
             self._playing = self.clips.pop(0)
-        quiet = 0  # chunks of silence since the last clip ended
         while not stop.is_set():
             with self._lock:
                 chunk, self._playing = self._playing[:step], self._playing[step:]
-                quiet = 0 if chunk else quiet + 1
-                if not self._playing and not self.clips and quiet * CHUNK_MS >= 1000:
+                self._quiet_ms = 0 if chunk else self._quiet_ms + CHUNK_MS
+                if not self._playing and not self.clips and self._quiet_ms >= 1000:
                     self.finished = True  # a second after the last word: its end has been heard
             yield chunk + bytes(step - len(chunk))
             sent += 1
@@ -344,6 +347,7 @@ class SpokenCues:
         self._lock = threading.Lock()
         self._decoding = threading.Lock()  # one decoder, used from the listener and the runner
         self.last_take = None
+        self._muted_until = 0.0  # our own voice and its tail: only "stop" is listened for until then
         self._stop = threading.Event()
         self._wake = lambda: None
 
@@ -355,16 +359,15 @@ class SpokenCues:
         from voicecoach.recognizer import Endpointer
 
         endpointer, over_speech = Endpointer(), Endpointer()
-        quiet_until = 0.0
         says_stop = False
         try:
             for chunk in self.source.chunks(self._stop):
                 now = time.monotonic()
                 words = self.playing()
                 if words is not None:
-                    quiet_until = now + MUTE_TAIL_SECONDS
+                    self._muted_until = now + MUTE_TAIL_SECONDS
                     says_stop = "stop" in words.lower()  # "say stop at any time": not theirs
-                if now < quiet_until:
+                if now < self._muted_until:
                     endpointer = Endpointer()  # forget any half-heard word from our own speech
                     for utterance in over_speech.feed(chunk):
                         if not says_stop:
@@ -394,8 +397,8 @@ class SpokenCues:
             return self.source.finished and not self._utterances and not self._stops
 
     def take(self, accepted: frozenset, waiting: bool = True) -> Heard | None:
-        if waiting:
-            self.source.open_window()
+        if waiting and self.playing() is None and time.monotonic() >= self._muted_until:
+            self.source.open_window()  # a recording starts once our voice and its tail are over
         with self._lock:
             if self._stops:
                 self._stops.clear()

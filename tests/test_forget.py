@@ -65,12 +65,12 @@ def test_forget_one_session_by_the_start_of_its_id(home):
 
 def test_forgetting_sessions_also_erases_backups_that_hold_them(home, monkeypatch):
     fill(count=2, marker=MARK)
-    from voicecoach import journal as journal_module
+    from voicecoach.journal import schema as journal_schema
 
     def m999_test_only(db):
         db.execute("CREATE TABLE later (x)")
 
-    monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [m999_test_only])
+    monkeypatch.setattr(journal_schema, "MIGRATIONS", journal_schema.MIGRATIONS + [m999_test_only])
     Journal().close()
     (backup,) = (home / "backups").iterdir()
     assert MARK.encode() in backup.read_bytes()

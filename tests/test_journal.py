@@ -12,6 +12,7 @@ import pytest
 from voicecoach import journal as journal_module
 from voicecoach.errors import JournalError
 from voicecoach.journal import Journal
+from voicecoach.journal import liveness as journal_liveness
 
 HASH = "ab" * 32
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,7 +310,7 @@ def test_without_fcntl_the_pid_decides(tmp_path, monkeypatch):
     path = tmp_path / "j.sqlite3"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    monkeypatch.setattr(journal_module, "fcntl", None)
+    monkeypatch.setattr(journal_liveness, "fcntl", None)
     with Journal(path) as journal:
         alive = journal.begin("x", "X", HASH, 1)
         gone = journal.begin("y", "Y", HASH, 1)

@@ -204,12 +204,12 @@ def test_a_locked_session_killed_midway_is_closed_as_interrupted(home, passphras
 def test_a_migration_while_locked_keeps_a_sealed_backup(home, passphrase, monkeypatch):
     fill(count=1, marker=MARK)
     invoke("lock")
-    from voicecoach import journal as journal_module
+    from voicecoach.journal import schema as journal_schema
 
     def m999_test_only(db):
         pass
 
-    monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [m999_test_only])
+    monkeypatch.setattr(journal_schema, "MIGRATIONS", journal_schema.MIGRATIONS + [m999_test_only])
     Journal().close()
     (backup,) = (home / "backups").iterdir()
     assert lock.is_sealed(backup.read_bytes())

@@ -4,9 +4,9 @@ import sqlite3
 import pytest
 
 from keeping import PASSPHRASE, fill, invoke, modes, run_child, snapshot
-from voicecoach import journal as journal_module
 from voicecoach import lock, runner, vault, voice
 from voicecoach.journal import Journal
+from voicecoach.journal import schema as journal_schema
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +37,7 @@ def test_every_file_and_folder_voicecoach_makes_is_owner_only(home, tmp_path, mo
         invoke("lock")
         assert start().exit_code == 0
         invoke("unlock")
-        monkeypatch.setattr(journal_module, "MIGRATIONS", journal_module.MIGRATIONS + [m999_test_only])
+        monkeypatch.setattr(journal_schema, "MIGRATIONS", journal_schema.MIGRATIONS + [m999_test_only])
         Journal().close()  # a migration, so a backup
     finally:
         os.umask(old)
@@ -84,8 +84,8 @@ def test_secure_delete_is_on_for_every_connection(home, monkeypatch):
 
 
 def test_a_journal_of_the_first_schema_is_backed_up_then_upgraded(home, monkeypatch):
-    every = list(journal_module.MIGRATIONS)
-    monkeypatch.setattr(journal_module, "MIGRATIONS", every[:1])
+    every = list(journal_schema.MIGRATIONS)
+    monkeypatch.setattr(journal_schema, "MIGRATIONS", every[:1])
     (session_id,) = fill(count=1)  # the journal as the first schema (m001 alone) left it
     calls = []
 
@@ -93,7 +93,7 @@ def test_a_journal_of_the_first_schema_is_backed_up_then_upgraded(home, monkeypa
         calls.append(db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
         db.execute("ALTER TABLE sessions ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(journal_module, "MIGRATIONS", every + [m999_test_only])
+    monkeypatch.setattr(journal_schema, "MIGRATIONS", every + [m999_test_only])
     with Journal() as journal:
         assert [s["id"] for s in journal.records()] == [session_id]
         ran = [r[0] for r in journal._db.execute("SELECT name FROM migrations")]

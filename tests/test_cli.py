@@ -131,7 +131,7 @@ def test_check_reports_each_problem_and_exit_status(tmp_path):
     lines = result.output.strip().splitlines()
     assert f"{bad}:5: unknown step kind 'sya' (did you mean 'say'?)" in lines
     assert f"{bad}:6: jump to unknown label 'nowhere'" in lines
-    assert f"{twin}: duplicate id 'good' (also in {good})" in lines
+    assert f"{twin}:1: duplicate id 'good' (also in {good})" in lines
 
 
 def test_start_with_a_bad_file_gives_the_same_message(tmp_path):
@@ -465,7 +465,7 @@ def test_check_refuses_a_file_that_takes_a_builtin_id(tmp_path):
     mine.write_text("id: daily-check-in\ntitle: Mine\nminutes: 1\nsteps:\n  - say: Hi\n")
     result = invoke("check", str(mine))
     assert result.exit_code == 2
-    assert f"{mine}: id 'daily-check-in' is a built-in exercise's; give yours an id of its own" in result.output
+    assert f"{mine}:1: id 'daily-check-in' is a built-in exercise's; give yours an id of its own" in result.output
     from voicecoach import exercise
 
     assert invoke("check", *map(str, exercise.builtin_files())).exit_code == 0

@@ -495,12 +495,13 @@ def test_show_lists_a_pool_and_the_resume_time():
     assert "  - a picnic, indoors or out" in output
 
 
-def test_after_three_low_check_ins_a_therapist_is_suggested_once_and_not_with_no_log():
-    low = dict(input="next\n2\n3\n")
+def test_after_three_troubled_check_ins_a_therapist_is_suggested_once_a_week_and_not_with_no_log():
+    apart = dict(input="next\n9\n5\n")  # far apart, neither low: the gentle path does not run
     start = ("start", "daily-check-in", "--text", "--time-scale", "0")
-    outputs = [invoke(*start, **low).output for _ in range(2)]
-    assert invoke(*start, "--no-log", **low).output.count("find a couples therapist to help you both") == 0
-    outputs.append(invoke(*start, **low).output)
+    outputs = [invoke(*start, **apart).output for _ in range(2)]
+    assert invoke(*start, "--no-log", **apart).output.count("find a couples therapist to help you both") == 0
+    outputs += [invoke(*start, **apart).output for _ in range(2)]
     counts = [output.count("find a couples therapist to help you both") for output in outputs]
-    assert counts == [0, 0, 1]
-    assert invoke(*start, input="next\n8\n8\n").output.count("find a couples therapist to help you both") == 0
+    assert counts == [0, 0, 1, 0]  # the fourth, the same week, does not say it again
+    low = invoke(*start, input="next\n2\n3\n").output  # the gentle path names a therapist itself
+    assert low.count("a couples therapist can help you both") == 1

@@ -215,7 +215,9 @@ def history(exercise, journal) -> dict:
     if journal is None:  # --no-log: the journal is neither read nor written
         return {}
     keys = {step.key for step in exercise.steps if isinstance(step, ex.Rate) and step.low is not None}
-    return {"recent_picks": {name: journal.recent_picks(exercise.id, name) for name in exercise.pools},
+    picks = {name: journal.recent_picks(exercise.id, name) for name in exercise.pools}
+    picks[S.THERAPIST_POOL] = journal.recent_picks(None, S.THERAPIST_POOL)  # said after any exercise
+    return {"recent_picks": picks,
             "rating_history": {key: journal.recent_ratings_for_key(key) for key in keys}}
 
 

@@ -322,3 +322,12 @@ def test_the_daily_exercises_use_question_pools():
 def test_a_pool_with_a_mistake_is_reported_once_not_again_where_it_is_used():
     assert problems(POOLED.replace('idea: {pick: 2, items: ["a walk", "a picnic"]}', "idea: []")) == [
         'x.yaml:8: pool \'idea\' is empty; give it a list of items, like ["a walk", "a picnic"]']
+
+
+def test_a_time_up_line_of_a_turn_each_partner_takes_fits_the_other_partners_turn_after_it():
+    """After the first partner's time is up the second one's turn begins: the line must not close the day."""
+    closing = ("for today", "next part", "brings us to", "that's all", "we'll stop")
+    for exercise in ex.all_exercises()[0]:
+        for step in exercise.steps:
+            if isinstance(step, ex.Turn) and step.speaker == "each":
+                assert not any(words in step.time_up.lower() for words in closing), (exercise.id, step.line)

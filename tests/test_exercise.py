@@ -331,3 +331,12 @@ def test_a_time_up_line_of_a_turn_each_partner_takes_fits_the_other_partners_tur
         for step in exercise.steps:
             if isinstance(step, ex.Turn) and step.speaker == "each":
                 assert not any(words in step.time_up.lower() for words in closing), (exercise.id, step.line)
+
+
+def test_consent_questions_say_how_to_answer_in_words_that_fit_keys_typing_and_voice():
+    """A question that says only "press y" leaves out a couple answering aloud, or typing in --text mode."""
+    questions = [step.question for exercise in ex.all_exercises()[0] for step in exercise.steps
+                 if isinstance(step, ex.Consent)]
+    assert len(questions) >= 3
+    for question in questions:
+        assert "press" not in question.lower() and "answer yes, or no" in question.lower(), question

@@ -48,7 +48,7 @@ SYNONYMS = {
     Cue.STOP: ("stop", "quit", "q", "end"),
     Cue.DONE: ("i'm done", "im done", "i am done", "done", "finished", "d"),
     Cue.YES: ("yes", "y", "yeah", "yep", "sure"),
-    Cue.NO: ("no", "nope", "not today", "not now"),
+    Cue.NO: ("no", "n", "nope", "not today", "not now"),
 }
 
 # Keys of the moment, as the legend shows them: (key label, cue).

@@ -131,7 +131,7 @@ def test_check_reports_each_problem_and_exit_status(tmp_path):
     lines = result.output.strip().splitlines()
     assert f"{bad}:5: unknown step kind 'sya' (did you mean 'say'?)" in lines
     assert f"{bad}:6: jump to unknown label 'nowhere'" in lines
-    assert f"{twin}: duplicate id 'good' (also in {good})" in lines
+    assert f"{twin}:1: duplicate id 'good' (also in {good})" in lines
 
 
 def test_start_with_a_bad_file_gives_the_same_message(tmp_path):
@@ -466,7 +466,7 @@ def test_check_refuses_a_file_that_takes_a_builtin_id(tmp_path):
     mine.write_text("id: daily-check-in\ntitle: Mine\nminutes: 1\nsteps:\n  - say: Hi\n")
     result = invoke("check", str(mine))
     assert result.exit_code == 2
-    assert f"{mine}: id 'daily-check-in' is a built-in exercise's; give yours an id of its own" in result.output
+    assert f"{mine}:1: id 'daily-check-in' is a built-in exercise's; give yours an id of its own" in result.output
     from voicecoach import exercise
 
     assert invoke("check", *map(str, exercise.builtin_files())).exit_code == 0
@@ -496,12 +496,13 @@ def test_show_lists_a_pool_and_the_resume_time():
     assert "  - a picnic, indoors or out" in output
 
 
-def test_after_three_low_check_ins_a_therapist_is_suggested_once_and_not_with_no_log():
-    low = dict(input="next\n2\n3\n")
+def test_after_three_troubled_check_ins_a_therapist_is_suggested_once_a_week_and_not_with_no_log():
+    apart = dict(input="next\n9\n5\n")  # far apart, neither low: the gentle path does not run
     start = ("start", "daily-check-in", "--text", "--time-scale", "0")
-    outputs = [invoke(*start, **low).output for _ in range(2)]
-    assert invoke(*start, "--no-log", **low).output.count("find a couples therapist to help you both") == 0
-    outputs.append(invoke(*start, **low).output)
+    outputs = [invoke(*start, **apart).output for _ in range(2)]
+    assert invoke(*start, "--no-log", **apart).output.count("find a couples therapist to help you both") == 0
+    outputs += [invoke(*start, **apart).output for _ in range(2)]
     counts = [output.count("find a couples therapist to help you both") for output in outputs]
-    assert counts == [0, 0, 1]
-    assert invoke(*start, input="next\n8\n8\n").output.count("find a couples therapist to help you both") == 0
+    assert counts == [0, 0, 1, 0]  # the fourth, the same week, does not say it again
+    low = invoke(*start, input="next\n2\n3\n").output  # the gentle path names a therapist itself
+    assert low.count("a couples therapist can help you both") == 1

@@ -212,3 +212,9 @@ def test_stop_is_heard_while_the_assistant_speaks():
         time.sleep(0.02)
     ears.close()
     assert got == Heard(Cue.STOP, None, Source.VOICE)  # the "yes" before it was not taken
+
+
+def test_n_typed_is_no_as_y_typed_is_yes():
+    """A consent question says "with a key": in --text mode the same letter, typed, must answer it."""
+    assert parse_typed("n", frozenset({Cue.YES, Cue.NO})) == Heard(Cue.NO, None, Source.TEXT)
+    assert parse_typed("y", frozenset({Cue.YES, Cue.NO})) == Heard(Cue.YES, None, Source.TEXT)

@@ -64,6 +64,20 @@ def test_wrong_type_and_missing_field():
     assert "x.yaml:11: 'rate' is missing 'key'" in found
 
 
+@pytest.mark.parametrize("minutes", ["99999999", "1.0e+400", ".inf", ".nan", "0"])
+def test_minutes_out_of_range_names_the_range(minutes):
+    text = GOOD.replace("minutes: 3", f"minutes: {minutes}")
+    assert problems(text) == ["x.yaml:3: 'minutes' must be a number of minutes above 0 and at most 600"]
+
+
+def test_unknown_key_with_no_close_match_lists_the_keys_that_work():
+    text = GOOD.replace("limit: 60}", "limit: 60, colour: red}")
+    assert problems(text) == ["x.yaml:10: unknown key 'colour' in 'turn'; allowed keys: speaker, prompt, listener, "
+                              "limit, time_up"]
+    assert problems(GOOD.replace("  - chime: bell", "  - bong: bell")) == [
+        "x.yaml:9: unknown step kind 'bong'; step kinds: say, pause, breathe, chime, turn, rate, ask, consent, goto"]
+
+
 def test_missing_top_level_fields():
     assert problems("title: Nothing else\n") == [
         "x.yaml:1: missing 'id'", "x.yaml:1: missing 'minutes'", "x.yaml:1: missing 'steps'"]
@@ -94,10 +108,32 @@ def test_solo_exercise_cannot_have_turns():
 
 def test_goto_loop_without_any_other_step_is_refused():
     text = GOOD + "  - label: a\n    goto: b\n  - label: b\n    goto: a\n"
-    assert any("loops forever" in p for p in problems(text))
+    assert any(p.startswith("x.yaml:17: 'goto: a' goes round again") for p in problems(text))
+
+
+def test_a_loop_back_over_steps_that_wait_for_nobody_is_refused_at_its_goto():
+    text = GOOD.replace('  - label: soft\n    say: "Softly."\n',
+                        '  - label: soft\n    say: "Softly."\n  - pause: 5\n  - breathe: {in: 4, out: 4}\n'
+                        '  - goto: soft\n')
+    assert problems(text) == ["x.yaml:17: 'goto: soft' goes round again with no turn, rate, ask or consent step "
+                              "on the way, so it would repeat with nobody answering; put one of those in the loop "
+                              "(an ask can offer another round) or jump forward"]
+
+
+def test_a_loop_through_a_question_is_a_choice_and_loads():
+    text = GOOD.replace("if_yes: soft", "if_yes: again").replace("  - say: \"Hello {A} and {B}.\"",
+                                                                  "  - label: again\n    say: \"Hello.\"")
+    assert ex.load_text(text + "  - goto: again\n", "x.yaml").labels["again"] == 0
 
 
 @pytest.mark.parametrize("content, message", [
+    (b"id: a\ntitle: A\nminutes: 1\nsteps:\n  - say: Hi\n\t- say: Bye\n",
+     "x.yaml:6: this line is indented with a tab; YAML needs spaces: replace the tab with spaces"),
+    (b"id: a\ntitle: A\nminutes: 1\nsteps:\n  - say: Hi\n - say: Bye\n",
+     "x.yaml:6: not valid YAML: did not find expected key; check the indentation: the items under 'steps:' "
+     "each start with '- ' in the same column"),
+    (b"id: a\ntitle: A\nminutes: 1\nsteps:\n  - say: \"Hi\n  - say: Bye\n  - chime: bell\n",
+     "x.yaml:5: a quote opens on this line and is not closed (YAML read on to line 8"),
     (b"", "x.yaml:1: the file is empty; an exercise needs id, title, minutes and steps"),
     (b"id: [unclosed\n", "x.yaml:2: not valid YAML"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", "x.yaml: is a binary file, not a YAML exercise"),
@@ -286,3 +322,21 @@ def test_the_daily_exercises_use_question_pools():
 def test_a_pool_with_a_mistake_is_reported_once_not_again_where_it_is_used():
     assert problems(POOLED.replace('idea: {pick: 2, items: ["a walk", "a picnic"]}', "idea: []")) == [
         'x.yaml:8: pool \'idea\' is empty; give it a list of items, like ["a walk", "a picnic"]']
+
+
+def test_a_time_up_line_of_a_turn_each_partner_takes_fits_the_other_partners_turn_after_it():
+    """After the first partner's time is up the second one's turn begins: the line must not close the day."""
+    closing = ("for today", "next part", "brings us to", "that's all", "we'll stop")
+    for exercise in ex.all_exercises()[0]:
+        for step in exercise.steps:
+            if isinstance(step, ex.Turn) and step.speaker == "each":
+                assert not any(words in step.time_up.lower() for words in closing), (exercise.id, step.line)
+
+
+def test_consent_questions_say_how_to_answer_in_words_that_fit_keys_typing_and_voice():
+    """A question that says only "press y" leaves out a couple answering aloud, or typing in --text mode."""
+    questions = [step.question for exercise in ex.all_exercises()[0] for step in exercise.steps
+                 if isinstance(step, ex.Consent)]
+    assert len(questions) >= 3
+    for question in questions:
+        assert "press" not in question.lower() and "answer yes, or no" in question.lower(), question

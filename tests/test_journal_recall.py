@@ -30,6 +30,7 @@ def test_recent_picks_are_newest_first_each_once_and_per_exercise():
         assert journal.recent_picks("daily-check-in", "question", limit=1) == ["a"]
         assert journal.recent_picks("daily-check-in", "idea") == ["x"]
         assert journal.recent_picks("other", "question") == ["z"]
+        assert journal.recent_picks(None, "question")[0] == "z"  # any exercise's: the therapist's day
 
 
 def test_picks_belong_to_a_running_session_and_go_with_it():

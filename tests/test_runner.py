@@ -179,3 +179,19 @@ steps:
     outcome = Runner(session, InstantVoice(), ears, QuietView(), journal, "id").run()
     assert outcome is S.Outcome.COMPLETED
     assert ("rating", (0, "calm", "A", "Sam", 7)) in journal.calls
+
+
+def test_typed_text_shows_a_pause_and_the_cues_that_work_when_a_line_is_not_one():
+    from click.testing import CliRunner
+
+    from voicecoach.cli import cli
+
+    typed = "next\nblah\npause\nresume\n7\n6\n"
+    result = CliRunner().invoke(cli, ["start", "daily-check-in", "--text", "--time-scale", "0", "--no-listen",
+                                      "--no-log"], input=typed, catch_exceptions=False)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert "  'blah': not a cue I know; you can type: next, I'm done, pause, repeat, skip, slower, faster, stop" \
+        in lines
+    paused = lines.index("  Paused: type resume to go on, or stop to end.")
+    assert lines[paused - 1] == "  > pause" and lines[paused + 1] == "  > resume"

@@ -24,7 +24,7 @@ CHECK_IN = ex.load_file(LIBRARY["daily-check-in"])
 BOX = ex.load_file(LIBRARY["box-breathing"])
 TALK = ex.load_file(LIBRARY["speaker-listener"])
 
-TURN = load("""
+TURN_TEXT = """
 id: t
 title: T
 minutes: 1
@@ -36,7 +36,8 @@ steps:
   - goto: end
   - label: gentle
     say: "Gently now."
-""")
+"""
+TURN = load(TURN_TEXT)
 
 
 def test_printf_example_completes_with_both_ratings(drive):
@@ -621,6 +622,28 @@ steps:
     assert therapist_said(solo) == []
     calm = drive(BOX, ["2", "2"], rating_history={"calm": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]})
     assert calm.session.outcome is S.Outcome.COMPLETED and therapist_said(calm) == []  # self-care
+
+
+def test_the_suggestion_is_remembered_by_day_and_not_repeated_within_a_week(drive):
+    from datetime import datetime
+
+    history = {"close": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]}
+    thursday = datetime(2026, 11, 26, 20, 0)
+    first = drive(TURN, ["done", "done", "9", "5"], rating_history=history, wall_clock=thursday)
+    assert len(therapist_said(first)) == 1
+    assert first.of(S.RecordPick) == [S.RecordPick(S.THERAPIST_POOL, ("2026-11-26",))]
+    for days_said, suggested in ((["2026-11-26"], False), (["2026-11-20"], False), (["2026-11-19"], True)):
+        again = drive(TURN, ["done", "done", "9", "5"], rating_history=history, wall_clock=thursday,
+                      recent_picks={S.THERAPIST_POOL: days_said})
+        assert bool(therapist_said(again)) is suggested, days_said
+
+
+def test_no_suggestion_when_the_gentle_path_already_named_a_therapist(drive):
+    history = {"close": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]}
+    gentle = load(TURN_TEXT.replace("Gently now.", "Gently now. A couples therapist can help."))
+    run = drive(gentle, ["done", "done", "2", "2"], rating_history=history)
+    assert "Gently now. A couples therapist can help." in run.said()
+    assert therapist_said(run) == [] and run.of(S.RecordPick) == []
 
 
 # ---- every branch of every exercise ------------------------------------------------------------

@@ -48,7 +48,7 @@ SYNONYMS = {
     Cue.STOP: ("stop", "quit", "q", "end"),
     Cue.DONE: ("i'm done", "im done", "i am done", "done", "finished", "d"),
     Cue.YES: ("yes", "y", "yeah", "yep", "sure"),
-    Cue.NO: ("no", "nope", "not today", "not now"),
+    Cue.NO: ("no", "n", "nope", "not today", "not now"),
 }
 
 # Keys of the moment, as the legend shows them: (key label, cue).
@@ -144,9 +144,17 @@ def parse_key(key: str, accepted: frozenset | set) -> Heard | None:
     return None
 
 
+_ORDER = (Cue.NEXT, Cue.DONE, Cue.NUMBER, Cue.YES, Cue.NO, Cue.PAUSE, Cue.RESUME,
+          Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER, Cue.STOP)  # as legends list them
+
+
 def legend(accepted: frozenset | set) -> list[tuple[str, str]]:
     """(key, meaning) pairs for the keys that work right now, in a stable order."""
-    order = [Cue.NEXT, Cue.DONE, Cue.NUMBER, Cue.YES, Cue.NO, Cue.PAUSE, Cue.RESUME,
-             Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER, Cue.STOP]
     meaning = {Cue.NUMBER: "rating (t = ten)", Cue.DONE: "I'm done"}
-    return [(KEYS[cue], meaning.get(cue, cue.value)) for cue in order if cue in accepted]
+    return [(KEYS[cue], meaning.get(cue, cue.value)) for cue in _ORDER if cue in accepted]
+
+
+def typed_words(accepted: frozenset | set) -> list[str]:
+    """The words that can be typed right now, one for each cue the moment accepts."""
+    words = {Cue.NUMBER: "a number from 0 to 10", Cue.DONE: "I'm done"}
+    return [words.get(cue, cue.value) for cue in _ORDER if cue in accepted]

@@ -36,6 +36,8 @@ class Runner:
         self._told_input_ended = False
         self._words = ""
         self.learning = None  # learning.SessionLearning when confirmed spoken cues join the voice profile
+        self.paused_line = "Paused. Say resume to go on, or stop to end."  # run_exercise words it for the mode
+        self._was_paused = False
 
     def run(self) -> S.Outcome:
         self.ears.start(wake=lambda: self._events.put(("wake", None)))
@@ -81,6 +83,10 @@ class Runner:
             elif isinstance(action, S.Finish) and self.journal:
                 self._log("end", action.outcome.value)
         if actions:
+            paused = self.session.state is S.State.PAUSED
+            if paused and not self._was_paused:  # a pause is silent: show that it holds, and the way on
+                self.view.note(self.paused_line)
+            self._was_paused = paused
             self.view.update(self.session.view(), self.clock())
 
     def playing_words(self) -> str | None:
@@ -215,8 +221,16 @@ def history(exercise, journal) -> dict:
     if journal is None:  # --no-log: the journal is neither read nor written
         return {}
     keys = {step.key for step in exercise.steps if isinstance(step, ex.Rate) and step.low is not None}
-    return {"recent_picks": {name: journal.recent_picks(exercise.id, name) for name in exercise.pools},
+    picks = {name: journal.recent_picks(exercise.id, name) for name in exercise.pools}
+    picks[S.THERAPIST_POOL] = journal.recent_picks(None, S.THERAPIST_POOL)  # said after any exercise
+    return {"recent_picks": picks,
             "rating_history": {key: journal.recent_ratings_for_key(key) for key in keys}}
+
+
+def _paused_line(typing: bool, spoken: bool) -> str:
+    """How to go on from a pause, in the ways this session listens."""
+    ways = "type resume to go on, or stop to end" if typing else "press p to go on, or q to end"
+    return f"  Paused: {ways}" + (" (or say resume)." if spoken else ".")
 
 
 def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=True, solo=None,
@@ -230,6 +244,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     from rich.console import Console
 
     from voicecoach import display
+    from voicecoach.cues import typed_words
     from voicecoach.ears import AnyOf, Keys, TypedCues
     from voicecoach.journal import Journal
 
@@ -251,7 +266,11 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         view = display.LiveView(console, exercise.title)
     else:
         view = display.PlainView(console, exercise.title, show_keys=False)
-    rejected = lambda line, reason: view.note(f"  '{line}': {reason}")  # noqa: E731
+    def rejected(line, reason):
+        words = typed_words(session.accepted) if session else []
+        view.note(f"  '{line}': {reason}" + (f"; you can type: {', '.join(words)}" if words else ""))
+
+    session = None
     ears = TypedCues(stdin, interactive=interactive, on_rejected=rejected) if typing else Keys(stdin)
     spoken, why_not = _open_ears(audio_in, listen, lambda: runner.playing_words() if runner else None)
     if why_not:
@@ -267,6 +286,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         if note:
             console.print(f"[yellow]{note}[/]")
         runner = Runner(session, voice, ears, view, journal)
+        runner.paused_line = _paused_line(typing, spoken is not None)
         if log and spoken is not None and hasattr(spoken.recognizer, "profile"):
             from voicecoach.learning import SessionLearning
 

@@ -62,7 +62,7 @@ def lines(exercise: ex.Exercise, names: dict, solo: str | None = None) -> list[t
         elif isinstance(step, ex.Consent):
             for slot in ex.partners(step, solo):
                 out.append(("", fill(step.question, names, slot)))
-            out.append(("wait", "(each answers privately: y, or n for not today; any no ends kindly, "
+            out.append(("wait", "(each answers privately: yes, or no for not today; any no ends kindly, "
                                 "and nothing records who)"))
         elif isinstance(step, ex.Goto):
             out.append(("wait", f"(then: {_target(step.target)})"))

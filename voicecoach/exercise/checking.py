@@ -8,11 +8,12 @@ import string
 from voicecoach.errors import ExerciseError
 from voicecoach.exercise.parsing import _Mapping
 from voicecoach.exercise.placeholders import names_in, names_in_safely
-from voicecoach.exercise.problems import Problem, _suggest
+from voicecoach.exercise.problems import Problem, _suggest, _suggest_or_list
 from voicecoach.exercise.steps import (CHIMES, ENDINGS, RESUME_TIME, Ask, Breathe, Chime, Consent, Exercise,
                                        Goto, Pause, Pool, Rate, Say, Turn)
 
 MAX_SECONDS = 3 * 60 * 60
+MAX_MINUTES = 600
 
 # What each step kind accepts: field name in YAML -> (dataclass field, type checker, required).
 _SHORT_FORM = {"say": "text", "pause": "seconds", "chime": "sound", "goto": "target", "consent": "question"}
@@ -44,6 +45,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _PLACEHOLDERS = {"A", "B"}
 TEXT_FIELDS = ("text", "prompt", "listener", "time_up", "ask", "question")
 _TURN_PLACEHOLDERS = {"A", "B", "speaker", "listener"}
+WAITING = (Turn, Rate, Ask, Consent)  # steps that wait for the couple: a loop needs one of them
 
 
 class _Checker:
@@ -65,7 +67,7 @@ class _Checker:
         for key, value in data.items():
             line = data.key_lines.get(key, data.line)
             if key not in TOP_KEYS:
-                self.problem(line, f"unknown key {key!r}{_suggest(key, TOP_KEYS)}")
+                self.problem(line, f"unknown key {key!r}{_suggest_or_list(key, TOP_KEYS)}")
             elif key not in ("steps", "pools"):
                 checked = self.value(TOP_KEYS[key], value, key, line)
                 if checked is not None:
@@ -89,7 +91,7 @@ class _Checker:
                 labels[step.label] = index
         for step in steps:
             self.check_targets(step, labels)
-        self.check_goto_loops(steps, labels)
+        self.check_loops(steps, labels)
         if values.get("solo") and any(isinstance(s, Turn) for s in steps):
             self.problem(data.key_lines["solo"], "a solo exercise cannot have turns (a turn needs two partners)")
         if self.problems:
@@ -100,6 +102,7 @@ class _Checker:
             basis=values.get("basis", "").strip(), notes=values.get("notes", "").strip(),
             solo=values.get("solo", False), path=self.name,
             digest=hashlib.sha256(self.text.encode("utf-8")).hexdigest(), labels=labels, pools=self.pools,
+            id_line=data.key_lines.get("id"),
         )
 
     def value(self, kind, value, key, line):
@@ -119,9 +122,9 @@ class _Checker:
                 return float(value)
             self.problem(line, f"{key!r} must be a number of seconds from {low:g} to {MAX_SECONDS}")
         elif kind == "minutes":
-            if number and 0 < value <= 600:
+            if number and 0 < value <= MAX_MINUTES:  # also refuses .inf and .nan
                 return value
-            self.problem(line, "'minutes' must be a number of minutes above 0")
+            self.problem(line, f"'minutes' must be a number of minutes above 0 and at most {MAX_MINUTES}")
         elif kind == "rounds":
             if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100:
                 return value
@@ -168,7 +171,7 @@ class _Checker:
                 for key in body:
                     if key not in ("pick", "items"):
                         self.problem(body.key_lines[key], f"unknown key {key!r} in pool {name!r}"
-                                                          f"{_suggest(key, ('pick', 'items'))}")
+                                                          f"{_suggest_or_list(key, ('pick', 'items'))}")
                 pick = body.get("pick", 1)
                 items, items_line = body.get("items"), body.key_lines.get("items", name_line)
             if not isinstance(items, list) or not items:
@@ -210,7 +213,7 @@ class _Checker:
         label = item.get("label")
         for key in item:
             if key not in STEP_KINDS and key != "label":
-                self.problem(item.key_lines[key], f"unknown step kind {key!r}{_suggest(key, STEP_KINDS)}")
+                self.problem(item.key_lines[key], f"unknown step kind {key!r}{_suggest_or_list(key, STEP_KINDS, 'step kinds')}")
         if len(kinds) != 1:
             if len(kinds) > 1:
                 self.problem(line, f"a step has one kind, this one has {len(kinds)}: {', '.join(kinds)}")
@@ -239,7 +242,7 @@ class _Checker:
         for key, value in body.items():
             key_line = lines.get(key, body_line)
             if key not in fields:
-                self.problem(key_line, f"unknown key {key!r} in '{kind}'{_suggest(key, fields)}")
+                self.problem(key_line, f"unknown key {key!r} in '{kind}'{_suggest_or_list(key, fields)}")
                 misspelled.update(difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.5))
                 ok = False
                 continue
@@ -298,17 +301,27 @@ class _Checker:
         if isinstance(step, Rate) and (step.low is None) != (step.if_low is None):
             self.problem(step.line, "'low' and 'if_low' go together: a rating below 'low' jumps to 'if_low'")
 
-    def check_goto_loops(self, steps, labels):
-        """A goto that only reaches gotos would spin forever without a word (each step walked once)."""
+    def check_loops(self, steps, labels):
+        """A jump back that reaches itself again with no step waiting for the couple (a turn, rating,
+        question or consent) on the way would go round unanswered until the engine gives up."""
         state = {}  # step index -> "walking" or "done"
         for start in range(len(steps)):
             index, path = start, []
-            while isinstance(steps[index], Goto) and steps[index].target in labels and index not in state:
+            while index < len(steps) and not isinstance(steps[index], WAITING) and index not in state:
                 state[index] = "walking"
                 path.append(index)
-                index = labels[steps[index].target]
-            if state.get(index) == "walking":
-                self.problem(steps[index].line, f"'goto: {steps[index].target}' loops forever between gotos")
+                step = steps[index]
+                if isinstance(step, Goto):
+                    index = labels.get(step.target, len(steps))  # an ending, or a jump already reported
+                else:
+                    index += 1
+            if index < len(steps) and state.get(index) == "walking":
+                loop = path[path.index(index):]
+                back = next(steps[i] for i in loop if isinstance(steps[i], Goto) and labels[steps[i].target] <= i)
+                self.problem(back.line, f"'goto: {back.target}' goes round again with no turn, rate, ask or "
+                                        "consent step on the way, so it would repeat with nobody answering; "
+                                        "put one of those in the loop (an ask can offer another round) "
+                                        "or jump forward")
                 return
             for walked in path:
                 state[walked] = "done"

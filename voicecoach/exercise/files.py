@@ -35,7 +35,7 @@ def all_exercises() -> tuple[list[Exercise], list[Problem]]:
             problems.extend(error.problems)
             continue
         if exercise.id in seen:
-            problems.append(Problem(str(path), None, f"id {exercise.id!r} is already used by {seen[exercise.id]}; "
+            problems.append(Problem(str(path), exercise.id_line, f"id {exercise.id!r} is already used by {seen[exercise.id]}; "
                                                      "give your exercise an id of its own"))
             continue
         seen[exercise.id] = path.name if path.parent.name == "library" else str(path)
@@ -113,9 +113,9 @@ def check_files(paths) -> list[Problem]:
             problems.extend(error.problems)
             continue
         if loaded.id in ids:
-            problems.append(Problem(str(path), None, f"duplicate id {loaded.id!r} (also in {ids[loaded.id]})"))
+            problems.append(Problem(str(path), loaded.id_line, f"duplicate id {loaded.id!r} (also in {ids[loaded.id]})"))
         elif loaded.id in builtins and Path(path).resolve() != builtins[loaded.id].resolve():
-            problems.append(Problem(str(path), None, f"id {loaded.id!r} is a built-in exercise's; "
+            problems.append(Problem(str(path), loaded.id_line, f"id {loaded.id!r} is a built-in exercise's; "
                                                      "give yours an id of its own"))
         ids.setdefault(loaded.id, str(path))
     return problems

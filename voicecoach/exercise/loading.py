@@ -7,7 +7,7 @@ import yaml
 
 from voicecoach.errors import ExerciseError
 from voicecoach.exercise.checking import _Checker
-from voicecoach.exercise.parsing import _Loader, _Mapping
+from voicecoach.exercise.parsing import _Loader, _Mapping, explain
 from voicecoach.exercise.problems import Problem
 from voicecoach.exercise.steps import Exercise
 
@@ -55,10 +55,7 @@ def load_text(text: str, name: str = "<text>") -> Exercise:
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        what = error.problem or error.context or "not valid YAML"
-        raise ExerciseError([Problem(name, line, f"not valid YAML: {what}")]) from None
+        raise ExerciseError([Problem(name, *explain(error, text))]) from None
     except yaml.YAMLError as error:
         raise ExerciseError([Problem(name, None, f"not valid YAML: {error}")]) from None
     except RecursionError:

@@ -19,3 +19,8 @@ class Problem:
 def _suggest(word, choices) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _suggest_or_list(word, choices, what="allowed keys") -> str:
+    """A close spelling if there is one, else every choice: a beginner sees what would work."""
+    return _suggest(word, choices) or f"; {what}: {', '.join(choices)}"

@@ -119,6 +119,7 @@ class Exercise:
     digest: str = ""
     labels: dict = field(default_factory=dict)
     pools: dict = field(default_factory=dict)  # name -> Pool
+    id_line: int | None = None  # where the file says its id, for "this id is taken" problems
 
     def index_of(self, target: str) -> int:
         return self.labels[target]

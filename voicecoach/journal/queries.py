@@ -33,11 +33,12 @@ class Queries:
     """Journal's read-only part: each query runs on self._db and writes nothing."""
 
     def recent_picks(self, exercise_id, pool, limit=50) -> list[str]:
-        """Items of this exercise's pool said in earlier sessions, newest first, each once."""
+        """Items of this exercise's pool (of any exercise's, when exercise_id is None) said in earlier
+        sessions, newest first, each once."""
         rows = self._db.execute(
             "SELECT p.item FROM question_picks p JOIN sessions s ON s.id = p.session_id"
-            " WHERE s.exercise_id = ? AND p.pool = ? ORDER BY s.started_at DESC, s.rowid DESC",
-            (exercise_id, pool))
+            " WHERE (s.exercise_id = ? OR ? IS NULL) AND p.pool = ? ORDER BY s.started_at DESC, s.rowid DESC",
+            (exercise_id, exercise_id, pool))
         return list(dict.fromkeys(item for (item,) in rows))[:limit]
 
     def recent_ratings_for_key(self, key, sessions=2) -> list[dict]:

@@ -12,7 +12,8 @@ from voicecoach.session.engine import (CONFIRM_STOP_LINE, DECLINE_LINE, MAX_VISI
                                        STILL_PAUSED_LINE, STOP_SILENCE_SECONDS, Session)
 from voicecoach.session.picks import choose_picks, typical_picks
 from voicecoach.session.steps import CONFIRM_SECONDS, CONFIRM_TURN_END_LINE, CONFIRM_TURN_END_SECONDS, UNCONFIRMED_LINE
-from voicecoach.session.therapist import FAR_APART, HELPLINES_LINE, THERAPIST_LINE, TROUBLED_SESSIONS, troubled
+from voicecoach.session.therapist import (FAR_APART, HELPLINES_LINE, THERAPIST_LINE, THERAPIST_POOL,
+                                          TROUBLED_SESSIONS, troubled)
 from voicecoach.session.timing import estimate_seconds, plan_seconds
 
 __all__ = [
@@ -22,6 +23,6 @@ __all__ = [
     "STOP_SILENCE_SECONDS", "Session",
     "choose_picks", "typical_picks",
     "CONFIRM_SECONDS", "CONFIRM_TURN_END_LINE", "CONFIRM_TURN_END_SECONDS", "UNCONFIRMED_LINE",
-    "FAR_APART", "HELPLINES_LINE", "THERAPIST_LINE", "TROUBLED_SESSIONS", "troubled",
+    "FAR_APART", "HELPLINES_LINE", "THERAPIST_LINE", "THERAPIST_POOL", "TROUBLED_SESSIONS", "troubled",
     "estimate_seconds", "plan_seconds",
 ]

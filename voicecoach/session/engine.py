@@ -11,7 +11,8 @@ from voicecoach.session.actions import (AdjustVoice, Finish, Hush, Listen, Outco
                                         RecordRating, Speak, State, StepDone, View)
 from voicecoach.session.picks import choose_picks
 from voicecoach.session.steps import StepPrograms, _Sound, _Wait
-from voicecoach.session.therapist import HELPLINES_LINE, THERAPIST_LINE, TROUBLED_SESSIONS, troubled
+from voicecoach.session.therapist import (HELPLINES_LINE, THERAPIST_LINE, THERAPIST_POOL, TROUBLED_SESSIONS,
+                                          said_lately, troubled)
 
 NAVIGATION = frozenset({Cue.PAUSE, Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER,
                         Cue.LOUDER, Cue.QUIETER, Cue.STOP})
@@ -65,6 +66,9 @@ class Session(StepPrograms):
         self._started_at = 0.0
         self._resume_said: str | None = None  # the time to come back, once offered: said the same after
         self.suggest_therapist = False  # ratings stayed low or far apart: said once, at the end
+        self._therapist_said_lately = said_lately((recent_picks or {}).get(THERAPIST_POOL, ()),
+                                                  wall_clock.date() if wall_clock else None)
+        self._therapist_mentioned = False  # a line of the exercise (its gentle path) already named one
 
     # ---- events ---------------------------------------------------------------------
 
@@ -324,10 +328,13 @@ class Session(StepPrograms):
             self.suggest_therapist = True
 
     def _finish(self, outcome: Outcome):
-        if outcome is Outcome.COMPLETED and self.suggest_therapist:
-            self.suggest_therapist = False  # once a session, and never after a stop or a decline
+        if (outcome is Outcome.COMPLETED and self.suggest_therapist and not self._therapist_mentioned
+                and not self._therapist_said_lately):  # never after a stop or a decline, nor twice in a week
+            self.suggest_therapist = False
             line = THERAPIST_LINE + (HELPLINES_LINE.format(helplines=self.helplines) if self.helplines else "")
             self._out.append(Speak(line, line, self._next_sound_id()))
+            if self.wall_clock is not None:
+                self._out.append(RecordPick(THERAPIST_POOL, (self.wall_clock.date().isoformat(),)))
         self.state = State.FINISHED
         self.outcome = outcome
         self._program = None
@@ -353,6 +360,7 @@ class Session(StepPrograms):
         words = self._words(text)
         shown = ex.fill(text, self.names, slot, words)
         self.last_text = shown
+        self._therapist_mentioned |= "therapist" in shown.lower()
         return _Sound(Speak(shown, ex.fill(text, self.spoken_names, slot, words), self._next_sound_id()),
                       wait, early)
 

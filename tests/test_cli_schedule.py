@@ -76,3 +76,36 @@ def test_closeness_reminders_need_both_yes():
     assert len(reminders.read()["slots"]) == 1
     assert run("plan", "closeness-reminders", "off").output == "Reminders for closeness exercises are off.\n"
     assert reminders.read()["slots"] == []
+
+
+def test_plan_resume_brings_back_each_paused_entry_and_says_which():
+    run("plan", "add", "daily-check-in", "--at", "21:00")
+    run("plan", "add", "box-breathing", "--at", "22:00")
+    run("plan", "pause", "2")
+    run("plan", "pause")
+    assert run("plan", "resume").output == ("The plan is back on.\n"
+                                            "Entry 2, Box breathing, daily at 22:00, is back on.\n")
+    assert "paused" not in run("plan", "list").output
+    assert len(reminders.read()["slots"]) == 2
+    assert run("plan", "resume").output == "Nothing was paused; the plan is on.\n"
+
+
+def test_plan_resume_leaves_a_paused_programs_entries_to_program_resume():
+    run("program", "start", "first-week")
+    run("program", "pause")
+    assert "stays paused, with its entries: 'voicecoach program resume'" in run("plan", "resume").output
+    assert all(entry.paused for entry in plans.load().entries)
+
+
+def test_a_program_uses_the_couples_own_entry_instead_of_doubling_it():
+    run("plan", "add", "daily-check-in", "--at", "21:00")
+    result = run("program", "start", "rebuilding-trust")
+    assert "Your Daily check-in, daily at 21:00, is already planned; the program uses it." in result.output
+    assert [e.exercise for e in plans.load().entries].count("daily-check-in") == 1
+    assert "daily at 21:00" in run("program", "status").output
+    assert "is your own and stays on" in run("program", "pause").output
+    assert not plans.load().entries[0].paused
+    run("program", "resume")
+    run("program", "stop")
+    [entry] = plans.load().entries
+    assert (entry.exercise, entry.rhythm.at, entry.paused, entry.program) == ("daily-check-in", "21:00", False, None)

@@ -134,6 +134,30 @@ def _pause(number, paused: bool):
     click.echo(f"{what} is {'paused: no reminders until you resume' if paused else 'back on'}.")
 
 
+def _resume_all():
+    """'plan resume' undoes every 'plan pause', the whole plan's and each entry's, and says what it
+    brought back; a paused program's entries wait for 'program resume', and it says so."""
+    from voicecoach import schedule
+    from voicecoach.schedule import plans, programs
+
+    plan = plans.load()
+    running = programs.load_state()
+    held = running["id"] if running and running["paused"] and not running["finished"] else None
+    titles = _titles()
+    lines = ["The plan is back on."] if plan.paused else []
+    plan.paused = False
+    for number, entry in enumerate(plan.entries, 1):
+        if entry.paused and not (held and entry.program == held):
+            plan.replace(entry, paused=False)
+            lines.append(f"Entry {number}, {titles.get(entry.exercise, entry.exercise)}, "
+                         f"{entry.rhythm.describe()}, is back on.")
+    if held and any(entry.program == held for entry in plan.entries):
+        title = {program.id: program.title for program in programs.all_programs()[0]}.get(held, held)
+        lines.append(f"{title} stays paused, with its entries: 'voicecoach program resume' brings them back.")
+    schedule.save_plan(plan)
+    click.echo("\n".join(lines or ["Nothing was paused; the plan is on."]))
+
+
 @plan_group.command("pause")
 @click.argument("number", type=int, required=False)
 @_bad_input
@@ -146,8 +170,11 @@ def plan_pause(number):
 @click.argument("number", type=int, required=False)
 @_bad_input
 def plan_resume(number):
-    """Resume the plan, or entry N."""
-    _pause(number, False)
+    """Resume entry N, or without N everything 'plan pause' paused (the plan and each entry)."""
+    if number is None:
+        _resume_all()
+    else:
+        _pause(number, False)
 
 
 @plan_group.command("closeness-reminders")
@@ -224,7 +251,8 @@ def plan_export(ics_file, titles):
     cal = ics.calendar(plans.load(), zone, now.date(), {e.id: e.minutes for e in found},
                        {e.id: e.title for e in found} if titles else None)
     vault.write_private(ics_file, cal.to_ical())
-    click.echo(f"Wrote {ics_file}: {len(cal.walk('VEVENT'))} repeating events.")
+    count = len(cal.walk("VEVENT"))
+    click.echo(f"Wrote {ics_file}: {count} repeating event{'s' * (count != 1)}.")
 
 
 @click.command()
@@ -318,6 +346,16 @@ def program_start(program_id):
     programs.save_state(state)
     click.echo(f"{program.title}: week 1, {program.weeks[0].title}, is in your plan. "
                "'voicecoach program status' shows where you are.")
+    _say_entries_used(plan, program, 1)
+
+
+def _say_entries_used(plan, program, week: int, what="is already planned; the program uses it"):
+    """A practice the couple planned already is used, not doubled: say so, so nothing is a surprise."""
+    from voicecoach.schedule import programs
+
+    titles = _titles()
+    for entry in programs.entries_used(plan, program, week):
+        click.echo(f"Your {titles.get(entry.exercise, entry.exercise)}, {entry.rhythm.describe()}, {what}.")
 
 
 def _running():
@@ -371,6 +409,8 @@ def program_continue(text_cues, time_scale):
         "moved": f"Week {state['week']}, {program.weeks[state['week'] - 1].title}, is in your plan.",
         "finished": f"{program.title} is complete. Your practice times stay in your plan.",
     }[result])
+    if result == "moved":
+        _say_entries_used(plan, program, state["week"])
 
 
 def _program_pause(paused: bool):
@@ -384,6 +424,8 @@ def _program_pause(paused: bool):
     programs.save_state(state)
     click.echo(f"{program.title} is paused, with its reminders. 'voicecoach program resume' picks it up again."
                if paused else f"{program.title} is back on, at week {state['week']}.")
+    if paused:
+        _say_entries_used(plan, program, state["week"], "is your own and stays on")
 
 
 @program_group.command("pause")
@@ -414,3 +456,4 @@ def program_stop():
     programs.save_state(None)
     click.echo(f"{program.title} is stopped; its {removed} practice time{'s' * (removed != 1)} left your plan. "
                "You can start it again whenever it feels right.")
+    _say_entries_used(plan, program, state["week"], "is your own and stays in your plan")

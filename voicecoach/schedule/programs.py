@@ -198,12 +198,26 @@ def save_state(state: dict | None) -> None:
         vault.write_private(state_path(), json.dumps(state, indent=1).encode())
 
 
+def own_entry(plan: plans.Plan, exercise_id: str) -> plans.Entry | None:
+    """The couple's own plan entry of this exercise (not a program's), if they have one."""
+    return next((entry for entry in plan.entries if entry.exercise == exercise_id and not entry.program), None)
+
+
+def entries_used(plan: plans.Plan, program: Program, week: int) -> list:
+    """The couple's own entries that `week` (from 1) of the program uses instead of its own."""
+    found = (own_entry(plan, item.exercise) for item in program.weeks[week - 1].practice)
+    return [entry for entry in found if entry]
+
+
 def plan_week(plan: plans.Plan, program: Program, week: int, today: date, touch_ids: set) -> None:
-    """Replace the program's entries in the plan by those of `week` (from 1)."""
+    """Replace the program's entries in the plan by those of `week` (from 1). An exercise the couple
+    already planned themselves is not planned twice: the program uses their entry, and leaves it
+    to them when it pauses or stops."""
     plan.entries = [entry for entry in plan.entries if entry.program != program.id]
     for item in program.weeks[week - 1].practice:
-        plan.add(item.exercise, plans.rhythm(item.at, item.days, item.every, start=today),
-                 program=program.id, touch=item.exercise in touch_ids)
+        if not own_entry(plan, item.exercise):
+            plan.add(item.exercise, plans.rhythm(item.at, item.days, item.every, start=today),
+                     program=program.id, touch=item.exercise in touch_ids)
 
 
 def start(plan, program: Program, today: date, touch_ids: set) -> dict:
@@ -290,7 +304,8 @@ def status(state: dict, program: Program, plan, done: list, now, zone, titles: d
         lines.append(textwrap.fill(week.about, 92, initial_indent="  ", subsequent_indent="  "))
     lines.append("  Practice this week:")
     for item in week.practice:
-        rhythm = plans.rhythm(item.at, item.days, item.every)
+        theirs = own_entry(plan, item.exercise)
+        rhythm = theirs.rhythm if theirs else plans.rhythm(item.at, item.days, item.every)
         count = state["done"].get(item.exercise, 0)
         lines.append(f"    {name(item.exercise):34} {rhythm.describe():28} done {count}")
     total = sum(state["done"].values())

@@ -1,8 +1,13 @@
 """The plan commands as a user types them: bad input is one line and exit 2 with nothing written;
 a completed session fulfils its slot; 'today' leads in before it starts."""
 
+import json
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
 
+from voicecoach import runner, voice
 from voicecoach.cli import cli
 from voicecoach.schedule import plans, reminders
 
@@ -109,3 +114,36 @@ def test_a_program_uses_the_couples_own_entry_instead_of_doubling_it():
     run("program", "stop")
     [entry] = plans.load().entries
     assert (entry.exercise, entry.rhythm.at, entry.paused, entry.program) == ("daily-check-in", "21:00", False, None)
+
+
+SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_today_runs_hands_free_with_recordings_and_solo(home, monkeypatch):
+    """'today' takes start's --audio-in and --solo: a recording answers the rating, alone."""
+    monkeypatch.setattr(runner, "_open_voice", lambda settings, audio_out, time_scale:
+                        (voice.TextVoice(time_scale, settings.rate_wpm), None))
+    real_ears = runner._open_ears
+    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: real_ears(audio_in, False, playing))
+    (home / "exercises").mkdir(mode=0o700)
+    (home / "exercises" / "calm-rating.yaml").write_text(
+        "id: calm-rating\ntitle: Calm rating\nminutes: 1\nsolo: true\nsteps:\n"
+        "  - rate: {ask: '{speaker}, how calm?', key: calm, limit: 10}\n")
+    run("plan", "add", "calm-rating", "--at", "21:00")
+    run("config", "set", "prepare-seconds", "0")
+    result = run("today", "--solo", "--partner", "B", "--audio-in", str(SPEECH / "two" / "sc1_2f813234_nohash_1.wav"),
+                 input="")
+    assert result.exit_code == 0, result.output
+    assert "Partner B, how calm?" in result.output and "  > two" in result.output
+    [session] = json.loads(run("history", "--json").output)
+    assert session["ratings"] == [{"key": "calm", "slot": "B", "name": "Partner B", "value": 2}]
+    assert reminders.read()["done"] == ["1@2026-12-09"]
+    result = run("today", "--solo")
+    assert result.exit_code == 0 and result.output.startswith("Nothing more is planned for today.")
+
+
+def test_today_solo_refuses_an_exercise_for_two():
+    run("plan", "add", "daily-check-in", "--at", "21:00")
+    result = run("today", "--solo", "--text", "--no-listen", input="")
+    assert result.exit_code == 2 and "daily-check-in, planned now, is for two" in result.output

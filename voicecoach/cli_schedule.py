@@ -274,8 +274,13 @@ def due():
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file instead of the speakers.")
 @click.option("--listen/--no-listen", default=True, show_default=True, help="Listen for spoken cues.")
+@click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
+@click.option("--solo", is_flag=True, help="Do a planned self-care exercise alone.")
+@click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
+              help="With --solo: who is doing it.")
 @_bad_input
-def today(text_cues, time_scale, no_log, audio_out, listen):
+def today(text_cues, time_scale, no_log, audio_out, listen, audio_in, solo, partner):
     """Start the next exercise planned for today, after a moment to get comfortable."""
     from voicecoach import config, exercise, runner
     from voicecoach.schedule import due as due_, plans, prepare, reminders
@@ -290,10 +295,15 @@ def today(text_cues, time_scale, no_log, audio_out, listen):
                    (f" Next: {_titles().get(later.entry.exercise, later.entry.exercise)}, "
                     f"{later.when.strftime('%A %H:%M')}." if later else ""))
         return
+    planned = exercise.find(slot.entry.exercise)
+    if solo and not planned.solo:
+        raise click.UsageError(f"{planned.id}, planned now, is for two; --solo works with self-care "
+                               "exercises such as box-breathing")
     settings = config.load()
-    found = prepare.with_lead_in(exercise.find(slot.entry.exercise), settings.prepare_seconds)
+    found = prepare.with_lead_in(planned, settings.prepare_seconds)
     outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
-                                  log=not no_log, audio_out=audio_out, listen=listen)
+                                  log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
+                                  audio_in=audio_in, listen=listen)
     if not no_log and outcome == "completed":
         practice_done(found.id)
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)

@@ -152,3 +152,14 @@ def test_the_lead_in_is_spoken_and_counted(drive):
     first_step = next(t for t, action in run.log if getattr(action, "text", "").startswith("Sam, is today"))
     assert first_step >= 30
     assert prepare.with_lead_in(found, 0) is found
+
+
+def test_the_lead_in_says_when_we_begin_as_people_say_it():
+    said = {seconds: prepare.in_words(seconds) for seconds in (1, 5, 30, 60, 75, 90, 150, 600)}
+    assert said == {1: "in 1 second", 5: "in 5 seconds", 30: "in 30 seconds", 60: "in a minute",
+                    75: "in a minute and 15 seconds", 90: "in a minute and a half",
+                    150: "in 2 and a half minutes", 600: "in 10 minutes"}
+    found = ex.find("box-breathing")
+    assert "We begin in a minute and a half;" in prepare.with_lead_in(found, 90).steps[0].text
+    alone = prepare.with_lead_in(found, 5, solo="B").steps[0].text
+    assert alone.startswith("Let's get comfortable first, {B}. Find your place, put your phone away")

@@ -300,7 +300,7 @@ def today(text_cues, time_scale, no_log, audio_out, listen, audio_in, solo, part
         raise click.UsageError(f"{planned.id}, planned now, is for two; --solo works with self-care "
                                "exercises such as box-breathing")
     settings = config.load()
-    found = prepare.with_lead_in(planned, settings.prepare_seconds)
+    found = prepare.with_lead_in(planned, settings.prepare_seconds, partner.upper() if solo else None)
     outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
                                   log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
                                   audio_in=audio_in, listen=listen)

@@ -75,7 +75,9 @@ def test_today_leads_in_then_starts_the_next_planned_exercise():
 def test_closeness_reminders_need_both_yes():
     run("plan", "add", "closeness-without-pressure", "--at", "21:30")
     result = run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0.01", input="yes\nno\n")
-    assert "Closeness exercises stay without reminders." in result.output
+    assert result.output.count("Answer yes or no; no reason is needed.") == 2 and "Press y" not in result.output
+    assert result.output.endswith("  That's fine. Closeness exercises stay without reminders.\n")
+    assert "Not today" not in result.output  # a session's decline line, not a setting's
     assert reminders.read()["slots"] == [] and not plans.load().closeness_reminders
     run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0.01", input="yes\nyes\n")
     assert len(reminders.read()["slots"]) == 1

@@ -177,6 +177,11 @@ def plan_resume(number):
         _pause(number, False)
 
 
+CLOSENESS_QUESTION = ("{speaker}, would reminders for the closeness exercises be welcome? Answer yes or no; "
+                      "no reason is needed. {listener}, please look away.")
+CLOSENESS_DECLINED = "That's fine. Closeness exercises stay without reminders."
+
+
 @plan_group.command("closeness-reminders")
 @click.argument("switch", type=click.Choice(["on", "off"]))
 @click.option("--text", "text_cues", is_flag=True, help="Answer by typing yes or no instead of keys.")
@@ -190,12 +195,12 @@ def plan_closeness_reminders(switch, text_cues, time_scale):
     plan = plans.load()
     if switch == "on":
         question = ex.Exercise(id="closeness-reminders", title="Reminders for closeness", minutes=1, steps=(
-            ex.Consent(question="{speaker}, would reminders for the closeness exercises be welcome? Press y "
-                                "for yes, or n for no; no reason is needed. {listener}, please look away."),))
+            ex.Consent(question=CLOSENESS_QUESTION, decline=CLOSENESS_DECLINED),))
         outcome = runner.run_exercise(question, config.load(), text_cues=text_cues, time_scale=time_scale,
                                       log=False, listen=False, closing_line=False)
         if outcome != "completed":
-            click.echo("Closeness exercises stay without reminders.")
+            if outcome != "declined":  # a no has had its word already
+                click.echo("Closeness exercises stay without reminders.")
             return
     plan.closeness_reminders = switch == "on"
     schedule.save_plan(plan)

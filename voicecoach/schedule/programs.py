@@ -276,7 +276,7 @@ def stop(state: dict, plan) -> int:
 
 
 READY_QUESTION = ("{speaker}, would you like to move on to the next week of the program? "
-                  "Press y for yes, or n for not yet; no reason is needed. "
+                  "Answer yes, or no if not yet; no reason is needed. "
                   "{listener}, please look away while {speaker} answers.")
 
 

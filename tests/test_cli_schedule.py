@@ -149,3 +149,19 @@ def test_today_solo_refuses_an_exercise_for_two():
     run("plan", "add", "daily-check-in", "--at", "21:00")
     result = run("today", "--solo", "--text", "--no-listen", input="")
     assert result.exit_code == 2 and "daily-check-in, planned now, is for two" in result.output
+
+
+def test_due_plan_list_and_program_status_fit_80_columns_with_titles_whole():
+    long_days = ("--days", "mon,tue,wed,thu,fri,sat", "--every", "2-weeks")
+    for exercise_id, at in (("stress-reducing-conversation", "20:15"), ("muscle-relaxation-short", "20:45"),
+                            ("daily-check-in", "21:00")):
+        run("plan", "add", exercise_id, "--at", at, *long_days)
+    run("program", "start", "rebuilding-trust")  # uses the check-in above, with its long rhythm
+    saturday = {**NOW, "VOICECOACH_NOW": "2026-12-12T22:50", "COLUMNS": "80"}
+    for command, titles in ((["due"], ("Stress-reducing conversation", "Muscle relaxation, short form")),
+                            (["plan", "list"], ("Stress-reducing conversation", "Muscle relaxation, short form")),
+                            (["program", "status"], ("Daily check-in", "Resonance breathing"))):
+        output = run(*command, env=saturday).output
+        assert max(len(line) for line in output.splitlines()) <= 80, output
+        assert all(title in output for title in titles), output
+    assert "  Stress-reducing conversation: Wed, Thu, Fri at 20:15\n" in run("due", env=saturday).output

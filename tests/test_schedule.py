@@ -102,7 +102,7 @@ def test_a_simulated_week_shows_done_and_not_yet_done_never_missed():
     assert lines[0] == "Thursday 10 December, 20:50"
     assert "Now:\n  21:00  Daily check-in" in text
     assert "This week: 3 of 7 planned practices done." in text
-    assert "Not yet done this week: Daily check-in (Wed 21:00)." in text
+    assert "Not yet done this week:\n  Daily check-in: Wed at 21:00\n" in text
     assert "missed" not in text.lower() and "fail" not in text.lower()
     assert due.next_slot(plan, done_marks(), at("2026-12-10T20:50"), BERLIN).entry.exercise == "daily-check-in"
 
@@ -122,7 +122,7 @@ def test_a_missed_week_is_not_held_against_anyone():
     assert "This week: 0 of 7 planned practices done." in text
     assert "Not yet done this week" not in text  # Monday morning: nothing earlier this week
     text = "\n".join(due.report(plans.load(), done_marks(), at("2026-12-16T22:00"), BERLIN, TITLES))
-    assert "Not yet done this week: Daily check-in (Mon 21:00), Daily check-in (Tue 21:00)." in text
+    assert "Not yet done this week:\n  Daily check-in: Mon, Tue at 21:00\n" in text
 
 
 def test_a_paused_plan_has_nothing_due():

@@ -89,7 +89,7 @@ def plan_add(exercise_id, at, days, every):
 @_bad_input
 def plan_list():
     """The plan, numbered (the numbers are what 'plan remove' takes)."""
-    from voicecoach.schedule import plans
+    from voicecoach.schedule import plans, text
 
     plan = plans.load()
     titles = _titles()
@@ -99,7 +99,8 @@ def plan_list():
         notes = [f"program {entry.program}"] if entry.program else []
         notes += ["paused"] if entry.paused else []
         extra = f"  ({', '.join(notes)})" if notes else ""
-        click.echo(f"{number:3}  {titles.get(entry.exercise, entry.exercise)}, {entry.rhythm.describe()}{extra}")
+        line = f"{titles.get(entry.exercise, entry.exercise)}, {entry.rhythm.describe()}{extra}"
+        click.echo(text.wrapped(line, " " * 5, f"{number:3}  "))
     if plan.paused:
         click.echo("The whole plan is paused; 'voicecoach plan resume' brings it back.")
 
@@ -366,11 +367,12 @@ def program_start(program_id):
 
 def _say_entries_used(plan, program, week: int, what="is already planned; the program uses it"):
     """A practice the couple planned already is used, not doubled: say so, so nothing is a surprise."""
-    from voicecoach.schedule import programs
+    from voicecoach.schedule import programs, text
 
     titles = _titles()
     for entry in programs.entries_used(plan, program, week):
-        click.echo(f"Your {titles.get(entry.exercise, entry.exercise)}, {entry.rhythm.describe()}, {what}.")
+        click.echo(text.wrapped(f"Your {titles.get(entry.exercise, entry.exercise)}, {entry.rhythm.describe()}, "
+                                f"{what}.", "  "))
 
 
 def _running():

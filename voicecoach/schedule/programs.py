@@ -6,7 +6,6 @@ ready. A "not today" from either needs no reason, is not counted, and keeps the 
 
 import dataclasses
 import json
-import textwrap
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -20,6 +19,7 @@ from voicecoach.errors import ExerciseError, ScheduleError
 from voicecoach.exercise.parsing import _Loader
 from voicecoach.exercise.problems import _suggest
 from voicecoach.schedule import plans
+from voicecoach.schedule.text import wrapped
 
 STATE_FILE = "program.json"
 _TOP = {"id", "title", "description", "weeks"}
@@ -301,13 +301,13 @@ def status(state: dict, program: Program, plan, done: list, now, zone, titles: d
     lines = [f"{program.title}: week {state['week']} of {len(program.weeks)}, {week.title} (since {since})"
              + (" (paused)" if state["paused"] else "")]
     if week.about:
-        lines.append(textwrap.fill(week.about, 92, initial_indent="  ", subsequent_indent="  "))
+        lines.append(wrapped(week.about, "  ", "  "))
     lines.append("  Practice this week:")
     for item in week.practice:
         theirs = own_entry(plan, item.exercise)
         rhythm = theirs.rhythm if theirs else plans.rhythm(item.at, item.days, item.every)
         count = state["done"].get(item.exercise, 0)
-        lines.append(f"    {name(item.exercise):34} {rhythm.describe():28} done {count}")
+        lines.append(wrapped(f"{name(item.exercise):34} {rhythm.describe():28} done {count}", " " * 6, "    "))
     total = sum(state["done"].values())
     left = sessions_left(state, program)
     lines.append(f"  Sessions done this week: {total} of {week.sessions}.")
@@ -319,10 +319,11 @@ def status(state: dict, program: Program, plan, done: list, now, zone, titles: d
         lines.append(f"  Next: {name(ahead.entry.exercise)}, {ahead.when.strftime('%A %H:%M')}.")
     nxt = f"week {state['week'] + 1}" if state["week"] < len(program.weeks) else "the end of the program"
     if left:
-        lines.append(f"  {left} more session{'s' * (left > 1)}, then you can each say, privately, "
-                     f"whether you are ready for {nxt}.")
+        lines.append(wrapped(f"{left} more session{'s' * (left > 1)}, then you can each say, privately, "
+                             f"whether you are ready for {nxt}.", "  ", "  "))
     else:
-        lines.append(f"  Ready for {nxt} when you both are: 'voicecoach program continue' asks each of you privately.")
+        lines.append(wrapped(f"Ready for {nxt} when you both are: 'voicecoach program continue' asks each "
+                             "of you privately.", "  ", "  "))
     return lines
 
 

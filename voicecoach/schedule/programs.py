@@ -284,7 +284,7 @@ def readiness_exercise(program: Program, week: int) -> ex.Exercise:
     """A tiny exercise of one private consent step: completed means both said yes."""
     after = (f"Thank you both. Week {week + 1} begins today." if week < len(program.weeks) else
              "Thank you both. That completes the program; your practice times stay as they are.")
-    steps = (ex.Consent(question=READY_QUESTION), ex.Say(text=after))
+    steps = (ex.Consent(question=READY_QUESTION, decline="That's fine. There is no hurry."), ex.Say(text=after))
     return ex.Exercise(id="program-ready", title="Moving on in the program",
                        minutes=1, steps=steps)
 

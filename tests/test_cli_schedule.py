@@ -109,6 +109,9 @@ def test_a_program_uses_the_couples_own_entry_instead_of_doubling_it():
     result = run("program", "start", "rebuilding-trust")
     assert "Your Daily check-in, daily at 21:00, is already planned; the program uses it." in result.output
     assert [e.exercise for e in plans.load().entries].count("daily-check-in") == 1
+    assert run("plan", "add", "daily-check-in", "--at", "07:30").output.splitlines()[1] == \
+        "It is also planned daily at 21:00 (entry 1); 'voicecoach plan remove 1' if one is enough."
+    run("plan", "remove", "3")
     assert "daily at 21:00" in run("program", "status").output
     assert "is your own and stays on" in run("program", "pause").output
     assert not plans.load().entries[0].paused

@@ -77,9 +77,13 @@ def plan_add(exercise_id, at, days, every):
     zone, now = _clock()
     rhythm = plans.rhythm(at, days, every, start=now.date())
     plan = plans.load()
+    already = [(number, entry) for number, entry in enumerate(plan.entries, 1) if entry.exercise == found.id]
     plan.add(found.id, rhythm, touch="touch" in found.tags)
     schedule.save_plan(plan)
     click.echo(f"Planned: {found.title}, {rhythm.describe()}.")
+    for number, entry in already:  # never a silent second one
+        click.echo(f"It is also planned {entry.rhythm.describe()} (entry {number}); "
+                   f"'voicecoach plan remove {number}' if one is enough.")
     if "touch" in found.tags and not plan.closeness_reminders:
         click.echo("Closeness exercises are not reminded unless you both ask for it "
                    "('voicecoach plan closeness-reminders on').")

@@ -1,8 +1,13 @@
 """The plan commands as a user types them: bad input is one line and exit 2 with nothing written;
 a completed session fulfils its slot; 'today' leads in before it starts."""
 
+import json
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
 
+from voicecoach import runner, voice
 from voicecoach.cli import cli
 from voicecoach.schedule import plans, reminders
 
@@ -70,9 +75,96 @@ def test_today_leads_in_then_starts_the_next_planned_exercise():
 def test_closeness_reminders_need_both_yes():
     run("plan", "add", "closeness-without-pressure", "--at", "21:30")
     result = run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0.01", input="yes\nno\n")
-    assert "Closeness exercises stay without reminders." in result.output
+    assert result.output.count("Answer yes or no; no reason is needed.") == 2 and "Press y" not in result.output
+    assert result.output.endswith("  That's fine. Closeness exercises stay without reminders.\n")
+    assert "Not today" not in result.output  # a session's decline line, not a setting's
     assert reminders.read()["slots"] == [] and not plans.load().closeness_reminders
     run("plan", "closeness-reminders", "on", "--text", "--time-scale", "0.01", input="yes\nyes\n")
     assert len(reminders.read()["slots"]) == 1
     assert run("plan", "closeness-reminders", "off").output == "Reminders for closeness exercises are off.\n"
     assert reminders.read()["slots"] == []
+
+
+def test_plan_resume_brings_back_each_paused_entry_and_says_which():
+    run("plan", "add", "daily-check-in", "--at", "21:00")
+    run("plan", "add", "box-breathing", "--at", "22:00")
+    run("plan", "pause", "2")
+    run("plan", "pause")
+    assert run("plan", "resume").output == ("The plan is back on.\n"
+                                            "Entry 2, Box breathing, daily at 22:00, is back on.\n")
+    assert "paused" not in run("plan", "list").output
+    assert len(reminders.read()["slots"]) == 2
+    assert run("plan", "resume").output == "Nothing was paused; the plan is on.\n"
+
+
+def test_plan_resume_leaves_a_paused_programs_entries_to_program_resume():
+    run("program", "start", "first-week")
+    run("program", "pause")
+    assert "stays paused, with its entries: 'voicecoach program resume'" in run("plan", "resume").output
+    assert all(entry.paused for entry in plans.load().entries)
+
+
+def test_a_program_uses_the_couples_own_entry_instead_of_doubling_it():
+    run("plan", "add", "daily-check-in", "--at", "21:00")
+    result = run("program", "start", "rebuilding-trust")
+    assert "Your Daily check-in, daily at 21:00, is already planned; the program uses it." in result.output
+    assert [e.exercise for e in plans.load().entries].count("daily-check-in") == 1
+    assert run("plan", "add", "daily-check-in", "--at", "07:30").output.splitlines()[1] == \
+        "It is also planned daily at 21:00 (entry 1); 'voicecoach plan remove 1' if one is enough."
+    run("plan", "remove", "3")
+    assert "daily at 21:00" in run("program", "status").output
+    assert "is your own and stays on" in run("program", "pause").output
+    assert not plans.load().entries[0].paused
+    run("program", "resume")
+    run("program", "stop")
+    [entry] = plans.load().entries
+    assert (entry.exercise, entry.rhythm.at, entry.paused, entry.program) == ("daily-check-in", "21:00", False, None)
+
+
+SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_today_runs_hands_free_with_recordings_and_solo(home, monkeypatch):
+    """'today' takes start's --audio-in and --solo: a recording answers the rating, alone."""
+    monkeypatch.setattr(runner, "_open_voice", lambda settings, audio_out, time_scale:
+                        (voice.TextVoice(time_scale, settings.rate_wpm), None))
+    real_ears = runner._open_ears
+    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: real_ears(audio_in, False, playing))
+    (home / "exercises").mkdir(mode=0o700)
+    (home / "exercises" / "calm-rating.yaml").write_text(
+        "id: calm-rating\ntitle: Calm rating\nminutes: 1\nsolo: true\nsteps:\n"
+        "  - rate: {ask: '{speaker}, how calm?', key: calm, limit: 10}\n")
+    run("plan", "add", "calm-rating", "--at", "21:00")
+    run("config", "set", "prepare-seconds", "0")
+    result = run("today", "--solo", "--partner", "B", "--audio-in", str(SPEECH / "two" / "sc1_2f813234_nohash_1.wav"),
+                 input="")
+    assert result.exit_code == 0, result.output
+    assert "Partner B, how calm?" in result.output and "  > two" in result.output
+    [session] = json.loads(run("history", "--json").output)
+    assert session["ratings"] == [{"key": "calm", "slot": "B", "name": "Partner B", "value": 2}]
+    assert reminders.read()["done"] == ["1@2026-12-09"]
+    result = run("today", "--solo")
+    assert result.exit_code == 0 and result.output.startswith("Nothing more is planned for today.")
+
+
+def test_today_solo_refuses_an_exercise_for_two():
+    run("plan", "add", "daily-check-in", "--at", "21:00")
+    result = run("today", "--solo", "--text", "--no-listen", input="")
+    assert result.exit_code == 2 and "daily-check-in, planned now, is for two" in result.output
+
+
+def test_due_plan_list_and_program_status_fit_80_columns_with_titles_whole():
+    long_days = ("--days", "mon,tue,wed,thu,fri,sat", "--every", "2-weeks")
+    for exercise_id, at in (("stress-reducing-conversation", "20:15"), ("muscle-relaxation-short", "20:45"),
+                            ("daily-check-in", "21:00")):
+        run("plan", "add", exercise_id, "--at", at, *long_days)
+    run("program", "start", "rebuilding-trust")  # uses the check-in above, with its long rhythm
+    saturday = {**NOW, "VOICECOACH_NOW": "2026-12-12T22:50", "COLUMNS": "80"}
+    for command, titles in ((["due"], ("Stress-reducing conversation", "Muscle relaxation, short form")),
+                            (["plan", "list"], ("Stress-reducing conversation", "Muscle relaxation, short form")),
+                            (["program", "status"], ("Daily check-in", "Resonance breathing"))):
+        output = run(*command, env=saturday).output
+        assert max(len(line) for line in output.splitlines()) <= 80, output
+        assert all(title in output for title in titles), output
+    assert "  Stress-reducing conversation: Wed, Thu, Fri at 20:15\n" in run("due", env=saturday).output

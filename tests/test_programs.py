@@ -130,7 +130,8 @@ def test_continue_asks_each_partner_privately(monkeypatch):
     runner = CliRunner()
     result = runner.invoke(cli, ["program", "continue", "--text", "--time-scale", "0.01"], input="yes\nno\n", env=env("2026-12-13T21:00"))
     assert result.exit_code == 0, result.output
-    assert "You'll stay with week 1 for now." in result.output
+    assert "  That's fine. There is no hurry.\nYou'll stay with week 1 for now." in result.output
+    assert "Answer yes, or no if not yet" in result.output and "Press y" not in result.output
     after = result.output.split("(answered)")[-1]
     assert "Partner A" not in after and "Partner B" not in after  # nobody is named for a "not yet"
     assert "Not today: " not in after and "--no-log" not in after  # a private question is not summed up as a session

@@ -102,7 +102,7 @@ def test_a_simulated_week_shows_done_and_not_yet_done_never_missed():
     assert lines[0] == "Thursday 10 December, 20:50"
     assert "Now:\n  21:00  Daily check-in" in text
     assert "This week: 3 of 7 planned practices done." in text
-    assert "Not yet done this week: Daily check-in (Wed 21:00)." in text
+    assert "Not yet done this week:\n  Daily check-in: Wed at 21:00\n" in text
     assert "missed" not in text.lower() and "fail" not in text.lower()
     assert due.next_slot(plan, done_marks(), at("2026-12-10T20:50"), BERLIN).entry.exercise == "daily-check-in"
 
@@ -122,7 +122,7 @@ def test_a_missed_week_is_not_held_against_anyone():
     assert "This week: 0 of 7 planned practices done." in text
     assert "Not yet done this week" not in text  # Monday morning: nothing earlier this week
     text = "\n".join(due.report(plans.load(), done_marks(), at("2026-12-16T22:00"), BERLIN, TITLES))
-    assert "Not yet done this week: Daily check-in (Mon 21:00), Daily check-in (Tue 21:00)." in text
+    assert "Not yet done this week:\n  Daily check-in: Mon, Tue at 21:00\n" in text
 
 
 def test_a_paused_plan_has_nothing_due():
@@ -152,3 +152,14 @@ def test_the_lead_in_is_spoken_and_counted(drive):
     first_step = next(t for t, action in run.log if getattr(action, "text", "").startswith("Sam, is today"))
     assert first_step >= 30
     assert prepare.with_lead_in(found, 0) is found
+
+
+def test_the_lead_in_says_when_we_begin_as_people_say_it():
+    said = {seconds: prepare.in_words(seconds) for seconds in (1, 5, 30, 60, 75, 90, 150, 600)}
+    assert said == {1: "in 1 second", 5: "in 5 seconds", 30: "in 30 seconds", 60: "in a minute",
+                    75: "in a minute and 15 seconds", 90: "in a minute and a half",
+                    150: "in 2 and a half minutes", 600: "in 10 minutes"}
+    found = ex.find("box-breathing")
+    assert "We begin in a minute and a half;" in prepare.with_lead_in(found, 90).steps[0].text
+    alone = prepare.with_lead_in(found, 5, solo="B").steps[0].text
+    assert alone.startswith("Let's get comfortable first, {B}. Find your place, put your phone away")

@@ -77,9 +77,13 @@ def plan_add(exercise_id, at, days, every):
     zone, now = _clock()
     rhythm = plans.rhythm(at, days, every, start=now.date())
     plan = plans.load()
+    already = [(number, entry) for number, entry in enumerate(plan.entries, 1) if entry.exercise == found.id]
     plan.add(found.id, rhythm, touch="touch" in found.tags)
     schedule.save_plan(plan)
     click.echo(f"Planned: {found.title}, {rhythm.describe()}.")
+    for number, entry in already:  # never a silent second one
+        click.echo(f"It is also planned {entry.rhythm.describe()} (entry {number}); "
+                   f"'voicecoach plan remove {number}' if one is enough.")
     if "touch" in found.tags and not plan.closeness_reminders:
         click.echo("Closeness exercises are not reminded unless you both ask for it "
                    "('voicecoach plan closeness-reminders on').")
@@ -89,7 +93,7 @@ def plan_add(exercise_id, at, days, every):
 @_bad_input
 def plan_list():
     """The plan, numbered (the numbers are what 'plan remove' takes)."""
-    from voicecoach.schedule import plans
+    from voicecoach.schedule import plans, text
 
     plan = plans.load()
     titles = _titles()
@@ -99,7 +103,8 @@ def plan_list():
         notes = [f"program {entry.program}"] if entry.program else []
         notes += ["paused"] if entry.paused else []
         extra = f"  ({', '.join(notes)})" if notes else ""
-        click.echo(f"{number:3}  {titles.get(entry.exercise, entry.exercise)}, {entry.rhythm.describe()}{extra}")
+        line = f"{titles.get(entry.exercise, entry.exercise)}, {entry.rhythm.describe()}{extra}"
+        click.echo(text.wrapped(line, " " * 5, f"{number:3}  "))
     if plan.paused:
         click.echo("The whole plan is paused; 'voicecoach plan resume' brings it back.")
 
@@ -134,6 +139,30 @@ def _pause(number, paused: bool):
     click.echo(f"{what} is {'paused: no reminders until you resume' if paused else 'back on'}.")
 
 
+def _resume_all():
+    """'plan resume' undoes every 'plan pause', the whole plan's and each entry's, and says what it
+    brought back; a paused program's entries wait for 'program resume', and it says so."""
+    from voicecoach import schedule
+    from voicecoach.schedule import plans, programs
+
+    plan = plans.load()
+    running = programs.load_state()
+    held = running["id"] if running and running["paused"] and not running["finished"] else None
+    titles = _titles()
+    lines = ["The plan is back on."] if plan.paused else []
+    plan.paused = False
+    for number, entry in enumerate(plan.entries, 1):
+        if entry.paused and not (held and entry.program == held):
+            plan.replace(entry, paused=False)
+            lines.append(f"Entry {number}, {titles.get(entry.exercise, entry.exercise)}, "
+                         f"{entry.rhythm.describe()}, is back on.")
+    if held and any(entry.program == held for entry in plan.entries):
+        title = {program.id: program.title for program in programs.all_programs()[0]}.get(held, held)
+        lines.append(f"{title} stays paused, with its entries: 'voicecoach program resume' brings them back.")
+    schedule.save_plan(plan)
+    click.echo("\n".join(lines or ["Nothing was paused; the plan is on."]))
+
+
 @plan_group.command("pause")
 @click.argument("number", type=int, required=False)
 @_bad_input
@@ -146,8 +175,16 @@ def plan_pause(number):
 @click.argument("number", type=int, required=False)
 @_bad_input
 def plan_resume(number):
-    """Resume the plan, or entry N."""
-    _pause(number, False)
+    """Resume entry N, or without N everything 'plan pause' paused (the plan and each entry)."""
+    if number is None:
+        _resume_all()
+    else:
+        _pause(number, False)
+
+
+CLOSENESS_QUESTION = ("{speaker}, would reminders for the closeness exercises be welcome? Answer yes or no; "
+                      "no reason is needed. {listener}, please look away.")
+CLOSENESS_DECLINED = "That's fine. Closeness exercises stay without reminders."
 
 
 @plan_group.command("closeness-reminders")
@@ -163,12 +200,12 @@ def plan_closeness_reminders(switch, text_cues, time_scale):
     plan = plans.load()
     if switch == "on":
         question = ex.Exercise(id="closeness-reminders", title="Reminders for closeness", minutes=1, steps=(
-            ex.Consent(question="{speaker}, would reminders for the closeness exercises be welcome? Press y "
-                                "for yes, or n for no; no reason is needed. {listener}, please look away."),))
+            ex.Consent(question=CLOSENESS_QUESTION, decline=CLOSENESS_DECLINED),))
         outcome = runner.run_exercise(question, config.load(), text_cues=text_cues, time_scale=time_scale,
                                       log=False, listen=False, closing_line=False)
         if outcome != "completed":
-            click.echo("Closeness exercises stay without reminders.")
+            if outcome != "declined":  # a no has had its word already
+                click.echo("Closeness exercises stay without reminders.")
             return
     plan.closeness_reminders = switch == "on"
     schedule.save_plan(plan)
@@ -224,7 +261,8 @@ def plan_export(ics_file, titles):
     cal = ics.calendar(plans.load(), zone, now.date(), {e.id: e.minutes for e in found},
                        {e.id: e.title for e in found} if titles else None)
     vault.write_private(ics_file, cal.to_ical())
-    click.echo(f"Wrote {ics_file}: {len(cal.walk('VEVENT'))} repeating events.")
+    count = len(cal.walk("VEVENT"))
+    click.echo(f"Wrote {ics_file}: {count} repeating event{'s' * (count != 1)}.")
 
 
 @click.command()
@@ -246,8 +284,13 @@ def due():
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file instead of the speakers.")
 @click.option("--listen/--no-listen", default=True, show_default=True, help="Listen for spoken cues.")
+@click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
+@click.option("--solo", is_flag=True, help="Do a planned self-care exercise alone.")
+@click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
+              help="With --solo: who is doing it.")
 @_bad_input
-def today(text_cues, time_scale, no_log, audio_out, listen):
+def today(text_cues, time_scale, no_log, audio_out, listen, audio_in, solo, partner):
     """Start the next exercise planned for today, after a moment to get comfortable."""
     from voicecoach import config, exercise, runner
     from voicecoach.schedule import due as due_, plans, prepare, reminders
@@ -262,10 +305,15 @@ def today(text_cues, time_scale, no_log, audio_out, listen):
                    (f" Next: {_titles().get(later.entry.exercise, later.entry.exercise)}, "
                     f"{later.when.strftime('%A %H:%M')}." if later else ""))
         return
+    planned = exercise.find(slot.entry.exercise)
+    if solo and not planned.solo:
+        raise click.UsageError(f"{planned.id}, planned now, is for two; --solo works with self-care "
+                               "exercises such as box-breathing")
     settings = config.load()
-    found = prepare.with_lead_in(exercise.find(slot.entry.exercise), settings.prepare_seconds)
+    found = prepare.with_lead_in(planned, settings.prepare_seconds, partner.upper() if solo else None)
     outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
-                                  log=not no_log, audio_out=audio_out, listen=listen)
+                                  log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
+                                  audio_in=audio_in, listen=listen)
     if not no_log and outcome == "completed":
         practice_done(found.id)
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
@@ -318,6 +366,17 @@ def program_start(program_id):
     programs.save_state(state)
     click.echo(f"{program.title}: week 1, {program.weeks[0].title}, is in your plan. "
                "'voicecoach program status' shows where you are.")
+    _say_entries_used(plan, program, 1)
+
+
+def _say_entries_used(plan, program, week: int, what="is already planned; the program uses it"):
+    """A practice the couple planned already is used, not doubled: say so, so nothing is a surprise."""
+    from voicecoach.schedule import programs, text
+
+    titles = _titles()
+    for entry in programs.entries_used(plan, program, week):
+        click.echo(text.wrapped(f"Your {titles.get(entry.exercise, entry.exercise)}, {entry.rhythm.describe()}, "
+                                f"{what}.", "  "))
 
 
 def _running():
@@ -371,6 +430,8 @@ def program_continue(text_cues, time_scale):
         "moved": f"Week {state['week']}, {program.weeks[state['week'] - 1].title}, is in your plan.",
         "finished": f"{program.title} is complete. Your practice times stay in your plan.",
     }[result])
+    if result == "moved":
+        _say_entries_used(plan, program, state["week"])
 
 
 def _program_pause(paused: bool):
@@ -384,6 +445,8 @@ def _program_pause(paused: bool):
     programs.save_state(state)
     click.echo(f"{program.title} is paused, with its reminders. 'voicecoach program resume' picks it up again."
                if paused else f"{program.title} is back on, at week {state['week']}.")
+    if paused:
+        _say_entries_used(plan, program, state["week"], "is your own and stays on")
 
 
 @program_group.command("pause")
@@ -414,3 +477,4 @@ def program_stop():
     programs.save_state(None)
     click.echo(f"{program.title} is stopped; its {removed} practice time{'s' * (removed != 1)} left your plan. "
                "You can start it again whenever it feels right.")
+    _say_entries_used(plan, program, state["week"], "is your own and stays in your plan")

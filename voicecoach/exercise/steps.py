@@ -87,6 +87,8 @@ class Consent(Step):
     question: str
     who: str = "each"
     limit: float = 30
+    decline: str = ""
+    """Said on a no instead of the session's "not today" line, where a setting, not a session, is asked."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from voicecoach.schedule import reminders
 from voicecoach.schedule.plans import Entry, Plan
+from voicecoach.schedule.text import wrapped
 
 NOW_BEFORE = timedelta(minutes=30)  # a slot counts as "now" from this long before its time...
 NOW_AFTER = timedelta(minutes=90)  # ...until this long after
@@ -81,6 +82,15 @@ def slot_for_session(plan: Plan, done: list, exercise_id: str, now: datetime, zo
     return min(open_today, key=lambda s: abs(s.when - now), default=None)
 
 
+def by_entry(found: list) -> list:
+    """Slots grouped by plan entry and time of day, in the order they first come, so a practice
+    not yet done on several days is one line, not one a day."""
+    groups = {}
+    for slot in found:
+        groups.setdefault((slot.entry.key, slot.when.strftime("%H:%M")), []).append(slot)
+    return list(groups.values())
+
+
 def report(plan: Plan, done: list, now: datetime, zone, titles: dict) -> list:
     """The lines of 'voicecoach due'."""
     local = now.astimezone(zone)
@@ -103,8 +113,10 @@ def report(plan: Plan, done: list, now: datetime, zone, titles: dict) -> list:
         lines.append("  nothing planned")
     lines.append(f"This week: {found.week_done} of {found.week_planned} planned practices done.")
     if found.not_yet:
-        lines.append("Not yet done this week: " + ", ".join(
-            f"{name(s)} ({s.when.strftime('%a %H:%M')})" for s in found.not_yet) + ".")
+        lines.append("Not yet done this week:")
+        for group in by_entry(found.not_yet):
+            days = ", ".join(slot.when.strftime("%a") for slot in group)
+            lines.append(wrapped(f"{name(group[0])}: {days} at {group[0].when.strftime('%H:%M')}", "    ", "  "))
     ahead = next_slot(plan, done, now, zone)
     if ahead:
         lines.append(f"'voicecoach today' starts {name(ahead)} ({ahead.when.strftime('%H:%M')}).")

@@ -6,7 +6,6 @@ ready. A "not today" from either needs no reason, is not counted, and keeps the 
 
 import dataclasses
 import json
-import textwrap
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -20,6 +19,7 @@ from voicecoach.errors import ExerciseError, ScheduleError
 from voicecoach.exercise.parsing import _Loader
 from voicecoach.exercise.problems import _suggest
 from voicecoach.schedule import plans
+from voicecoach.schedule.text import wrapped
 
 STATE_FILE = "program.json"
 _TOP = {"id", "title", "description", "weeks"}
@@ -198,12 +198,26 @@ def save_state(state: dict | None) -> None:
         vault.write_private(state_path(), json.dumps(state, indent=1).encode())
 
 
+def own_entry(plan: plans.Plan, exercise_id: str) -> plans.Entry | None:
+    """The couple's own plan entry of this exercise (not a program's), if they have one."""
+    return next((entry for entry in plan.entries if entry.exercise == exercise_id and not entry.program), None)
+
+
+def entries_used(plan: plans.Plan, program: Program, week: int) -> list:
+    """The couple's own entries that `week` (from 1) of the program uses instead of its own."""
+    found = (own_entry(plan, item.exercise) for item in program.weeks[week - 1].practice)
+    return [entry for entry in found if entry]
+
+
 def plan_week(plan: plans.Plan, program: Program, week: int, today: date, touch_ids: set) -> None:
-    """Replace the program's entries in the plan by those of `week` (from 1)."""
+    """Replace the program's entries in the plan by those of `week` (from 1). An exercise the couple
+    already planned themselves is not planned twice: the program uses their entry, and leaves it
+    to them when it pauses or stops."""
     plan.entries = [entry for entry in plan.entries if entry.program != program.id]
     for item in program.weeks[week - 1].practice:
-        plan.add(item.exercise, plans.rhythm(item.at, item.days, item.every, start=today),
-                 program=program.id, touch=item.exercise in touch_ids)
+        if not own_entry(plan, item.exercise):
+            plan.add(item.exercise, plans.rhythm(item.at, item.days, item.every, start=today),
+                     program=program.id, touch=item.exercise in touch_ids)
 
 
 def start(plan, program: Program, today: date, touch_ids: set) -> dict:
@@ -262,7 +276,7 @@ def stop(state: dict, plan) -> int:
 
 
 READY_QUESTION = ("{speaker}, would you like to move on to the next week of the program? "
-                  "Press y for yes, or n for not yet; no reason is needed. "
+                  "Answer yes, or no if not yet; no reason is needed. "
                   "{listener}, please look away while {speaker} answers.")
 
 
@@ -270,7 +284,7 @@ def readiness_exercise(program: Program, week: int) -> ex.Exercise:
     """A tiny exercise of one private consent step: completed means both said yes."""
     after = (f"Thank you both. Week {week + 1} begins today." if week < len(program.weeks) else
              "Thank you both. That completes the program; your practice times stay as they are.")
-    steps = (ex.Consent(question=READY_QUESTION), ex.Say(text=after))
+    steps = (ex.Consent(question=READY_QUESTION, decline="That's fine. There is no hurry."), ex.Say(text=after))
     return ex.Exercise(id="program-ready", title="Moving on in the program",
                        minutes=1, steps=steps)
 
@@ -287,12 +301,13 @@ def status(state: dict, program: Program, plan, done: list, now, zone, titles: d
     lines = [f"{program.title}: week {state['week']} of {len(program.weeks)}, {week.title} (since {since})"
              + (" (paused)" if state["paused"] else "")]
     if week.about:
-        lines.append(textwrap.fill(week.about, 92, initial_indent="  ", subsequent_indent="  "))
+        lines.append(wrapped(week.about, "  ", "  "))
     lines.append("  Practice this week:")
     for item in week.practice:
-        rhythm = plans.rhythm(item.at, item.days, item.every)
+        theirs = own_entry(plan, item.exercise)
+        rhythm = theirs.rhythm if theirs else plans.rhythm(item.at, item.days, item.every)
         count = state["done"].get(item.exercise, 0)
-        lines.append(f"    {name(item.exercise):34} {rhythm.describe():28} done {count}")
+        lines.append(wrapped(f"{name(item.exercise):34} {rhythm.describe():28} done {count}", " " * 6, "    "))
     total = sum(state["done"].values())
     left = sessions_left(state, program)
     lines.append(f"  Sessions done this week: {total} of {week.sessions}.")
@@ -304,10 +319,11 @@ def status(state: dict, program: Program, plan, done: list, now, zone, titles: d
         lines.append(f"  Next: {name(ahead.entry.exercise)}, {ahead.when.strftime('%A %H:%M')}.")
     nxt = f"week {state['week'] + 1}" if state["week"] < len(program.weeks) else "the end of the program"
     if left:
-        lines.append(f"  {left} more session{'s' * (left > 1)}, then you can each say, privately, "
-                     f"whether you are ready for {nxt}.")
+        lines.append(wrapped(f"{left} more session{'s' * (left > 1)}, then you can each say, privately, "
+                             f"whether you are ready for {nxt}.", "  ", "  "))
     else:
-        lines.append(f"  Ready for {nxt} when you both are: 'voicecoach program continue' asks each of you privately.")
+        lines.append(wrapped(f"Ready for {nxt} when you both are: 'voicecoach program continue' asks each "
+                             "of you privately.", "  ", "  "))
     return lines
 
 

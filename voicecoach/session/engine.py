@@ -252,7 +252,7 @@ class Session(StepPrograms):
         self._skipped_parts += skipped
         step = self.step
         if target == "decline":  # one partner's "not today" is enough; the other is not asked
-            self._say_system(DECLINE_LINE, wait=False)
+            self._say_system(getattr(step, "decline", "") or DECLINE_LINE, wait=False)
             self._finish(Outcome.DECLINED)
             return
         if self.part + 1 < len(self._slots(step)):

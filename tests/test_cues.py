@@ -218,3 +218,20 @@ def test_n_typed_is_no_as_y_typed_is_yes():
     """A consent question says "with a key": in --text mode the same letter, typed, must answer it."""
     assert parse_typed("n", frozenset({Cue.YES, Cue.NO})) == Heard(Cue.NO, None, Source.TEXT)
     assert parse_typed("y", frozenset({Cue.YES, Cue.NO})) == Heard(Cue.YES, None, Source.TEXT)
+
+
+def test_typing_is_hidden_at_a_terminal_while_an_answer_is_private():
+    """In --text mode at a terminal, a partner's private yes or no is not echoed on screen."""
+    import os
+    import termios
+
+    leader, follower = os.openpty()
+    with os.fdopen(follower, "r") as stream:
+        cues = TypedCues(stream, interactive=True)
+        echoing = lambda: bool(termios.tcgetattr(follower)[3] & termios.ECHO)  # noqa: E731
+        assert echoing()
+        cues.hide_typing(True)
+        assert not echoing()
+        cues.close()  # never leaves the terminal without echo
+        assert echoing()
+    os.close(leader)

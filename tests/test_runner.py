@@ -195,3 +195,29 @@ def test_typed_text_shows_a_pause_and_the_cues_that_work_when_a_line_is_not_one(
         in lines
     paused = lines.index("  Paused: type resume to go on, or stop to end.")
     assert lines[paused - 1] == "  > pause" and lines[paused + 1] == "  > resume"
+
+
+class PrivacyEars(ScriptedEars):
+    """Remembers whether typing was hidden at each moment the session spoke."""
+
+    def __init__(self, cues):
+        super().__init__(cues)
+        self.hidden = []
+
+    def hide_typing(self, hidden):
+        self.hidden.append(hidden)
+
+
+def test_typing_is_hidden_only_while_a_consent_answer_is_private():
+    consent = ex.load_text("""
+id: c
+title: C
+minutes: 1
+steps:
+  - consent: "{speaker}, is today a good day? Answer yes or no."
+  - say: "Let's begin."
+""")
+    session = S.Session(consent, {"A": "Sam", "B": "Alex"})
+    ears = PrivacyEars([(0.05, Heard(Cue.YES, None, Source.KEY)), (0.05, Heard(Cue.YES, None, Source.KEY))])
+    assert Runner(session, InstantVoice(), ears, QuietView()).run() is S.Outcome.COMPLETED
+    assert ears.hidden[0] is True and ears.hidden[-1] is False

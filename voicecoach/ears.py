@@ -33,6 +33,7 @@ class TypedCues:
         self._lock = threading.Lock()
         self._wake = lambda: None
         self._busy = False
+        self._hidden = False
 
     def start(self, wake):
         self._wake = wake
@@ -148,8 +149,23 @@ class TypedCues:
                 line = self._lines.popleft()
                 self.on_rejected(line.strip(), "not something I can do at this moment")
 
+    def hide_typing(self, hidden: bool) -> None:
+        """While a partner answers privately, what is typed at the terminal is not shown (no echo)."""
+        if not self.interactive or hidden == self._hidden:
+            return
+        try:
+            import termios
+
+            fd = self.stream.fileno()
+            attributes = termios.tcgetattr(fd)
+            attributes[3] = attributes[3] & ~termios.ECHO if hidden else attributes[3] | termios.ECHO
+            termios.tcsetattr(fd, termios.TCSANOW, attributes)
+            self._hidden = hidden
+        except (ImportError, AttributeError, OSError, ValueError):
+            pass  # not a terminal (or no termios): nothing is echoed by us anyway
+
     def close(self):
-        pass
+        self.hide_typing(False)
 
 
 class Keys:
@@ -453,6 +469,11 @@ class AnyOf:
     def drop_stuck(self, accepted):
         for source in self.sources:
             source.drop_stuck(accepted)
+
+    def hide_typing(self, hidden):
+        for source in self.sources:
+            if hasattr(source, "hide_typing"):
+                source.hide_typing(hidden)
 
     def close(self):
         for source in self.sources:

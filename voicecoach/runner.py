@@ -87,6 +87,8 @@ class Runner:
             if paused and not self._was_paused:  # a pause is silent: show that it holds, and the way on
                 self.view.note(self.paused_line)
             self._was_paused = paused
+            if hasattr(self.ears, "hide_typing"):
+                self.ears.hide_typing(self.session.private)  # a private answer is not echoed
             self.view.update(self.session.view(), self.clock())
 
     def playing_words(self) -> str | None:

@@ -285,12 +285,21 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
 @click.option("--context", type=click.Choice(["navigation", "turn", "rating", "answer"]), default="navigation",
               show_default=True, help="What the recogniser listens for, as at that moment of a session.")
 def hear(files, context):
-    """Recognise cues in WAV files, as a live session would; one JSON line per file."""
+    """Recognise cues in WAV files, as a live session would; one JSON line per file.
+
+    A file that cannot be read gets a line with an "error" field, the others are still heard, and
+    the exit status is 2.
+    """
     from voicecoach import recognizer
 
     engine = recognizer.Recognizer()
+    failed = False
     for file in files:
-        click.echo(json.dumps(recognizer.hear_file(file, context, engine)))
+        out = recognizer.hear_file(file, context, engine)
+        failed = failed or "error" in out
+        click.echo(json.dumps(out))
+    if failed:
+        sys.exit(2)
 
 
 @cli.command()

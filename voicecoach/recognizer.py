@@ -46,7 +46,8 @@ CUE_PHRASES: dict[str, dict[str, str | int]] = {
 # A cue counts in the open contexts only as a whole utterance: speech the decoder put down as
 # silence beside the cue word means the grammar forced a longer phrase onto the cue (our own voice
 # saying "busy weeks happen to everyone" came out as "stop" with 1.2 s of loud "silence").
-LOUD_DB = 15  # a 10 ms frame within this of the utterance's loudest frame is speech
+LOUD_DB = 15  # a 10 ms frame within this of the utterance's loudest frame is speech,
+ABOVE_FLOOR_DB = 6  # if it is also this far above the utterance's quietest tenth
 MAX_LOUD_SILENCE_MS = 300
 
 # Words that this model confuses with common non-cue words: a hit on one is always "unsure".
@@ -446,7 +447,8 @@ class Recognizer:
         if n == 0:
             return 0
         energy = 10 * np.log10((x[: n * 160].reshape(n, 160) ** 2).mean(axis=1) + 1.0)
-        loud = energy >= energy.max() - LOUD_DB
+        floor = np.percentile(energy, 10)  # steady noise (a fan, a hum) is not speech, however loud
+        loud = (energy >= energy.max() - LOUD_DB) & (energy >= floor + ABOVE_FLOOR_DB)
         for seg in self._decoder.seg() or []:
             if not seg.word.startswith(("<", "[", "(")) and seg.start_frame >= 0:
                 loud[seg.start_frame:seg.end_frame + 1] = False

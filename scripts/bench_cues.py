@@ -5,9 +5,13 @@ Recordings are split by speaker: the tuning half (used to choose the recogniser'
 reporting half (voices it was not tuned on; the figures to quote). For each context it prints, per
 cue word, hits and false accepts on non-cue words with 95 % Wilson intervals; latency from the
 detector's end of speech to the decision; real-time factor on one core; load time; peak memory;
-then again with 10 dB SNR pink noise and with babble mixed from non-cue words.
+then again with 10 dB SNR pink noise and with babble mixed from non-cue words; then recorded "stop"
+words under the assistant's own espeak voice at 0, -6 and -12 dB, through the half-duplex path of
+ears.py; then the cue words with no recordings, on espeak speech (plumbing only).
 
     PYTHONPATH=. python scripts/bench_cues.py [--split report|tune|all] [--quick] [--jobs 2]
+
+The whole run decodes ~3,600 streams: about 5 minutes on two free cores (--quick: about 1 minute).
 """
 
 from __future__ import annotations
@@ -65,6 +69,11 @@ def half_of(speaker: str) -> str:
     if speaker == "jackson":
         return "report"
     return "tune" if zlib.crc32(speaker.encode()) % 2 == 0 else "report"
+
+
+def contexts_in(condition: str, contexts: list[str]) -> list[str]:
+    """In noise, turn is left out: its only recorded cue, stop, is measured in navigation (saves a quarter)."""
+    return [c for c in contexts if condition == "clean" or c != "turn" or contexts == ["turn"]]
 
 
 def negatives(context: str, words: list[str]) -> list[str]:
@@ -202,6 +211,116 @@ def _run(job):
 
 
 # ------------------------------------------------------------------------------------------------
+# The assistant's own voice: "stop" said over it, heard through the half-duplex path of ears.py
+
+OWN_LEVELS_DB = (0, -6, -12)  # the assistant's speech against the spoken "stop", speech power to speech power
+
+
+def own_lines(per_exercise: int, n_exercises: int) -> list[str]:
+    """Spoken lines of the built-in exercises (the first few of each, names filled in), without "stop"."""
+    from voicecoach import exercise as ex
+    from voicecoach import script
+    from voicecoach.config import Settings
+
+    names = Settings().names()
+    out = []
+    for path in ex.builtin_files()[:n_exercises]:
+        spoken = [text for marker, text in script.lines(ex.load_file(path), names) if not marker]
+        out += [t for t in spoken if "stop" not in t.lower()][:per_exercise]
+    return out
+
+
+def render_16k(synthesizer, text: str):
+    import numpy as np
+
+    from voicecoach.recognizer import to_mono_16k
+    from voicecoach.voice import SAMPLE_RATE
+
+    return to_mono_16k(synthesizer.render(text), SAMPLE_RATE).astype(np.float64)
+
+
+def stops_over_own_speech(stream, words: str, recognizer) -> int:
+    from voicecoach.ears import stops_heard_while_saying
+
+    return stops_heard_while_saying(words, stream.tobytes(), recognizer)
+
+
+def own_speech(recognizer, stop_paths: list[str], quick: bool) -> None:
+    """Print stops caught over the assistant's own speech at several levels, and stops it heard in itself."""
+    import numpy as np
+
+    from voicecoach.recognizer import load_file
+    from voicecoach.voice import Synthesizer
+
+    synthesizer = Synthesizer()
+    lines = own_lines(1 if quick else 2, 4 if quick else 19)
+    voices = [render_16k(synthesizer, line) for line in lines]
+    print(f"\n=== the assistant's own speech (espeak, {len(lines)} lines of the built-in exercises, "
+          f"{sum(len(v) for v in voices) / 16000:.0f} s), through the half-duplex 'stop while speaking' path ===")
+    heard_in_itself = 0
+    for line, v in zip(lines, voices):
+        heard_in_itself += stops_over_own_speech(np.concatenate([v, np.zeros(16000)]).astype(np.int16), line,
+                                                 recognizer)
+    print(f"  stops heard in its own speech alone: {fmt(heard_in_itself, len(lines))} lines")
+    rng = np.random.default_rng(7)
+    per_stop = 2 if quick else 4  # each recorded stop under a few lines, different lines for each
+    pairs = [(p, (k * per_stop + j) % len(lines)) for k, p in enumerate(stop_paths) for j in range(per_stop)]
+    for level in OWN_LEVELS_DB:
+        caught = false = 0
+        for path, i in pairs:
+            stop, voice = load_file(path).astype(np.float64), voices[i]
+            gain = math.sqrt(speech_power(stop) / speech_power(voice) * 10 ** (level / 10))
+            mix = np.concatenate([voice * gain, np.zeros(16000)])
+            at = int(rng.integers(0, max(1, len(voice) - len(stop))))
+            mix[at:at + len(stop)] += stop
+            n = stops_over_own_speech(np.clip(mix, -32768, 32767).astype(np.int16), lines[i], recognizer)
+            caught += n >= 1
+            false += max(0, n - 1)
+        print(f"  recorded 'stop' with our voice at {level:+3d} dB: caught {fmt(caught, len(pairs))}"
+              f"   extra stops {false}")
+    print("  (lines that say 'stop' themselves mute the stop listener while they play; not mixed here)")
+
+
+# ------------------------------------------------------------------------------------------------
+# Cue words with no recordings: espeak speech, as plumbing only
+
+SYNTHETIC = {
+    "navigation": ["next", "go on", "forward", "continue", "pause", "resume", "repeat", "skip", "slower", "faster",
+                   "louder", "quieter"],
+    "turn": ["i'm done", "pause"],
+    "rating": ["ten"],
+}
+SYNTH_VOICES = ("gmw/en-us", "gmw/en", "gmw/en-gb-x-rp")
+ROOM_NOISE_LSB = 30  # a quiet room's noise floor, about -60 dBFS: a whole-utterance mean needs some
+
+
+def synthetic(recognizer) -> None:
+    import numpy as np
+
+    from voicecoach.recognizer import hear_stream, pad_stream
+    from voicecoach.voice import Synthesizer
+
+    print("\n=== cue words with no recordings, on synthetic espeak speech over a -60 dBFS noise floor "
+          "(plumbing only, not accuracy) ===")
+    from voicecoach.recognizer import CUE_PHRASES
+
+    synthesizer = Synthesizer()
+    rng = np.random.default_rng(3)
+    for context, phrases in SYNTHETIC.items():
+        row = []
+        for phrase in phrases:
+            got = []
+            for voice in SYNTH_VOICES:
+                synthesizer.voice_id = voice
+                stream = pad_stream(render_16k(synthesizer, phrase).astype(np.int16)).astype(np.float64)
+                stream += rng.normal(0, ROOM_NOISE_LSB, len(stream))  # no microphone gives digital silence
+                out = hear_stream(np.clip(stream, -32768, 32767).astype(np.int16), context, recognizer)
+                got.append(out["cue"] == CUE_PHRASES[context][phrase])
+            row.append(f"{phrase} {sum(got)}/{len(got)}")
+        print(f"  {context}: " + ", ".join(row))
+
+
+# ------------------------------------------------------------------------------------------------
 
 
 def collect(split: str, quick: bool):
@@ -217,18 +336,25 @@ def collect(split: str, quick: bool):
 
 
 def main(argv=None) -> int:
+    global SPEECH
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("report", "tune", "all"), default="report")
     ap.add_argument("--quick", action="store_true", help="a few files per word, clean audio only")
     ap.add_argument("--contexts", default=",".join(RECORDED_CUES))
     ap.add_argument("--conditions", default=None, help=f"comma-separated of {', '.join(CONDITIONS)}")
-    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--wip", type=float, default=None)
     ap.add_argument("--garbage", default=None, help="context=weight,... for the garbage alternative")
     ap.add_argument("--trailing-ms", type=int, default=None)
     ap.add_argument("--no-distractors", action="store_true")
+    ap.add_argument("--drop", default="", help="cue phrases to leave out, e.g. forward")
+    ap.add_argument("--variant", action="append", default=[], help="an extra pronunciation, e.g. 'seven(2)=S EH V N'")
+    ap.add_argument("--live-cmn", action="store_true", help="decode as the audio comes, with a running mean (the old way)")
     ap.add_argument("--errors", action="store_true", help="list every miss and false accept")
+    ap.add_argument("--speech", type=Path, default=SPEECH, help="folder of <word>/*.wav recordings")
+    ap.add_argument("--no-own-speech", action="store_true", help="skip the assistant's own speech and espeak parts")
     args = ap.parse_args(argv)
+    SPEECH = args.speech
 
     if not SPEECH.is_dir():
         print(f"no recordings at {SPEECH}", file=sys.stderr)
@@ -239,6 +365,12 @@ def main(argv=None) -> int:
     tuning_kwargs = {}
     if args.no_distractors:
         tuning_kwargs["distractors"] = False
+    if args.drop:
+        tuning_kwargs["dropped"] = tuple(args.drop.split(","))
+    if args.variant:
+        tuning_kwargs["variants"] = tuple(tuple(v.split("=", 1)) for v in args.variant)
+    if args.live_cmn:
+        tuning_kwargs.update(whole_utterance=False, options=())
     if args.trailing_ms is None:
         from voicecoach.recognizer import TRAILING_MS
 
@@ -266,8 +398,12 @@ def main(argv=None) -> int:
     print(f"voicecoach cue benchmark: split={args.split}{' (quick)' if args.quick else ''}, "
           f"{sum(len(v) for v in files.values())} recordings, speakers: "
           f"{len({speaker_of(Path(p).name) for v in files.values() for p in v})}")
+    for half in ("tune", "report"):
+        ids = sorted({speaker_of(p.name) for p in SPEECH.glob("*/*.wav") if half_of(speaker_of(p.name)) == half})
+        print(f"{half} speakers ({len(ids)}): {' '.join(ids)}")
     print(f"tuning: wip={tuning.wip:g}, garbage={dict(tuning.garbage_weight)}, trailing silence "
-          f"{args.trailing_ms} ms")
+          f"{args.trailing_ms} ms, decoder options {dict(tuning.options)}, whole utterance {tuning.whole_utterance}, "
+          f"extra pronunciations {len(tuning.variants)}")
     print(f"load time (import + decoder + grammars): {load_s * 1000:.0f} ms   target <= 1000 ms")
     missing = [c for c in ("next", "pause", "resume", "repeat", "skip", "slower", "faster", "louder", "quieter",
                            "done") if not (SPEECH / c).is_dir()]
@@ -277,7 +413,7 @@ def main(argv=None) -> int:
     jobs = []
     for condition in conditions:
         snr = 10.0
-        for context in contexts:
+        for context in contexts_in(condition, contexts):
             for w in list(RECORDED_CUES[context]) + negatives(context, words):
                 for p in files.get(w, []):
                     jobs.append((context, w, p, condition, snr, babble_paths, args.trailing_ms))
@@ -300,7 +436,7 @@ def main(argv=None) -> int:
     for condition in conditions:
         print(f"\n=== {condition} ===")
         rs = [r for r in results if r["condition"] == condition and "error" not in r]
-        for context in contexts:
+        for context in contexts_in(condition, contexts):
             cr = [r for r in rs if r["context"] == context]
             print(f"\n-- {context}: target {TARGETS[context]}")
             closed = context in ("rating", "answer")
@@ -320,6 +456,12 @@ def main(argv=None) -> int:
                             print(f"        miss {Path(r['path']).name}: {r['cue']!r} ({r['text']})")
             print(f"  {'ALL':>8}          {'right' if closed else 'caught'} {fmt(tot_hit, tot_n)}"
                   + (f"   right & sure {fmt(tot_sure, tot_n)}" if closed else ""))
+            pos = [r for r in cr if r["word"] in RECORDED_CUES[context]]
+            for source, label in (("sc1_", "Speech Commands, many speakers"), ("fsdd_", "FSDD, 8 kHz, one speaker")):
+                sr = [r for r in pos if Path(r["path"]).name.startswith(source)]
+                if sr and len(sr) < len(pos):
+                    k = sum(1 for r in sr if r["cue"] == RECORDED_CUES[context][r["word"]])
+                    print(f"  {'':>8}          of which {label}: {fmt(k, len(sr))}")
             neg = [r for r in cr if r["word"] not in RECORDED_CUES[context]]
             fa_any = sum(1 for r in neg if r["cue"] is not None)
             fa_sure = sum(1 for r in neg if r["cue"] is not None and not r["unsure"])
@@ -353,6 +495,10 @@ def main(argv=None) -> int:
     print("\nsummary (hits / n, false accepts / n):")
     for (condition, context), (h, n, fa, nn) in summary.items():
         print(f"  {condition:>9} {context:>10}: {100 * h / max(n, 1):5.1f} % of {n}   FA {100 * fa / max(nn, 1):5.1f} % of {nn}")
+    if not args.no_own_speech:
+        rec = Recognizer(Tuning(**tuning_kwargs))
+        own_speech(rec, files.get("stop", []), args.quick)
+        synthetic(rec)
     return 0
 
 

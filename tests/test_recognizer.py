@@ -53,10 +53,10 @@ def test_contexts_and_decision_shape(rec):
 
 @needs_speech
 @pytest.mark.parametrize("context,words,floor", [
-    # floors a little under what scripts/bench_cues.py measured on these recordings
-    ("answer", {"yes": "yes", "no": "no"}, 0.75),
-    ("rating", {"one": 1, "two": 2, "five": 5, "seven": 7, "nine": 9, "zero": 0}, 0.6),
-    ("navigation", {"go": "next", "stop": "stop"}, 0.4),  # ~50-70 % measured: rejection costs hits
+    # floors a little under what was measured on these recordings: 12/12, 30/36, 9/12
+    ("answer", {"yes": "yes", "no": "no"}, 0.9),
+    ("rating", {"one": 1, "two": 2, "five": 5, "seven": 7, "nine": 9, "zero": 0}, 0.75),
+    ("navigation", {"go": "next", "stop": "stop"}, 0.6),  # rejection costs hits
 ])
 def test_hits_on_real_voices(rec, context, words, floor):
     results = [(w, R.hear_file(p, context, rec)) for w in words for p in recordings(w, 6)]
@@ -69,7 +69,7 @@ def test_non_cue_words_are_rejected_in_navigation(rec):
     words = ("bed", "bird", "cat", "happy", "house", "marvin", "sheila", "wow", "right", "down")
     results = [(w, R.hear_file(p, "navigation", rec)) for w in words for p in recordings(w, 3)]
     accepted = [(w, r["cue"], r["text"]) for w, r in results if r["cue"] is not None]
-    assert len(accepted) <= 2, accepted  # about 3 % measured; 2 of 30 is the floor
+    assert len(accepted) <= 2, accepted  # 1 of these 30 measured (bird heard as "faster")
 
 
 @needs_speech
@@ -158,3 +158,70 @@ def test_endpointer_cuts_two_bursts():
     for (start, end, pcm), at in zip(cuts, (1000, 2500)):
         assert at - 100 <= start <= at + 200 and at + 300 <= end <= at + 800
         assert len(pcm) >= (end - start) * 32
+
+
+def test_hear_command_gives_json_for_missing_and_corrupt_files_and_hears_the_rest(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from voicecoach.cli import cli
+
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, [0] * 16000, 16000)
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk")
+    missing = tmp_path / "missing.wav"
+    result = CliRunner().invoke(cli, ["hear", "--context", "answer", str(missing), str(corrupt), str(quiet)])
+    assert result.exit_code == 2
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["file"] for line in lines] == [str(missing), str(corrupt), str(quiet)]
+    assert lines[0]["error"] == "no such file"
+    assert lines[1]["error"].startswith("not a readable WAV file")
+    assert "error" not in lines[2] and lines[2]["cue"] is None
+
+
+# --- the assistant's own voice ------------------------------------------------------------------
+
+CUE_LIKE = frozenset(word for phrases in R.CUE_PHRASES.values() for phrase in phrases for word in phrase.split())
+
+
+def riskiest_line(exercise_path):
+    """The spoken line of an exercise with the most cue words in it (the shortest of those on a tie)."""
+    from voicecoach import exercise, script
+    from voicecoach.config import Settings
+
+    spoken = [text for marker, text in script.lines(exercise.load_file(exercise_path), Settings().names())
+              if not marker]
+    return min(spoken, key=lambda text: (-sum(w.strip(".,!?;:'\"").lower() in CUE_LIKE for w in text.split()),
+                                         len(text)))
+
+
+@pytest.fixture(scope="module")
+def synthesizer():
+    import ctypes.util
+
+    if not ctypes.util.find_library("espeak-ng") and not ctypes.util.find_library("espeak"):
+        if os.environ.get("CI"):
+            pytest.fail("libespeak-ng is not installed: scripts/setup should have installed it")
+        pytest.skip("libespeak-ng is not installed")
+    from voicecoach.voice import Synthesizer
+
+    return Synthesizer()
+
+
+def own_voice(synthesizer, line):
+    """Our voice saying `line`, as the microphone hears it: 16 kHz, a second of quiet after."""
+    from voicecoach.voice import SAMPLE_RATE
+
+    return R.to_mono_16k(synthesizer.render(line), SAMPLE_RATE).tobytes() + bytes(32000)
+
+
+@pytest.mark.parametrize("path", __import__("voicecoach.exercise", fromlist=["x"]).builtin_files(),
+                         ids=lambda p: p.stem)
+def test_no_cue_is_heard_in_our_own_voice(rec, synthesizer, path):
+    """Each built-in exercise's riskiest line, spoken by our voice into the microphone: no stop."""
+    from voicecoach.ears import stops_heard_while_saying
+
+    line = riskiest_line(path)
+    assert stops_heard_while_saying(line, own_voice(synthesizer, line), rec) == 0, line

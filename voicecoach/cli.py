@@ -310,14 +310,23 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
               show_default=True, help="What the recogniser listens for, as at that moment of a session.")
 @click.option("--no-profile", is_flag=True, help="Ignore the enrolled voice profile (to compare).")
 def hear(files, context, no_profile):
-    """Recognise cues in WAV files, as a live session would; one JSON line per file."""
+    """Recognise cues in WAV files, as a live session would; one JSON line per file.
+
+    A file that cannot be read gets a line with an "error" field, the others are still heard, and
+    the exit status is 2.
+    """
     from voicecoach import enrolled, recognizer
 
     engine, note = enrolled.with_profile(recognizer.Recognizer(), use=not no_profile)
     if note:
         click.echo(note, err=True)
+    failed = False
     for file in files:
-        click.echo(json.dumps(recognizer.hear_file(file, context, engine)))
+        out = recognizer.hear_file(file, context, engine)
+        failed = failed or "error" in out
+        click.echo(json.dumps(out))
+    if failed:
+        sys.exit(2)
 
 
 @cli.command()

@@ -369,9 +369,10 @@ class SpokenCues:
 
     def start(self, wake):
         self._wake = wake
-        threading.Thread(target=self._listen, name="spoken-cues", daemon=True).start()
+        threading.Thread(target=self.listen, name="spoken-cues", daemon=True).start()
 
-    def _listen(self):
+    def listen(self):
+        """Read the source until it ends (run in a thread by `start`; the benchmark calls it directly)."""
         from voicecoach.recognizer import Endpointer
 
         endpointer, over_speech = Endpointer(), Endpointer()
@@ -435,6 +436,26 @@ class SpokenCues:
     def close(self):
         self._stop.set()
         self.source.close()
+
+
+def stops_heard_while_saying(words: str, pcm16k: bytes, recognizer) -> int:
+    """How many stops the half-duplex listener takes from a 16 kHz recording made while our voice
+    says `words`: how the benchmark and the tests measure the assistant hearing itself."""
+
+    class Played:
+        finished = False
+
+        def chunks(self, stop):
+            step = 16000 * CHUNK_MS // 1000 * 2
+            for start in range(0, len(pcm16k) - step + 1, step):
+                yield pcm16k[start:start + step]
+
+        def close(self):
+            pass
+
+    spoken = SpokenCues(Played(), recognizer, playing=lambda: words)
+    spoken.listen()
+    return len(spoken._stops)
 
 
 class AnyOf:

@@ -353,7 +353,13 @@ def main(argv=None) -> int:
     ap.add_argument("--errors", action="store_true", help="list every miss and false accept")
     ap.add_argument("--speech", type=Path, default=SPEECH, help="folder of <word>/*.wav recordings")
     ap.add_argument("--no-own-speech", action="store_true", help="skip the assistant's own speech and espeak parts")
+    ap.add_argument("--enrolled", action="store_true",
+                    help="with and without an enrolled voice profile (runs scripts/bench_enrolled.py)")
     args = ap.parse_args(argv)
+    if args.enrolled:
+        import bench_enrolled
+
+        return bench_enrolled.main(["--quick"] if args.quick else [])
     SPEECH = args.speech
 
     if not SPEECH.is_dir():

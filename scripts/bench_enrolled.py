@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of recognition with an enrolled voice profile, beside the same figures without one.
 
-A separate script from bench_cues.py (which another branch is tuning) so the two merge cleanly.
+`scripts/bench_cues.py --enrolled` runs it too.
 On the Free Spoken Digit Dataset in ../shared/speech/words: the couple is george (partner A) and
 jackson (partner B); takes 0-2 of each digit are enrolled, takes 3-19 are the test; both
 profiles are loaded together. Every file is streamed through the endpointer and recogniser as
@@ -16,6 +16,7 @@ profiles are loaded together. Every file is streamed through the endpointer and 
 - time of the decision at the end of an utterance (grammar + templates), on one core.
 
     PYTHONPATH=. python scripts/bench_enrolled.py [--quick]
+    PYTHONPATH=. python scripts/bench_cues.py --enrolled [--quick]
 """
 
 from __future__ import annotations

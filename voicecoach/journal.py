@@ -14,7 +14,7 @@ except ImportError:  # Windows: liveness falls back to the pid
     fcntl = None
 
 from . import lock, paths, records, vault
-from .errors import JournalError
+from .errors import JournalError, UnknownSession
 from .sealed import SEALED_SUFFIX, SealedFile, image_of
 
 FILENAME = "journal.sqlite3"
@@ -416,19 +416,24 @@ class Journal:
         """The id of the one session whose id starts with ref (at least 4 characters)."""
         ref = ref.strip().lower()
         if len(ref) < 4:
-            raise JournalError(f"session {ref!r}: give at least the first 4 characters of its id")
+            raise UnknownSession(f"session {ref!r}: give at least the first 4 characters of its id")
         found = [i for (i,) in self._db.execute(
             "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\'",
             (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))]
         if not found:
-            raise JournalError(f"no session with id {ref!r} ('voicecoach history' shows them)")
+            raise UnknownSession(f"no session with id {ref!r} ('voicecoach history' shows them)")
         if len(found) > 1:
-            raise JournalError(f"{len(found)} sessions have ids starting with {ref!r}; give more of it")
+            raise UnknownSession(f"{len(found)} sessions have ids starting with {ref!r}; give more of it")
         return found[0]
 
     def running(self) -> list[str]:
         """Sessions still running in a live process (stale ones were closed when this opened)."""
         return [i for (i,) in self._db.execute("SELECT id FROM sessions WHERE outcome = 'running'")]
+
+    def count_before(self, before: str) -> int:
+        """How many sessions started before an ISO time: forgetting none should rewrite nothing."""
+        return self._db.execute("SELECT count(*) FROM sessions WHERE started_at < ?",
+                                (records.utc(before),)).fetchone()[0]
 
     def delete_sessions(self, before: str | None = None, session_id: str | None = None) -> int:
         """Delete sessions started before an ISO time (UTC) or one session; then compact(), so the

@@ -28,13 +28,17 @@ class Synthesizer:
         return list(self._engine.voices)
 
     def like(self, value: str) -> list[str]:
-        """Ids of voices a mistyped one may mean: its name or language starts so, or a name spelled nearly so."""
+        """Ids of voices a mistyped one may mean: its name or language starts so, or a name or id
+        spelled nearly so."""
         wanted = value.lower().strip()
         language = wanted.rsplit("/", 1)[-1]  # "gmw/en-gb" and "en-gb" both look for en-gb
         first_word = {v.id: (v.name.lower().split() or [""])[0] for v in self.voices()}  # "english (caribbean)"
+        tails = {v.id: v.id.lower().rsplit("/", 1)[-1] for v in self.voices()}
         near = set(difflib.get_close_matches(wanted, set(first_word.values()), n=3, cutoff=0.8))
+        near |= set(difflib.get_close_matches(language, set(tails.values()), n=3, cutoff=0.8))
         return [v.id for v in self.voices()
-                if first_word[v.id] in near or (len(wanted) >= 2 and v.name.lower().startswith(wanted))
+                if first_word[v.id] in near or tails[v.id] in near
+                or (len(wanted) >= 2 and v.name.lower().startswith(wanted))
                 or (len(language) >= 2 and any(lang.lower().startswith(language) for lang in v.languages))]
 
     @property

@@ -145,12 +145,14 @@ def test_start_with_a_bad_file_gives_the_same_message(tmp_path):
 
 def test_config_rejects_bad_keys_and_values():
     result = invoke("config", "set", "partner-c", "Kim")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "unknown setting 'partner-c' (did you mean 'partner-b'?)" in result.output
     result = invoke("config", "set", "rate", "fast")
-    assert result.exit_code == 1 and "rate must be a whole number, not 'fast'" in result.output
+    assert result.exit_code == 2 and "rate must be a whole number, not 'fast'" in result.output
     result = invoke("config", "set", "volume", "3")
     assert "volume must be from 0.1 to 1.0" in result.output
+    result = invoke("config", "set", "rate", "1000")
+    assert (result.exit_code, result.stderr) == (2, "Error: rate must be from 80 to 320, not 1000\n")
 
 
 def test_config_show_and_files_are_owner_only(home):
@@ -167,7 +169,7 @@ def test_a_broken_config_file_is_one_clear_line(home):
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.yaml").write_text("partner-a: [Sam\n")
     result = invoke("show", "daily-check-in")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip() == f"Error: {home / 'config.yaml'}:2: not valid YAML; fix it or remove the file to start again"
 
 
@@ -231,7 +233,8 @@ def test_without_a_speech_engine_the_session_runs_in_text_with_one_line(monkeypa
     monkeypatch.setattr(voice, "open_voice", no_engine)
     result = invoke("start", "box-breathing", "--time-scale", "0", "--audio-out", "x.wav", input="7\n7\n")
     assert result.exit_code == 0
-    assert result.output.splitlines()[0] == "Text only: no speech engine: libespeak-ng.so.1 not found."
+    assert result.stderr == "Text only: no speech engine: libespeak-ng.so.1 not found.\n"  # the set-up, apart
+    assert "Text only" not in result.stdout
     assert "Completed: Box breathing." in result.output
     assert "Traceback" not in result.output
 
@@ -298,8 +301,11 @@ def test_config_numbers_and_names_are_checked_like_people_type_them():
 
 def test_config_set_voice_checks_the_voice_exists():
     result = invoke("config", "set", "voice", "englsh")
-    assert result.exit_code == 1
-    assert "unknown voice 'englsh'; close matches:" in result.output
+    assert result.exit_code == 2
+    assert "unknown voice 'englsh'; close matches: gmw/en" in result.output
+    result = invoke("config", "set", "voice", "nonsense/voice")  # nothing like it: no far-fetched guesses
+    assert (result.exit_code, result.output) == (2, "Error: unknown voice 'nonsense/voice'; "
+                                                    "'voicecoach voices' lists them\n")
     assert invoke("config", "set", "voice", "gmw/en").exit_code == 0
 
 
@@ -330,7 +336,7 @@ def test_a_journal_that_cannot_be_written_mid_session_is_said_once_and_the_sessi
 
 def test_an_unwritable_audio_out_is_one_line(tmp_path):
     result = invoke("start", "box-breathing", "--audio-out", str(tmp_path / "no" / "such" / "x.wav"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip() == f"Error: cannot write {tmp_path / 'no' / 'such' / 'x.wav'}: No such file or directory"
 
 
@@ -409,7 +415,7 @@ def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
     monkeypatch.setattr(runner, "_open_ears", TestEars.real)
     result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="6\n")
     assert result.exit_code == 0
-    assert result.output.splitlines()[0] == "Keyboard only: no microphone (PortAudio: no default input device)."
+    assert result.stderr == "Keyboard only: no microphone (PortAudio: no default input device).\n"
     assert history()[0]["ratings"][0]["value"] == 6
 
 
@@ -506,3 +512,108 @@ def test_after_three_troubled_check_ins_a_therapist_is_suggested_once_a_week_and
     assert counts == [0, 0, 1, 0]  # the fourth, the same week, does not say it again
     low = invoke(*start, input="next\n2\n3\n").output  # the gentle path names a therapist itself
     assert low.count("a couples therapist can help you both") == 1
+
+
+def test_say_keeps_its_line_on_stdout_and_the_set_up_note_on_stderr(monkeypatch):
+    def no_device(*args, **kwargs):
+        raise voice.AudioUnavailable("no audio output device")
+
+    monkeypatch.setattr(voice, "open_voice", no_device)
+    monkeypatch.setattr(runner, "_open_voice", _real_open_voice)
+    result = CliRunner().invoke(cli, ["say", "hi"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "hi\n", "Text only: no audio output device.\n")
+
+
+_real_open_voice = runner._open_voice
+
+
+@pytest.mark.parametrize("args", [["config", "set", "voice", "nonsense/voice"],
+                                  ["say", "hi", "--audio-out", "/nonexistent/dir/x.wav"]])
+def test_bad_values_and_files_exit_2_in_one_line(args):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output
+
+
+def test_an_audio_in_that_is_not_a_wav_file_is_named(tmp_path):
+    plan = tmp_path / "plan.ics"
+    plan.write_text("BEGIN:VCALENDAR\n")
+    result = CliRunner().invoke(cli, ["start", "box-breathing", "--solo", "--time-scale", "0", "--audio-in", str(plan)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --audio-in {plan}: not a readable WAV file")
+
+
+def test_hear_goes_on_past_unreadable_files_and_exits_2(tmp_path):
+    plan = tmp_path / "plan.ics"
+    plan.write_text("BEGIN:VCALENDAR\n")
+    result = CliRunner().invoke(cli, ["hear", str(plan), str(tmp_path / "missing.wav")])
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(plan), str(tmp_path / "missing.wav")]
+    assert all("error" in line for line in lines) and result.exit_code == 2
+    assert "exit status is then 2" in " ".join(invoke("hear", "--help").output.split())
+
+
+def test_sigterm_marks_the_session_interrupted_and_exits_143(tmp_path):
+    process = _session_in_its_turn(tmp_path)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=10)
+    assert b"Traceback" not in err
+    assert process.returncode == 128 + signal.SIGTERM
+    assert history()[0]["outcome"] == "interrupted"
+
+
+@pytest.mark.parametrize("scale", ["nan", "inf", "1e9", "-1"])
+@pytest.mark.parametrize("command", [["start", "box-breathing"], ["today"], ["program", "continue"],
+                                     ["plan", "closeness-reminders", "on"]])
+def test_time_scale_is_a_finite_number_from_0_to_100(command, scale):
+    result = CliRunner().invoke(cli, [*command, "--time-scale", scale])
+    assert result.exit_code == 2 and "--time-scale" in result.output and "Traceback" not in result.output
+
+
+def test_list_never_cuts_an_id_short():
+    result = invoke("list")
+    ids = [row["id"] for row in json.loads(invoke("list", "--json").output)]
+    assert "…" not in result.output
+    assert all(any(line.startswith(id_ + " ") for line in result.output.splitlines()) for id_ in ids)
+
+
+def test_partner_names_must_differ_and_hold_no_braces():
+    assert invoke("config", "set", "partner-a", "Sam").exit_code == 0
+    result = CliRunner().invoke(cli, ["config", "set", "partner-b", "sam"])
+    assert (result.exit_code, result.output) == (2, "Error: partner-b cannot be 'sam': that is already the other "
+                                                    "partner's name\n")
+    for name in ("{B}", "Al{ex", "Al\x07ex"):
+        result = CliRunner().invoke(cli, ["config", "set", "partner-a", name])
+        assert result.exit_code == 2 and len(result.output.splitlines()) == 1
+    assert invoke("show", "daily-check-in").output.count("Sam") >= 1
+
+
+def test_config_show_aligns_its_rows_and_says_on_or_off():
+    assert invoke("config", "set", "streaks", "off").output == "streaks = off\n"
+    rows = invoke("config", "show").output.splitlines()[:-1]
+    values = {row.split()[0]: row[18:] for row in rows}
+    assert values["prepare-seconds"] == "30" and values["spoken-reminders"] == "off" and values["streaks"] == "off"
+    assert {len(row) - len(row[18:].lstrip()) for row in rows if row[18:]} == {18}
+    assert json.loads(invoke("config", "show", "--json").output)["streaks"] is False
+
+
+def test_config_set_help_lists_each_setting_and_what_it_takes():
+    text = invoke("config", "set", "--help").output
+    assert "rate              80 to 320" in text and "streaks           on or off" in text
+
+
+def test_command_listings_read_as_whole_phrases():
+    for group in ([], ["config"], ["plan"], ["program"]):
+        listing = invoke(*group, "--help").output.split("Commands:")[1]
+        assert not [line for line in listing.splitlines() if line.endswith(("e.g.", "..."))], listing
+
+
+def test_forget_help_names_everything_all_erases():
+    text = " ".join(invoke("forget", "--help").output.split())
+    for thing in ("journal", "backups", "voice profile", "plans and program state", "private questions"):
+        assert thing in text
+
+
+def test_voices_for_an_unknown_language_is_one_line_and_status_2():
+    result = CliRunner().invoke(cli, ["voices", "--language", "xx"])
+    assert result.exit_code == 2
+    assert result.output == "No voices for language 'xx'; 'voicecoach voices' lists them all.\n"

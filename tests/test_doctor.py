@@ -168,7 +168,9 @@ def test_corrupt_journal_cannot_run_and_is_left_untouched(home):
     last, status = checks(result)
     assert status["journal"] == "FAIL"
     assert last.startswith(f"cannot run: {path} is damaged")
-    assert "fix: keep a copy, then: sqlite3" in result.output
+    moved = home / "journal-damaged.sqlite3"
+    assert f"fix: move it aside: mv {path} {moved} (voicecoach makes a new one)" in result.output
+    assert "apt install sqlite3" in result.output
     assert result.exit_code == 2
     assert path.read_bytes() == damaged and sorted(os.listdir(home)) == before
 

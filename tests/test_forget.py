@@ -86,7 +86,7 @@ def test_without_yes_and_without_a_terminal_nothing_is_forgotten(home):
     before = snapshot(home)
     result = invoke("forget", "--all")
     assert result.exit_code == 2
-    assert result.output == "Refusing to forget without confirmation: add --yes.\n"
+    assert result.output == "Nothing was forgotten: to confirm without a terminal, add --yes.\n"
     assert snapshot(home) == before
 
 
@@ -95,8 +95,10 @@ def test_forget_needs_exactly_one_choice_and_a_known_session(home):
     assert invoke("forget", "--yes").exit_code == 2
     assert invoke("forget", "--all", "--session", "abcd", "--yes").exit_code == 2
     result = invoke("forget", "--session", "ffffffff", "--yes")
-    assert result.exit_code == 1 and "no session with id 'ffffffff'" in result.output
-    assert invoke("forget", "--before", "March", "--yes").exit_code == 2
+    assert result.exit_code == 2 and "no session with id 'ffffffff'" in result.output
+    result = invoke("forget", "--before", "2026-13-01", "--yes")
+    assert (result.exit_code, result.output) == (
+        2, "Error: --before: '2026-13-01' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-01\n")
 
 
 def test_forget_refuses_while_a_session_is_running(home):
@@ -106,3 +108,11 @@ def test_forget_refuses_while_a_session_is_running(home):
             assert result.exit_code == 1
             assert "a session is running; forget when it has ended" in result.output
     assert [s["outcome"] for s in sessions(home)] == ["completed"]
+
+
+def test_forget_before_with_nothing_older_says_so_and_rewrites_nothing(home):
+    fill(count=2)
+    before = snapshot(home)
+    result = invoke("forget", "--before", "2020-01-01", "--yes")
+    assert (result.exit_code, result.output) == (0, "Nothing older than 2020-01-01 to forget.\n")
+    assert snapshot(home) == before and len(sessions(home)) == 2

@@ -151,3 +151,11 @@ def test_names_are_shown_as_typed_never_as_markup():
         journal._db.execute("UPDATE ratings SET name = '[bold]Kim[/bold]'")
     assert "connection: [bold]Kim[/bold] 7" in invoke("history").output
     assert "[bold]Kim[/bold]" in invoke("stats").output
+
+
+def test_history_through_a_pipe_never_cuts_an_exercise_id_short():
+    with Journal() as journal:
+        record(journal, "closeness-without-pressure", datetime(2026, 11, 8, 20, 0), outcome="stopped", done=2,
+               total=9, ratings=[("closeness", "A", 6), ("closeness", "B", 7)])
+    result = CliRunner().invoke(cli, ["history"], catch_exceptions=False)  # 80 columns, as through | cat
+    assert "closeness-without-pressure " in result.output and "…" not in result.output

@@ -99,9 +99,10 @@ def test_a_wrong_passphrase_is_one_line(home, passphrase, monkeypatch):
     invoke("lock")
     lock.forget_keys()
     monkeypatch.setenv("VOICECOACH_PASSPHRASE", "not the right one")
-    result = invoke("history")
-    assert result.exit_code == 1
-    assert result.output == ("Error: wrong passphrase: the journal stays locked (from VOICECOACH_PASSPHRASE)\n")
+    for command in ("history", "unlock"):
+        result = invoke(command)
+        assert result.exit_code == 2
+        assert result.output == ("Error: wrong passphrase: the journal stays locked (from VOICECOACH_PASSPHRASE)\n")
 
 
 def test_lock_asks_twice_and_refuses_a_mismatch_or_a_short_one(home, monkeypatch):

@@ -177,7 +177,7 @@ def test_stats_on_screen_and_streaks_off(journal_of_this_month):
     assert "Daily check in" in text  # the title as recorded
     assert "connection" in text and "Sam" in text and "Alex" in text
     assert "How far apart your answers" in text
-    assert invoke("config", "set", "streaks", "off").output.strip() == "streaks = False"
+    assert invoke("config", "set", "streaks", "off").output.strip() == "streaks = off"
     text = invoke("stats", "--weeks", "4").output
     assert "practice day" not in text
     assert json.loads(invoke("stats", "--json").output)["streak"] is None
@@ -201,7 +201,7 @@ def test_config_streaks_takes_on_off_true_false(value, expected):
 
 def test_config_streaks_rejects_anything_else_in_one_line():
     result = invoke("config", "set", "streaks", "sometimes")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip().splitlines() == ["Error: streaks must be on or off, not 'sometimes'"]
 
 

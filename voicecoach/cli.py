@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 
 from voicecoach import __version__
+from voicecoach.cli_options import TIME_SCALE
 from voicecoach.errors import ExerciseError, VoicecoachError
 
+INTERRUPTED = 130  # what a command exits with when a session was interrupted (128 + SIGINT)
 CONTEXT = {"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "VOICECOACH"}
 
 
@@ -26,7 +28,7 @@ class _Group(click.Group):
             ctx.exit(2)
         except VoicecoachError as error:
             click.echo(f"Error: {error}", err=True)
-            ctx.exit(1)
+            ctx.exit(error.exit_code)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -128,7 +130,8 @@ def list_exercises(as_json):
         from rich.table import Table
 
         table = Table(box=None, pad_edge=False)
-        for column in ("id", "title", "minutes", "tags"):
+        table.add_column("id", no_wrap=True, min_width=max((len(row["id"]) for row in rows), default=0))
+        for column in ("title", "minutes", "tags"):  # these wrap, so the ids people type are never cut short
             table.add_column(column, justify="right" if column == "minutes" else "left")
         for row in rows:
             table.add_row(row["id"], row["title"], f"{row['minutes']:g}", ", ".join(row["tags"]))
@@ -137,7 +140,7 @@ def list_exercises(as_json):
         click.echo(f"Skipped: {problem}", err=True)
 
 
-@cli.command()
+@cli.command(short_help="Print an exercise as it will be spoken.")
 @click.argument("exercise_ref", metavar="ID_OR_FILE")
 @click.option("--solo", is_flag=True, help="Show it as done alone.")
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
@@ -167,7 +170,7 @@ def show(exercise_ref, solo, partner):
             click.secho(f"  {marker}: {text}", dim=True)
 
 
-@cli.command()
+@cli.command(short_help="Check exercise and program files for mistakes.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(files):
     """Check exercise and program files; print file:line: problem for each mistake."""
@@ -183,7 +186,7 @@ def check(files):
     click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} OK")
 
 
-@cli.command()
+@cli.command(short_help="Start your own exercise from a commented file.")
 @click.argument("exercise_id", metavar="ID")
 def new(exercise_id):
     """Start your own exercise: writes a commented file to edit, in your exercises folder."""
@@ -193,7 +196,7 @@ def new(exercise_id):
     click.echo(f"Wrote {path}\nEdit it, then: voicecoach check {path}  and  voicecoach start {exercise_id}")
 
 
-@cli.command()
+@cli.command(short_help="Show the safety note again.")
 def safety():
     """Show the safety note again: who these exercises are for, and where to turn."""
     from voicecoach import safety as safety_note
@@ -203,12 +206,12 @@ def safety():
     Console(highlight=False).print(safety_note.note(_settings().helplines), markup=False)
 
 
-@cli.command()
+@cli.command(short_help="Run an exercise: speak it, listen, keep a journal.")
 @click.argument("exercise_ref", metavar="ID_OR_FILE")
 @click.option("--text", "text_cues", is_flag=True,
               help="Read cues as typed lines (next, stop, 7, I'm done) instead of single keys.")
-@click.option("--time-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Multiply every wait by this (0: no waits), to preview or test.")
+@click.option("--time-scale", type=TIME_SCALE, default=1.0, show_default=True,
+              help="Multiply every wait by this, from 0 (no waits) to 100, to preview or test.")
 @click.option("--no-log", is_flag=True, help="Keep this session out of the journal.")
 @click.option("--solo", is_flag=True, help="Do a self-care exercise alone.")
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
@@ -234,7 +237,7 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out,
                            audio_in=audio_in, listen=listen)
     if outcome == "completed" and not no_log:
         practice_done(found.id)
-    sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
+    sys.exit(0 if outcome in ("completed", "declined", "stopped") else INTERRUPTED)
 
 
 @cli.command()
@@ -247,6 +250,9 @@ def voices(language, as_json):
     found = voice.Synthesizer().voices()
     if language:
         found = [v for v in found if any(lang.lower().startswith(language.lower()) for lang in v.languages)]
+        if not found:
+            click.echo(f"No voices for language {language!r}; 'voicecoach voices' lists them all.", err=True)
+            sys.exit(2)
     if as_json:
         click.echo(json.dumps([v._asdict() for v in found], indent=2))
         return
@@ -262,7 +268,7 @@ def voices(language, as_json):
     click.secho("Choose one with 'voicecoach config set voice ID'; try it with 'voicecoach say'.", dim=True)
 
 
-@cli.command()
+@cli.command(short_help="Speak a line with the current voice.")
 @click.argument("text", default="Hello {A} and {B}. This is how I sound.")
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the speech to this WAV file instead of the speakers.")
@@ -274,7 +280,7 @@ def say(text, audio_out):
     click.echo(shown)
 
 
-@cli.command()
+@cli.command(short_help="Render a whole exercise to one WAV file.")
 @click.argument("exercise_ref", metavar="ID_OR_FILE")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--turn-seconds", type=click.FloatRange(min=1, max=3600),
@@ -304,7 +310,7 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
     click.echo(f"Wrote {out}: {int(seconds // 60)} min {round(seconds % 60):02d} s of 16-bit mono WAV at 22050 Hz.")
 
 
-@cli.command()
+@cli.command(short_help="Recognise cues in WAV files, one JSON line each.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--context", type=click.Choice(["navigation", "turn", "rating", "answer"]), default="navigation",
               show_default=True, help="What the recogniser listens for, as at that moment of a session.")
@@ -312,24 +318,24 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
 def hear(files, context, no_profile):
     """Recognise cues in WAV files, as a live session would; one JSON line per file.
 
-    A file that cannot be read gets a line with an "error" field, the others are still heard, and
-    the exit status is 2.
+    A file that cannot be read gets a line with "error" and the others are still heard;
+    the exit status is then 2.
     """
     from voicecoach import enrolled, recognizer
 
     engine, note = enrolled.with_profile(recognizer.Recognizer(), use=not no_profile)
     if note:
         click.echo(note, err=True)
-    failed = False
+    unreadable = 0
     for file in files:
-        out = recognizer.hear_file(file, context, engine)
-        failed = failed or "error" in out
-        click.echo(json.dumps(out))
-    if failed:
+        heard = recognizer.hear_file(file, context, engine)
+        unreadable += "error" in heard
+        click.echo(json.dumps(heard))
+    if unreadable:
         sys.exit(2)
 
 
-@cli.command()
+@cli.command(short_help="Check the microphone: level, noise, words heard.")
 @click.option("--seconds", type=click.FloatRange(min=2, max=300), default=15, show_default=True,
               help="How long to listen.")
 @click.option("--audio-in", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -372,20 +378,34 @@ def config_show(as_json):
     """Show the settings and where they are kept."""
     from voicecoach import config
 
-    values = config.as_dict(_settings())
+    settings = _settings()
     if as_json:
-        click.echo(json.dumps(values, indent=2))
+        click.echo(json.dumps(config.as_dict(settings), indent=2))
         return
+    values = config.as_text(settings)
+    width = max(map(len, values))
     for key, value in values.items():
-        click.echo(f"{key:14} {value}")
+        click.echo(f"{key:{width}}  {value}".rstrip())
     click.secho(f"(kept in {config.path()})", dim=True)
 
 
-@config_group.command("set")
+def _settings_help() -> str:
+    from voicecoach import config
+
+    width = max(map(len, config.KEYS))
+    return "\b\nSettings:\n" + "\n".join(f"  {key:{width}}  {config.accepted(key)}" for key in config.KEYS)
+
+
+@config_group.command("set", short_help="Change one setting.", epilog=_settings_help())
 @click.argument("key")
 @click.argument("value")
 def config_set(key, value):
-    """Change one setting, e.g. 'voicecoach config set partner-a Sam'."""
+    """Change one setting (KEY, below) to VALUE.
+
+    \b
+    Example:
+      voicecoach config set partner-a Sam
+    """
     from voicecoach import config
 
     settings = config.with_value(_settings(), key, value)
@@ -397,7 +417,7 @@ def config_set(key, value):
         except voice.AudioUnavailable as error:
             click.echo(f"Warning: the voice could not be checked ({error}).", err=True)
     config.save(settings)
-    click.echo(f"{key} = {config.as_dict(settings)[key]}")
+    click.echo(f"{key} = {config.as_text(settings)[key]}")
 
 
 from voicecoach import cli_journal  # noqa: E402  (commands kept in their own module)
@@ -433,13 +453,23 @@ from voicecoach.cli_enroll import enroll  # noqa: E402
 cli.add_command(enroll)
 
 
+_signals = []  # the signals that interrupted this process, for its exit status
+
+
 def main():
-    """Entry point: also turns a closed terminal (SIGHUP) or SIGTERM into a clean interruption."""
+    """Entry point: also turns a closed terminal (SIGHUP) or SIGTERM into a clean interruption,
+    exiting 128 + the signal's number as shells expect (129 SIGHUP, 130 Ctrl-C, 143 SIGTERM)."""
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _interrupt)
-    cli(prog_name="voicecoach")
+    try:
+        cli(prog_name="voicecoach")
+    except SystemExit as leaving:
+        if leaving.code == INTERRUPTED and _signals:
+            sys.exit(128 + _signals[-1])
+        raise
 
 
 def _interrupt(signum, frame):
+    _signals.append(signum)
     raise KeyboardInterrupt

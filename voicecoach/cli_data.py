@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from voicecoach.cli_journal import day_option
 from voicecoach.errors import TransferError
 
 
@@ -17,14 +18,14 @@ def _confirm(question: str, yes: bool) -> None:
     if yes:
         return
     if not _interactive():
-        click.echo("Refusing to forget without confirmation: add --yes.", err=True)
+        click.echo("Nothing was forgotten: to confirm without a terminal, add --yes.", err=True)
         sys.exit(2)
     if not click.confirm(question, default=False):
         click.echo("Nothing was forgotten.")
         sys.exit(1)
 
 
-@click.command("export")
+@click.command("export", short_help="Write out your journal, or everything (--all).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
               help="The journal's layout (see docs/JOURNAL.md).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -53,7 +54,7 @@ def export(fmt, output, archive):
                "(readable by you only, not encrypted).")
 
 
-@click.command("import")
+@click.command("import", short_help="Read an export or archive back in.")
 @click.argument("source", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 def import_(source):
     """Read an export or archive back in; sessions you already have are not doubled."""
@@ -76,9 +77,11 @@ def import_(source):
             click.echo(f"  - {line}")
 
 
-@click.command()
-@click.option("--all", "everything", is_flag=True, help="Everything: journal, backups, voice profile, plans.")
-@click.option("--before", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+@click.command(short_help="Delete for good: all, before a date, or one session.")
+@click.option("--all", "everything", is_flag=True,
+              help="Everything: the journal and its backups, the voice profile, plans and program state, "
+                   "and the history of private questions. Your settings and own exercises are kept.")
+@click.option("--before", callback=day_option, metavar="DATE",
               help="Sessions that started before this day (YYYY-MM-DD, local time).")
 @click.option("--session", "session_ref", metavar="ID", help="One session (its id, or the start of it).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -93,8 +96,11 @@ def forget(everything, before, session_ref, yes):
         result = forgetting.forget_all()
     else:
         what = f"every session before {before.date()}" if before else f"session {session_ref}"
-        _confirm(f"Delete {what} for good?", yes)
         cutoff = forgetting.start_of(before.date()) if before else None
+        if cutoff and not forgetting.sessions_before(cutoff):
+            click.echo(f"Nothing older than {before.date()} to forget.")
+            return
+        _confirm(f"Delete {what} for good?", yes)
         result = forgetting.forget_sessions(before=cutoff, session_ref=session_ref)
         click.echo(f"Forgot {result.sessions} session{'s' if result.sessions != 1 else ''}.")
     for path in result.rewritten:
@@ -107,7 +113,7 @@ def forget(everything, before, session_ref, yes):
         click.echo("Reminders you installed stay until 'voicecoach plan uninstall'.")
 
 
-@click.command("lock")
+@click.command("lock", short_help="Encrypt the journal and private files.")
 def lock_command():
     """Encrypt the journal and private files with a passphrase (asked twice, never as an argument)."""
     from voicecoach import lock, paths
@@ -126,7 +132,7 @@ def lock_command():
                "the passphrase at the start (or read VOICECOACH_PASSPHRASE).")
 
 
-@click.command("unlock")
+@click.command("unlock", short_help="Store the locked files unencrypted again.")
 def unlock_command():
     """Remove the lock: the journal and private files are stored unencrypted again."""
     from voicecoach import lock, paths

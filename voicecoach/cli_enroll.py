@@ -28,7 +28,7 @@ def _own_word(ctx, param, value):
     return word
 
 
-@click.command()
+@click.command(short_help="Teach voicecoach your voices, word by word.")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False),
               help="Whose voice: A or B (as in the settings). Default: both, one after the other.")

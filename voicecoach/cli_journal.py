@@ -16,13 +16,14 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
-def _day(ctx, param, value):
+def day_option(ctx, param, value):
+    """A DATE option's value as local midnight, or one line naming the option and the value."""
     if value is None:
         return None
     try:
         return datetime.strptime(value, "%Y-%m-%d")  # local midnight
     except ValueError:
-        raise BadInput(f"--since: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-01") from None
+        raise BadInput(f"{param.opts[0]}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-01") from None
 
 
 def _outcome(ctx, param, value):
@@ -34,7 +35,7 @@ def _outcome(ctx, param, value):
 
 
 @click.command()
-@click.option("--since", metavar="DATE", callback=_day, help="Only sessions from this day on (YYYY-MM-DD).")
+@click.option("--since", metavar="DATE", callback=day_option, help="Only sessions from this day on (YYYY-MM-DD).")
 @click.option("--exercise", "exercise_id", metavar="ID", help="Only sessions of this exercise.")
 @click.option("--outcome", metavar="OUTCOME", callback=_outcome,
               help="Only sessions that ended so: completed, stopped, declined or interrupted.")
@@ -69,7 +70,7 @@ def history(since, exercise_id, outcome, limit, as_json):
             click.secho(f"The newest {shown} are shown; --limit N or --since DATE shows others.", dim=True)
 
 
-@click.command()
+@click.command(short_help="How your practice is going, week by week.")
 @click.option("--weeks", type=click.IntRange(min=1, max=520), default=12, show_default=True,
               help="How many recent weeks to look at.")
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path),

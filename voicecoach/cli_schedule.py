@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from voicecoach.cli_options import TIME_SCALE
 from voicecoach.errors import ScheduleError, VoicecoachError
 
 
@@ -57,12 +58,12 @@ def _titles() -> dict:
     return {e.id: e.title for e in exercise.all_exercises()[0]}
 
 
-@click.group("plan")
+@click.group("plan", short_help="Plan practice at set times, with reminders.")
 def plan_group():
     """Plan practice at set times; 'voicecoach due' shows what is planned."""
 
 
-@plan_group.command("add")
+@plan_group.command("add", short_help="Plan an exercise at set times and days.")
 @click.argument("exercise_id", metavar="ID")
 @click.option("--at", "at", required=True, metavar="HH:MM", help="Local time, e.g. 21:00.")
 @click.option("--days", metavar="DAYS", help="daily (default), weekdays, weekends, or a list like mon,thu.")
@@ -89,7 +90,7 @@ def plan_add(exercise_id, at, days, every):
                    "('voicecoach plan closeness-reminders on').")
 
 
-@plan_group.command("list")
+@plan_group.command("list", short_help="The plan, numbered.")
 @_bad_input
 def plan_list():
     """The plan, numbered (the numbers are what 'plan remove' takes)."""
@@ -163,7 +164,7 @@ def _resume_all():
     click.echo("\n".join(lines or ["Nothing was paused; the plan is on."]))
 
 
-@plan_group.command("pause")
+@plan_group.command("pause", short_help="Pause the whole plan, or entry N.")
 @click.argument("number", type=int, required=False)
 @_bad_input
 def plan_pause(number):
@@ -187,10 +188,10 @@ CLOSENESS_QUESTION = ("{speaker}, would reminders for the closeness exercises be
 CLOSENESS_DECLINED = "That's fine. Closeness exercises stay without reminders."
 
 
-@plan_group.command("closeness-reminders")
+@plan_group.command("closeness-reminders", short_help="Reminders for closeness exercises, if you both agree.")
 @click.argument("switch", type=click.Choice(["on", "off"]))
 @click.option("--text", "text_cues", is_flag=True, help="Answer by typing yes or no instead of keys.")
-@click.option("--time-scale", type=click.FloatRange(min=0), default=1.0, hidden=True)
+@click.option("--time-scale", type=TIME_SCALE, default=1.0, hidden=True)
 @_bad_input
 def plan_closeness_reminders(switch, text_cues, time_scale):
     """Reminders for closeness exercises: on only if you both say yes, each privately; off at once."""
@@ -212,7 +213,7 @@ def plan_closeness_reminders(switch, text_cues, time_scale):
     click.echo(f"Reminders for closeness exercises are {switch}.")
 
 
-@plan_group.command("install")
+@plan_group.command("install", short_help="Remind you at the planned times.")
 @_bad_input
 def plan_install():
     """Remind you at the planned times: a systemd user timer, or crontab lines."""
@@ -230,7 +231,7 @@ def plan_install():
     click.echo(f"Reminders installed ({record['kind']}, in {where}) at {', '.join(schedule.reminder_times(state))}.")
 
 
-@plan_group.command("uninstall")
+@plan_group.command("uninstall", short_help="Remove the reminders 'plan install' put in place.")
 @_bad_input
 def plan_uninstall():
     """Remove the reminders 'plan install' put in place, and nothing else."""
@@ -246,7 +247,7 @@ def plan_uninstall():
     click.echo(f"Reminders removed ({len(removed)} {'entry' if len(removed) == 1 else 'entries'}).")
 
 
-@plan_group.command("export")
+@plan_group.command("export", short_help="Write the plan as a calendar file.")
 @click.option("--ics", "ics_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Write an iCalendar file here.")
 @click.option("--titles", is_flag=True, help="Name the exercises (default: a discreet 'Practice time').")
@@ -265,7 +266,7 @@ def plan_export(ics_file, titles):
     click.echo(f"Wrote {ics_file}: {count} repeating event{'s' * (count != 1)}.")
 
 
-@click.command()
+@click.command(short_help="What is planned today, and what is done.")
 @_bad_input
 def due():
     """What is planned now and today, what is done, and what is not yet done this week."""
@@ -276,10 +277,10 @@ def due():
         click.echo(line)
 
 
-@click.command()
+@click.command(short_help="Start the next exercise planned for today.")
 @click.option("--text", "text_cues", is_flag=True, help="Read cues as typed lines instead of single keys.")
-@click.option("--time-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Multiply every wait by this (0: no waits).")
+@click.option("--time-scale", type=TIME_SCALE, default=1.0, show_default=True,
+              help="Multiply every wait by this, from 0 (no waits) to 100.")
 @click.option("--no-log", is_flag=True, help="Keep this session out of the journal (and the plan).")
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file instead of the speakers.")
@@ -319,7 +320,7 @@ def today(text_cues, time_scale, no_log, audio_out, listen, audio_in, solo, part
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
 
 
-@click.command()
+@click.command(short_help="Send the reminder due now (run by the timer).")
 @_bad_input
 def remind():
     """Send the reminder due now, if any (run by the timer or crontab 'plan install' writes)."""
@@ -332,7 +333,7 @@ def remind():
     reminders.remind(now, zone, speak=speak)
 
 
-@click.group("program")
+@click.group("program", short_help="Multi-week programs that move on when you are ready.")
 def program_group():
     """Multi-week programs: weeks of practice that move on when you are both ready."""
 
@@ -400,9 +401,9 @@ def program_status():
         click.echo(line)
 
 
-@program_group.command("continue")
+@program_group.command("continue", short_help="Move on to the next week, if you both are ready.")
 @click.option("--text", "text_cues", is_flag=True, help="Answer by typing yes or no instead of keys.")
-@click.option("--time-scale", type=click.FloatRange(min=0), default=1.0, hidden=True)
+@click.option("--time-scale", type=TIME_SCALE, default=1.0, hidden=True)
 @_bad_input
 def program_continue(text_cues, time_scale):
     """When a week's sessions are done: each of you says privately whether you are ready to move on."""
@@ -463,7 +464,7 @@ def program_resume():
     _program_pause(False)
 
 
-@program_group.command("stop")
+@program_group.command("stop", short_help="End the program and remove its practice times.")
 @_bad_input
 def program_stop():
     """End the program: its practice times and reminders are removed from your plan."""

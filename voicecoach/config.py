@@ -110,6 +110,12 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
             raise ConfigError(f"{prefix}{key} is too long ({longest} characters at most)")
         if any(not char.isprintable() for char in value):
             raise ConfigError(f"{prefix}{key} must be one line of plain text")
+        if name.startswith("partner_") and ("{" in value or "}" in value):
+            raise ConfigError(f"{prefix}{key} cannot contain braces: {{A}} and {{B}} stand for the names")
+        other = {"partner_a": "partner_b", "partner_b": "partner_a"}.get(name)
+        # only when set: a file that already has two equal names still loads
+        if other and not where and value.casefold() == getattr(settings, other).casefold():
+            raise ConfigError(f"{key} cannot be {value!r}: that is already the other partner's name")
     elif isinstance(default, bool):
         switch = SWITCH.get(str(value).strip().lower())
         if switch is None:
@@ -148,3 +154,25 @@ def save(settings: Settings, file: Path | None = None) -> Path:
 
 def as_dict(settings: Settings) -> dict:
     return {key: getattr(settings, name) for key, name in KEYS.items()}
+
+
+def as_text(settings: Settings) -> dict:
+    """The settings as 'config set' takes them: switches as on or off."""
+    return {key: ("on" if value else "off") if isinstance(value, bool) else str(value)
+            for key, value in as_dict(settings).items()}
+
+
+def accepted(key: str) -> str:
+    """What a setting takes, for the help: a range, on or off, or text."""
+    name = KEYS[key]
+    default = getattr(Settings(), name)
+    if isinstance(default, bool):
+        return "on or off"
+    if name in LIMITS:
+        low, high = LIMITS[name]
+        return f"{low} to {high}"
+    if name == "voice":
+        return "a voice id from 'voicecoach voices'"
+    if name.endswith("_say"):
+        return "the name spelled as it should sound"
+    return "a name" if name.startswith("partner_") else "text"

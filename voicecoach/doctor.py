@@ -250,9 +250,11 @@ def check_journal(options: Options) -> Check:
     if not os.access(path, os.R_OK):
         return Check("journal", "fail", f"{path} cannot be read", f"chmod 600 {path} (as its owner)")
     result, ours = _integrity(path)
+    damaged = path.with_name("journal-damaged.sqlite3")
     if result != "ok":
         return Check("journal", "fail", f"{path} is damaged ({result})",
-                     f"keep a copy, then: sqlite3 {path} .recover | sqlite3 recovered.sqlite3")
+                     f"move it aside: mv {path} {damaged} (voicecoach makes a new one); to recover its "
+                     f"sessions: apt install sqlite3, then sqlite3 {damaged} .recover | sqlite3 recovered.sqlite3")
     if not ours:
         return Check("journal", "fail", f"{path} is not a voicecoach journal",
                      "move that file elsewhere; voicecoach makes a new journal")
@@ -299,7 +301,7 @@ def check_reminders(options: Options) -> Check:
     from voicecoach.schedule import reminders
 
     found = reminders.installed()
-    detail = (f"{len(found)} installed: " + "; ".join(found) if found
+    detail = ("installed: " + "; ".join(found) if found
               else "none installed ('voicecoach plan install' adds them)")
     return Check("reminders", "pass", detail)
 

@@ -4,6 +4,14 @@
 class VoicecoachError(Exception):
     """A problem the user can fix, stated in one line."""
 
+    exit_code = 1
+
+
+class BadInput(VoicecoachError):
+    """A value or file the user gave cannot be used: a usage error, exit status 2."""
+
+    exit_code = 2
+
 
 class ExerciseError(VoicecoachError):
     """An exercise file could not be loaded; carries every problem found."""
@@ -13,7 +21,7 @@ class ExerciseError(VoicecoachError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-class ConfigError(VoicecoachError):
+class ConfigError(BadInput):
     """A setting has a bad name or value."""
 
 
@@ -27,6 +35,18 @@ class ScheduleError(VoicecoachError):
 
 class LockedError(JournalError):
     """The journal is locked and no passphrase opens it here."""
+
+
+class UnknownSession(JournalError):
+    """No session (or more than one) has the id the user gave."""
+
+    exit_code = 2
+
+
+class WrongPassphrase(LockedError):
+    """The passphrase given does not open the journal."""
+
+    exit_code = 2
 
 
 class TransferError(VoicecoachError):

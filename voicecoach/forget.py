@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from voicecoach import lock, paths, vault
-from voicecoach.errors import JournalError
+from voicecoach.errors import JournalError, UnknownSession
 from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal
 
 try:
@@ -72,11 +72,13 @@ def forget_sessions(before: str | None = None, session_ref: str | None = None,
     result = Forgotten()
     if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
         if session_ref:
-            raise JournalError("the journal is empty: there is no session to forget")
+            raise UnknownSession(f"no session with id {session_ref!r}: the journal is empty")
         return result
     with Journal(folder / FILENAME) as journal:
         if journal.running():
             raise JournalError("a session is running; forget when it has ended")
+        if before and not journal.count_before(before):
+            return result  # nothing to forget: the journal and its backups stay as they are
         session_id = journal.find_session(session_ref) if session_ref else None
         result.sessions = journal.delete_sessions(before=before, session_id=session_id)
         written = [folder / SEALED_FILENAME] if journal.locked else [
@@ -86,6 +88,15 @@ def forget_sessions(before: str | None = None, session_ref: str | None = None,
         if vault.erase(path):
             result.removed.append(path)
     return result
+
+
+def sessions_before(before: str, folder: Path | None = None) -> int:
+    """How many sessions started before an ISO time, to say so when there are none."""
+    folder = Path(folder or paths.data_dir(create=False))
+    if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
+        return 0
+    with Journal(folder / FILENAME) as journal:
+        return journal.count_before(before)
 
 
 def _refuse_while_running(folder: Path) -> None:

@@ -37,7 +37,8 @@ def table(sessions: list[dict]) -> Table:
     """When, what, how long, how it ended, and the ratings (none for a declined session)."""
     result = Table(box=None, pad_edge=False, caption_justify="left")
     result.add_column("when", no_wrap=True)
-    result.add_column("exercise", no_wrap=True, max_width=20)
+    longest = max((len(row["exercise_id"]) for row in sessions), default=0)
+    result.add_column("exercise", no_wrap=True, min_width=longest)  # ids are typed back: never cut short
     result.add_column("minutes", justify="right")
     result.add_column("how it went")
     result.add_column("ratings")

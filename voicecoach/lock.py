@@ -23,7 +23,7 @@ except ImportError:  # Windows: no cross-process lock
     fcntl = None
 
 from voicecoach import paths
-from voicecoach.errors import LockedError
+from voicecoach.errors import LockedError, WrongPassphrase
 
 SETTINGS = "lock.json"
 SEALED = b"VOICECOACH-SEALED-1\n"
@@ -121,7 +121,7 @@ def key(folder: Path | None = None) -> bytes:
             continue
         _keys[(str(folder), stored["salt"])] = candidate
         return candidate
-    raise LockedError("wrong passphrase: the journal stays locked"
+    raise WrongPassphrase("wrong passphrase: the journal stays locked"
                       + (f" (from {ENVIRONMENT})" if given else ""))
 
 

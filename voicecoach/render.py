@@ -11,7 +11,7 @@ from pathlib import Path
 from voicecoach import exercise as ex
 from voicecoach import session as S
 from voicecoach.cues import Cue, Heard, Source
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import BadInput
 from voicecoach.voice import SAMPLE_RATE, Synthesizer, WavFileSink, chime_frames, scale
 
 
@@ -67,7 +67,7 @@ def render(exercise: ex.Exercise, settings, out: Path, *, solo=None, answer_seco
     try:
         sink = WavFileSink(out, realtime=False)
     except OSError as error:
-        raise VoicecoachError(f"cannot write {out}: {error.strerror or error}") from None
+        raise BadInput(f"cannot write {out}: {error.strerror or error}") from None
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, rng=rng)
     timeline = _Timeline(sink)
     try:

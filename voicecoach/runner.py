@@ -13,7 +13,7 @@ from datetime import datetime
 from voicecoach import exercise as ex
 from voicecoach import session as S
 from voicecoach.cues import Cue
-from voicecoach.errors import JournalError, VoicecoachError
+from voicecoach.errors import BadInput, JournalError, VoicecoachError
 
 REFRESH_SECONDS = 0.25
 DRAIN_SECONDS = 15.0  # at the end, let the last words and chime finish, but never hang on them
@@ -173,6 +173,13 @@ class Runner:
                 self._playing.discard(value)
 
 
+def _warn(line: str) -> None:
+    """A note about the set-up (no voice, no microphone, no journal): on stderr, apart from the session."""
+    import click
+
+    click.secho(line, fg="yellow", err=True)
+
+
 def _open_voice(settings, audio_out, time_scale):
     """The real voice if it can work here, else the text stand-in; and a line to tell the user, or None."""
     from voicecoach import voice
@@ -206,7 +213,7 @@ def _open_ears(audio_in, listen, playing):
     except AudioUnavailable as error:
         return None, f"Keyboard only: {error}."
     except recognizer.AudioError as error:
-        raise VoicecoachError(f"--audio-in: {error}") from None
+        raise BadInput(f"--audio-in {_unreadable(audio_in, recognizer)}: {error}") from None
     try:
         engine = recognizer.Recognizer()
     except ImportError as error:  # pocketsphinx itself is loaded only here
@@ -216,6 +223,16 @@ def _open_ears(audio_in, listen, playing):
 
     engine, note = with_profile(engine)  # the couple's enrolled voices, if they enrolled
     return SpokenCues(source, engine, playing), note
+
+
+def _unreadable(files, recognizer):
+    """Which of the recordings could not be read, to name it (only looked for once one failed)."""
+    for file in files:
+        try:
+            recognizer.load_file(file)
+        except recognizer.AudioError:
+            return file
+    return ", ".join(str(file) for file in files)
 
 
 def history(exercise, journal) -> dict:
@@ -257,8 +274,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         try:
             journal = Journal()
         except JournalError as error:  # read-only folder, full disk, locked: the session still runs
-            console.print(f"This session will not be journalled: {error}.", style="yellow",
-                          markup=False, highlight=False)
+            _warn(f"This session will not be journalled: {error}.")
     stdin = sys.stdin
     interactive = stdin is not None and stdin.isatty()
     typing = text_cues or not interactive
@@ -276,7 +292,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     ears = TypedCues(stdin, interactive=interactive, on_rejected=rejected) if typing else Keys(stdin)
     spoken, why_not = _open_ears(audio_in, listen, lambda: runner.playing_words() if runner else None)
     if why_not:
-        console.print(f"[yellow]{why_not}[/]")
+        _warn(why_not)
     if spoken is not None:
         ears = AnyOf(spoken, ears)
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale,
@@ -286,7 +302,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     try:
         voice, note = _open_voice(settings, audio_out, time_scale)
         if note:
-            console.print(f"[yellow]{note}[/]")
+            _warn(note)
         runner = Runner(session, voice, ears, view, journal)
         runner.paused_line = _paused_line(typing, spoken is not None)
         if log and spoken is not None and hasattr(spoken.recognizer, "profile"):
@@ -298,8 +314,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
                 runner.session_id = journal.begin(exercise.id, exercise.title, exercise.digest,
                                                   len(exercise.steps), solo=solo is not None)
             except JournalError as error:  # a full disk: say so once, go on without the journal
-                console.print(f"This session will not be journalled: {error}.", style="yellow",
-                              markup=False, highlight=False)
+                _warn(f"This session will not be journalled: {error}.")
                 runner.journal = None
         outcome = runner.run().value
     except KeyboardInterrupt:
@@ -333,7 +348,7 @@ def say_line(text: str, settings, audio_out=None) -> str:
         raise ExerciseError([ex.Problem("say", None, f"only {{A}} and {{B}} go in braces, in {text!r}")]) from None
     voice, note = _open_voice(settings, audio_out, 0.0)
     if note:
-        print(note)
+        _warn(note)
     done = threading.Event()
     try:
         voice.speak(spoken, done.set)

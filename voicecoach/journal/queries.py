@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timezone
 
 from voicecoach import records
-from voicecoach.errors import JournalError
+from voicecoach.errors import UnknownSession
 
 
 def _minutes(started_at, ended_at):
@@ -111,16 +111,21 @@ class Queries:
         """The id of the one session whose id starts with ref (at least 4 characters)."""
         ref = ref.strip().lower()
         if len(ref) < 4:
-            raise JournalError(f"session {ref!r}: give at least the first 4 characters of its id")
+            raise UnknownSession(f"session {ref!r}: give at least the first 4 characters of its id")
         found = [i for (i,) in self._db.execute(
             "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\'",
             (ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))]
         if not found:
-            raise JournalError(f"no session with id {ref!r} ('voicecoach history' shows them)")
+            raise UnknownSession(f"no session with id {ref!r} ('voicecoach history' shows them)")
         if len(found) > 1:
-            raise JournalError(f"{len(found)} sessions have ids starting with {ref!r}; give more of it")
+            raise UnknownSession(f"{len(found)} sessions have ids starting with {ref!r}; give more of it")
         return found[0]
 
     def running(self) -> list[str]:
         """Sessions still running in a live process (stale ones were closed when this opened)."""
         return [i for (i,) in self._db.execute("SELECT id FROM sessions WHERE outcome = 'running'")]
+
+    def count_before(self, before: str) -> int:
+        """How many sessions started before an ISO time: forgetting none should rewrite nothing."""
+        return self._db.execute("SELECT count(*) FROM sessions WHERE started_at < ?",
+                                (records.utc(before),)).fetchone()[0]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import BadInput
 from voicecoach.voice.engine import VoiceInfo, _shared_engine
 from voicecoach.voice.frames import AudioUnavailable
 
 
-class UnknownVoice(VoicecoachError):
+class UnknownVoice(BadInput):
     """The configured voice id is not one the speech engine has."""
 
 
@@ -27,6 +27,20 @@ class Synthesizer:
         """The engine's voices, for choosing one in the config."""
         return list(self._engine.voices)
 
+    def like(self, value: str) -> list[str]:
+        """Ids of voices a mistyped one may mean: its name or language starts so, or a name or id
+        spelled nearly so."""
+        wanted = value.lower().strip()
+        language = wanted.rsplit("/", 1)[-1]  # "gmw/en-gb" and "en-gb" both look for en-gb
+        first_word = {v.id: (v.name.lower().split() or [""])[0] for v in self.voices()}  # "english (caribbean)"
+        tails = {v.id: v.id.lower().rsplit("/", 1)[-1] for v in self.voices()}
+        near = set(difflib.get_close_matches(wanted, set(first_word.values()), n=3, cutoff=0.8))
+        near |= set(difflib.get_close_matches(language, set(tails.values()), n=3, cutoff=0.8))
+        return [v.id for v in self.voices()
+                if first_word[v.id] in near or tails[v.id] in near
+                or (len(wanted) >= 2 and v.name.lower().startswith(wanted))
+                or (len(language) >= 2 and any(lang.lower().startswith(language) for lang in v.languages))]
+
     @property
     def voice_id(self) -> str | None:
         return self._voice_id
@@ -39,9 +53,8 @@ class Synthesizer:
                 by_key.setdefault(name.lower(), vid)
                 by_key[vid.lower()] = vid
             if value.lower() not in by_key:
-                close = difflib.get_close_matches(value.lower(), list(by_key), n=8, cutoff=0.5)
-                ids = list(dict.fromkeys(by_key[k] for k in close))[:5]
-                hint = f"close matches: {', '.join(ids)}" if ids else "no close match"
+                ids = self.like(value)[:5]
+                hint = f"close matches: {', '.join(ids)}" if ids else "'voicecoach voices' lists them"
                 raise UnknownVoice(f"unknown voice {value!r}; {hint}")
             value = by_key[value.lower()]
         self._voice_id = value

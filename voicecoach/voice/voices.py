@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from voicecoach.errors import VoicecoachError
+from voicecoach.errors import BadInput
 from voicecoach.voice.chimes import chime_frames
 from voicecoach.voice.frames import AudioUnavailable
 from voicecoach.voice.player import OnDone, Player
@@ -94,7 +94,7 @@ def open_voice(
         try:
             sink = WavFileSink(audio_out)
         except OSError as error:
-            raise VoicecoachError(f"cannot write {audio_out}: {error.strerror or error}") from None
+            raise BadInput(f"cannot write {audio_out}: {error.strerror or error}") from None
     else:
         sink = DeviceSink()
     return Voice(sink, voice_id, rate_wpm, volume)

@@ -172,7 +172,7 @@ def plan_pause(number):
     _pause(number, True)
 
 
-@plan_group.command("resume")
+@plan_group.command("resume", short_help="Resume entry N, or everything paused.")
 @click.argument("number", type=int, required=False)
 @_bad_input
 def plan_resume(number):

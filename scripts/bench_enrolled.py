@@ -100,8 +100,8 @@ def main(argv=None) -> int:
         pass
 
     from voicecoach import enrolment, features
-    from voicecoach.enrolled import WithProfile
-    from voicecoach.recognizer import Recognizer, load_file
+    from voicecoach.enrolled import PROFILE_TUNING, WithProfile
+    from voicecoach.recognizer import Recognizer, Tuning, load_file
     from voicecoach.templates import Matcher, verdict
 
     tested = range(3, 8) if args.quick else TESTED
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     enrol_s = time.perf_counter() - t0
     plain = Recognizer()
     t0 = time.perf_counter()
-    checked = WithProfile(Recognizer(), profile)
+    checked = WithProfile(Recognizer(Tuning(**PROFILE_TUNING)), profile)  # as sessions use it
     load_ms = (time.perf_counter() - t0) * 1000 - plain.load_seconds * 1000
     engines = {"no profile": plain, "profile": checked}
     print(f"enrolled voice profile benchmark{' (quick)' if args.quick else ''}: couple george (A) + jackson (B), "
@@ -171,7 +171,7 @@ def main(argv=None) -> int:
           " the grammar agrees)")
 
     print("\n-- a word of their own: 'seven' taught as 'next' (--as, takes 0-4 enrolled, 5-19 tested), navigation")
-    taught = WithProfile(plain, couple_profile(teach={"seven": "next"}))
+    taught = WithProfile(Recognizer(Tuning(**PROFILE_TUNING)), couple_profile(teach={"seven": "next"}))
     for name, engine in (("no profile", plain), ("profile", taught)):
         hits = [hear(engine, fsdd("seven", s, k), "navigation") for s in COUPLE.values() for k in tested
                 if k >= enrolment.TAKES_OWN_WORD]

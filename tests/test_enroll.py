@@ -372,3 +372,18 @@ def test_only_a_take_confirmed_with_yes_is_learned():
     learned = [(t.partner, t.word, t.means) for t in Spoken.recognizer.profile.takes if not t.enrolled]
     assert learned == [("A", "seven", "seven"), ("B", "i'm done", "i'm done")]
     assert len(saved) == 2
+
+
+def test_with_a_profile_the_grammar_is_decoded_as_the_audio_comes():
+    """Sessions and `hear` build their recogniser for the couple: once they enrolled, the templates
+    settle close calls and the grammar is decoded live (a decision in ~25 ms, not ~70)."""
+    pytest.importorskip("pocketsphinx")
+    from voicecoach import enrolled
+
+    plain, note = enrolled.couple_recognizer()
+    assert note is None and plain.tuning.whole_utterance  # nobody enrolled: the whole-word decode
+    profile.save(small_profile())
+    checked, note = enrolled.couple_recognizer()
+    assert isinstance(checked, enrolled.WithProfile) and not checked.recognizer.tuning.whole_utterance
+    unchecked, _ = enrolled.couple_recognizer(use=False)
+    assert unchecked.tuning.whole_utterance

@@ -323,7 +323,7 @@ def hear(files, context, no_profile):
     """
     from voicecoach import enrolled, recognizer
 
-    engine, note = enrolled.with_profile(recognizer.Recognizer(), use=not no_profile)
+    engine, note = enrolled.couple_recognizer(use=not no_profile)
     if note:
         click.echo(note, err=True)
     unreadable = 0

@@ -214,14 +214,13 @@ def _open_ears(audio_in, listen, playing):
         return None, f"Keyboard only: {error}."
     except recognizer.AudioError as error:
         raise BadInput(f"--audio-in {_unreadable(audio_in, recognizer)}: {error}") from None
+    from voicecoach.enrolled import couple_recognizer
+
     try:
-        engine = recognizer.Recognizer()
+        engine, note = couple_recognizer()  # with the couple's enrolled voices, if they enrolled
     except ImportError as error:  # pocketsphinx itself is loaded only here
         source.close()
         return None, f"Keyboard only: speech recognition is not installed ({error.name})."
-    from voicecoach.enrolled import with_profile
-
-    engine, note = with_profile(engine)  # the couple's enrolled voices, if they enrolled
     return SpokenCues(source, engine, playing), note
 
 

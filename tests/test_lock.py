@@ -1,5 +1,6 @@
 import json
 import signal
+import threading
 
 import pytest
 
@@ -309,3 +310,36 @@ def test_a_process_that_ends_without_closing_the_journal_still_seals_its_writes(
     _, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert [s["id"] for s in records()] == ["ended-without-close"]
+
+
+def test_after_a_failed_seal_the_next_write_is_sealed_again(home, passphrase, monkeypatch):
+    """A full disk for a moment: the timer's seal fails, and the next write starts another, so the
+    session does not go on in memory alone until close."""
+    invoke("lock")
+    monkeypatch.setattr(sealed, "SEAL_DELAY", 0.01)
+    real_write = vault.write_atomically
+    failures = []
+
+    def full_once(path, data):
+        if not failures:
+            failures.append(path)
+            raise OSError(28, "No space left on device")
+        real_write(path, data)
+
+    monkeypatch.setattr(vault, "write_atomically", full_once)
+    with Journal() as journal:
+        session_id = journal.begin("daily-check-in", "Daily check-in", "ab" * 32, 5)
+        for _ in range(200):  # the timer's seal fails on its own thread
+            if failures:
+                break
+            threading.Event().wait(0.01)
+        journal.step(session_id, 0, "say")
+        sealed_file = journal._sealed
+        for _ in range(200):
+            if sealed_file._waiting is None:
+                break
+            threading.Event().wait(0.01)
+        assert sealed_file._waiting is None  # sealed again, without waiting for close()
+        journal.end(session_id, "completed")
+    (session,) = records()
+    assert session["steps_done"] == 1

@@ -108,6 +108,8 @@ class SealedFile:
                     yield
                     if self._waiting is None:
                         self._wait_to_seal(db)
+                    elif not self._sealing and not self._timer.is_alive():  # the last seal failed: try again
+                        self._start_timer()
             except OSError as error:
                 raise JournalError(f"{self.path}: cannot be written ({error.strerror or error})") from None
 
@@ -116,6 +118,9 @@ class SealedFile:
         self._db = db
         self._waiting = ExitStack()
         self._waiting.enter_context(lock.exclusive(self.folder))
+        self._start_timer()
+
+    def _start_timer(self) -> None:
         # Not a daemon: a process that ends without close() still seals before it exits.
         self._timer = threading.Timer(SEAL_DELAY, self._seal_later)
         self._timer.start()

@@ -115,7 +115,11 @@ class Journal(Queries, SessionLocks, Upgrades):
                     self.mark_interrupted(session_id)
         finally:
             try:
-                self.flush()  # before the session locks go, so none looks abandoned
+                try:
+                    self.flush()  # before the session locks go, so none looks abandoned
+                except KeyboardInterrupt:  # a second Ctrl-C during the save: finish it, then stop
+                    self.flush()
+                    raise
             finally:
                 for session_id in list(self._locks):
                     self._unlock(session_id)

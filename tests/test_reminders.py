@@ -198,3 +198,16 @@ def test_the_doctor_reports_what_plan_install_put_in_place(plan, scheduler_env, 
     assert detail.startswith("installed: systemd user timer in ") and detail.endswith("at 21:00")
     (scheduler_env["units"] / "voicecoach-remind.timer").unlink()
     assert "(missing: voicecoach-remind.timer)" in reminders.installed()[0]
+
+
+def test_pausing_the_plan_keeps_the_reminders_for_when_it_resumes(plan, scheduler_env, monkeypatch):
+    """'plan pause' promises no reminders until resume: the timer stays, finds nothing due, and is
+    there again after 'plan resume'; the scheduler is not touched when the times stay the same."""
+    monkeypatch.setenv("VOICECOACH_SCHEDULER", "cron")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["plan", "install"]).exit_code == 0
+    assert runner.invoke(cli, ["plan", "pause"]).exit_code == 0
+    assert runner.invoke(cli, ["plan", "resume"]).exit_code == 0
+    text = scheduler_env["tab"].read_text()
+    assert [line.split()[:2] for line in text.splitlines() if "voicecoach" in line] == [["0", "21"]]
+    assert reminders.read()["installed"]["times"] == ["21:00"]

@@ -37,9 +37,12 @@ def save_plan(plan: plans.Plan) -> dict:
 
     plans.save(plan)
     state = reminders.sync(plan)
-    if state["installed"]:
-        install.uninstall_here(state["installed"])
-        times = reminder_times(state)
-        state["installed"] = install.install_here(times) if times else None
+    times = reminder_times(state)
+    record = state["installed"]
+    # With no times (the plan paused) the reminders stay installed and simply find nothing due, so
+    # 'plan resume' needs no reinstall; the scheduler is touched only when the times change.
+    if record and times and times != record.get("times"):
+        install.uninstall_here(record)
+        state["installed"] = install.install_here(times)
         reminders.write(state)
     return state

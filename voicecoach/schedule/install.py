@@ -188,9 +188,11 @@ def install_here(times: list, env=None) -> dict:
     env = os.environ if env is None else env
     kind = choose(env)
     if kind == "systemd":
-        times = sorted(set(times) | set(catch_up_times(times, local_zone(), date.today())))
-        return install(times, kind, env=environment(env), folder=systemd_dir(env), systemctl=_systemctl(env))
-    return install(times, kind, env=environment(env), tab=crontab(env))
+        fire = sorted(set(times) | set(catch_up_times(times, local_zone(), date.today())))
+        record = install(fire, kind, env=environment(env), folder=systemd_dir(env), systemctl=_systemctl(env))
+    else:
+        record = install(times, kind, env=environment(env), tab=crontab(env))
+    return {**record, "times": sorted(set(times))}  # the plan's times, to see when they change
 
 
 def uninstall_here(record: dict, env=None) -> list:

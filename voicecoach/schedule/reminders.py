@@ -7,13 +7,12 @@ plan are locked, and the file says nothing about what a couple practises.
 
 import dataclasses
 import json
-import os
 import shutil
 import subprocess
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from voicecoach import paths
+from voicecoach import paths, vault
 from voicecoach.errors import ScheduleError
 from voicecoach.schedule.plans import Plan, Rhythm
 
@@ -33,17 +32,16 @@ def read() -> dict:
         state = {}
     except (OSError, ValueError) as error:
         raise ScheduleError(f"{path()}: cannot be read ({error})") from None
+    if not isinstance(state, dict):
+        raise ScheduleError(f"{path()}: cannot be read (not a voicecoach reminders file)")
     return {"slots": [], "done": [], "reminded": [], "installed": None, **state}
 
 
 def write(state: dict) -> None:
-    """Whole and owner-only, like every file of ours (atomic replace)."""
-    folder = paths.data_dir()
-    temporary = folder / f".{FILENAME}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(state, handle, indent=1)
-    os.replace(temporary, path())
+    """Whole and owner-only, and never encrypted: `remind` must read it while the journal is locked.
+    A unique temporary file, so a reminder and a session ending at the same moment never mix."""
+    paths.data_dir()
+    vault.write_atomically(path(), json.dumps(state, indent=1).encode("utf-8"))
 
 
 def sync(plan: Plan, state: dict | None = None) -> dict:

@@ -148,3 +148,21 @@ def test_continue_before_the_sessions_are_done_asks_nothing():
                                 env=env("2026-12-08T21:00"))
     assert result.output == "This week asks for 7 more sessions first. Take your time.\n"
     assert programs.load_state()["week"] == 1
+
+
+@pytest.mark.parametrize("practice", ["      - box-breathing\n", "      - [box-breathing]\n"])
+def test_a_practice_that_is_not_a_mapping_is_one_line_not_a_traceback(tmp_path, practice):
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("id: mine\ntitle: Mine\nweeks:\n  - title: One\n    practice:\n" + practice)
+    result = CliRunner().invoke(cli, ["check", str(bad)])
+    assert result.exit_code == 2 and "should be a mapping" in result.output and "Traceback" not in result.output
+    assert not isinstance(result.exception, AttributeError)
+
+
+def test_a_plan_file_of_an_unexpected_shape_is_one_line():
+    from voicecoach import paths
+
+    (paths.data_dir() / plans.FILENAME).write_text('{"entries": [{"exercise": "x"}]}')
+    result = CliRunner().invoke(cli, ["plan", "list"])
+    assert result.exit_code != 0 and "cannot be read (unexpected content" in result.output
+    assert not isinstance(result.exception, (KeyError, TypeError))

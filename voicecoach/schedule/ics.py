@@ -47,7 +47,7 @@ def calendar(plan: Plan, zone, today: date, minutes: dict, titles: dict | None =
         event = icalendar.Event()
         event.add("uid", f"voicecoach-{entry.key}-{rhythm.start}@localhost")
         event.add("dtstamp", stamp)
-        event.add("summary", titles[entry.exercise] if titles else DISCREET)
+        event.add("summary", titles.get(entry.exercise, entry.exercise) if titles else DISCREET)
         start = datetime.combine(first_day(rhythm, today), datetime.strptime(rhythm.at, "%H:%M").time(),
                                  tzinfo=zone)
         event.add("dtstart", start)

@@ -173,8 +173,11 @@ def load() -> Plan:
         return Plan()
     except (OSError, ValueError) as error:
         raise ScheduleError(f"{path()}: cannot be read ({error})") from None
-    entries = [Entry(**{**e, "rhythm": Rhythm(**{**e["rhythm"], "days": tuple(e["rhythm"]["days"])})})
-               for e in data.get("entries", [])]
+    try:
+        entries = [Entry(**{**e, "rhythm": Rhythm(**{**e["rhythm"], "days": tuple(e["rhythm"]["days"])})})
+                   for e in data.get("entries", [])]
+    except (AttributeError, KeyError, TypeError) as error:  # edited by hand, or from a newer voicecoach
+        raise ScheduleError(f"{path()}: cannot be read (unexpected content: {error})") from None
     return Plan(entries, data.get("paused", False), data.get("closeness_reminders", False),
                 data.get("next_key", 1 + max((e.key for e in entries), default=0)))
 

@@ -16,7 +16,7 @@ import yaml
 from voicecoach import exercise as ex
 from voicecoach import paths, vault
 from voicecoach.errors import ExerciseError, ScheduleError
-from voicecoach.exercise.parsing import _Loader
+from voicecoach.exercise.parsing import _Loader, _Mapping
 from voicecoach.exercise.problems import _suggest
 from voicecoach.schedule import plans
 from voicecoach.schedule.text import wrapped
@@ -104,7 +104,9 @@ class _Checker:
     def mapping(self, data, keys, what, line):
         if not isinstance(data, dict):
             self.problem(line, f"{what} should be a mapping of keys")
-            return {}
+            empty = _Mapping()
+            empty.key_lines = {}  # nothing to point at: callers fall back to the item's own line
+            return empty
         for key in data:
             if key not in keys:
                 self.problem(data.key_lines[key], f"unknown key {key!r} in {what}; known: {', '.join(sorted(keys))}")

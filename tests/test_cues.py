@@ -1,8 +1,12 @@
 import io
 import threading
+from pathlib import Path
+
+import pytest
 
 from voicecoach.cues import Cue, Heard, Source, legend, parse_key, parse_typed
 from voicecoach.ears import TypedCues, _split_keys
+from voicecoach.recognizer import Decision
 from voicecoach.session import NAVIGATION
 
 TURN = NAVIGATION | {Cue.DONE, Cue.NEXT}
@@ -235,3 +239,73 @@ def test_typing_is_hidden_at_a_terminal_while_an_answer_is_private():
         cues.close()  # never leaves the terminal without echo
         assert echoing()
     os.close(leader)
+
+
+
+SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "speech" / "words"
+
+
+class BurstSource:
+    """One recorded word between silences, as 20 ms chunks, and then the end."""
+
+    finished = False
+
+    def __init__(self):
+        from voicecoach.recognizer import load_file
+
+        silence = bytes(16000 * 2)
+        self.pcm = silence[: 16000] + load_file(SPEECH / "seven" / "fsdd_george_5.wav").tobytes() + silence
+
+    def open_window(self):
+        pass
+
+    def chunks(self, stop):
+        for i in range(0, len(self.pcm), 640):
+            yield self.pcm[i:i + 640]
+        self.finished = True
+
+    def close(self):
+        pass
+
+
+class LoggingRecognizer:
+    """Says 'seven' for whatever it is given, and logs how it was asked."""
+
+    def __init__(self):
+        self.calls = []
+
+    def begin(self, context):
+        self.calls.append(("begin", context))
+
+    def feed(self, pcm):
+        if self.calls[-1][0] != "feed":
+            self.calls.append(("feed", None))
+
+    def end(self):
+        self.calls.append(("end", None))
+        return Decision(7, "seven", None, False)
+
+    def decide(self, pcm, rate, context):
+        self.calls.append(("decide", context))
+        return Decision(7, "seven", None, False)
+
+
+def _heard_once(context, accepted):
+    from voicecoach.ears import SpokenCues
+
+    recognizer = LoggingRecognizer()
+    spoken = SpokenCues(BurstSource(), recognizer)
+    spoken._context = context
+    spoken.listen()
+    return spoken.take(accepted), recognizer.calls
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="no recorded speech at ../shared/speech")
+def test_spoken_words_are_decoded_while_they_are_said_in_the_grammar_of_the_moment():
+    """With a microphone a word is fed to the decoder as it comes, so its decision is all but made
+    when it ends; it is decided again only if the moment changed while it was said."""
+    heard, calls = _heard_once("rating", RATING)
+    assert heard == Heard(Cue.NUMBER, 7, Source.VOICE)
+    assert calls == [("begin", "rating"), ("feed", None), ("end", None)]
+    heard, calls = _heard_once("navigation", RATING)  # a rating was asked meanwhile
+    assert heard == Heard(Cue.NUMBER, 7, Source.VOICE) and calls[-1] == ("decide", "rating")

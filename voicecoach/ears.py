@@ -363,6 +363,8 @@ class SpokenCues:
         self._lock = threading.Lock()
         self._decoding = threading.Lock()  # one decoder, used from the listener and the runner
         self.last_take = None
+        self._context = "navigation"  # the grammar of the moment, set by take(): a word is decoded in it
+        self._open = None  # the context of the utterance being decoded as it is spoken, if any
         self._muted_until = 0.0  # our own voice and its tail: only "stop" is listened for until then
         self._stop = threading.Event()
         self._wake = lambda: None
@@ -375,7 +377,10 @@ class SpokenCues:
         """Read the source until it ends (run in a thread by `start`; the benchmark calls it directly)."""
         from voicecoach.recognizer import Endpointer
 
-        endpointer, over_speech = Endpointer(), Endpointer()
+        def streaming():  # each word is decoded while it is spoken, so little is left at its end
+            return Endpointer(on_start=self._begin, on_frame=self._feed)
+
+        endpointer, over_speech = streaming(), Endpointer()
         says_stop = False
         try:
             for chunk in self.source.chunks(self._stop):
@@ -385,19 +390,43 @@ class SpokenCues:
                     self._muted_until = now + MUTE_TAIL_SECONDS
                     says_stop = "stop" in words.lower()  # "say stop at any time": not theirs
                 if now < self._muted_until:
-                    endpointer = Endpointer()  # forget any half-heard word from our own speech
+                    self._end_open()
+                    endpointer = streaming()  # forget any half-heard word from our own speech
                     for utterance in over_speech.feed(chunk):
                         if not says_stop:
                             self._listen_for_stop(utterance)
                     continue
                 over_speech = Endpointer()
                 for utterance in endpointer.feed(chunk):
+                    context, decision, take = self._end_open()
                     with self._lock:
-                        self._utterances.append(utterance)
+                        self._utterances.append((utterance, context, decision, take))
                     self._wake()
+                if self._open is not None and not endpointer.in_speech:  # a click, too short for a word
+                    self._end_open()
         except Exception:  # noqa: BLE001 - a microphone that fails leaves the keys working
             self.ended = True
             self._wake()
+
+    def _begin(self, preroll: bytes):
+        with self._decoding:
+            self._open = self._context
+            self.recognizer.begin(self._open)
+            self.recognizer.feed(preroll)
+
+    def _feed(self, frame: bytes):
+        with self._decoding:
+            if self._open is not None:
+                self.recognizer.feed(frame)
+
+    def _end_open(self):
+        """(context, decision, take) of the utterance decoded as it came; Nones if none was open."""
+        with self._decoding:
+            if self._open is None:
+                return None, None, None
+            context, self._open = self._open, None
+            decision = self.recognizer.end()
+            return context, decision, getattr(self.recognizer, "last", None)
 
     def _listen_for_stop(self, utterance):
         with self._decoding:
@@ -420,12 +449,15 @@ class SpokenCues:
             if self._stops:
                 self._stops.clear()
                 return Heard(Cue.STOP, None, Source.VOICE)
+            self._context = context_for(accepted)
             if not self._utterances:
                 return None
-            utterance = self._utterances.popleft()
-        with self._decoding:
-            decision = self.recognizer.decide(utterance.pcm, 16000, context_for(accepted))
-            self.last_take = getattr(self.recognizer, "last", None)  # with a voice profile: for learning.py
+            utterance, context, decision, take = self._utterances.popleft()
+        if decision is None or context != self._context:  # the moment changed while it was spoken
+            with self._decoding:
+                decision = self.recognizer.decide(utterance.pcm, 16000, self._context)
+                take = getattr(self.recognizer, "last", None)
+        self.last_take = take  # with a voice profile: the take, for learning.py
         heard = heard_from(decision)
         self.on_heard(decision.text, heard)
         return heard if heard is not None and heard.cue in accepted else None

@@ -250,6 +250,11 @@ class Endpointer:
     def vad_name(self) -> str:
         return self.vad.name
 
+    @property
+    def in_speech(self) -> bool:
+        """An utterance has started and not yet ended."""
+        return self._in_speech
+
     def feed(self, pcm: bytes) -> Iterator[Utterance]:
         self._buf += pcm
         n = len(self._buf) // self.FRAME_BYTES
@@ -524,7 +529,7 @@ def hear_stream(samples, context: str, recognizer: Recognizer, trailing_ms: int 
             if result["cue"] is not None:
                 break
         else:
-            if state["open"] and not ep._in_speech:  # a click too short to be an utterance
+            if state["open"] and not ep.in_speech:  # a click too short to be an utterance
                 recognizer._decoder.end_utt()
                 state["open"] = False
             continue

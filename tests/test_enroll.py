@@ -387,3 +387,29 @@ def test_with_a_profile_the_grammar_is_decoded_as_the_audio_comes():
     assert isinstance(checked, enrolled.WithProfile) and not checked.recognizer.tuning.whole_utterance
     unchecked, _ = enrolled.couple_recognizer(use=False)
     assert unchecked.tuning.whole_utterance
+
+
+def test_a_learned_take_that_cannot_be_saved_leaves_the_session_going():
+    from voicecoach.cues import Cue, Heard, Source
+    from voicecoach.enrolled import Heard as Take
+    from voicecoach.errors import LockedError
+    from voicecoach.learning import SessionLearning
+
+    class Spoken:
+        last_take = Take(np.ones((20, 13), dtype=np.float32), "A", "seven", "seven")
+
+        class recognizer:
+            profile = small_profile()
+            refresh = staticmethod(lambda: None)
+
+    tries = []
+
+    def cannot_save(profile):
+        tries.append(profile)
+        raise LockedError("the journal is locked")
+
+    learning = SessionLearning(Spoken, {"A": "Sam", "B": "Alex"}, save=cannot_save)
+    for _ in range(2):
+        learning.cue(Heard(Cue.NUMBER, 7, Source.VOICE, unsure=True), "Sam")
+        learning.cue(Heard(Cue.YES, None, Source.KEY), "Sam")  # no exception reaches the session
+    assert len(tries) == 1 and learning.learned == 0  # tried once, then not again this session

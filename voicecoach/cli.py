@@ -342,10 +342,12 @@ def hear(files, context, no_profile):
               help="Listen to a recording instead of the microphone.")
 def mic(seconds, audio_in):
     """Check the microphone: its level, the room's noise, and what it hears you say."""
-    from voicecoach import ears, recognizer
+    from voicecoach import ears, enrolled
 
     source = ears.Recordings([audio_in]) if audio_in else ears.Microphone()
-    engine = recognizer.Recognizer()
+    engine, note = enrolled.couple_recognizer()  # hears as a session would, the couple's voices too
+    if note:
+        click.echo(note, err=True)
     click.echo("Listening. Say a few cue words: next, pause, stop, I'm done...")
     bar = {"last": -1.0}
 

@@ -274,14 +274,23 @@ def heard_from(decision) -> Heard | None:
     return Heard(Cue(decision.cue), None, Source.VOICE, decision.unsure)
 
 
+def _recording(path) -> bytes:
+    """One --audio-in file as 16 kHz mono; one that cannot be used is named in a one-line error."""
+    from voicecoach import recognizer
+    from voicecoach.errors import BadInput
+
+    try:
+        return recognizer.load_file(path).tobytes()
+    except recognizer.AudioError as error:
+        raise BadInput(f"--audio-in {path}: {error}") from None
+
+
 class Recordings:
     """Recorded speech as the microphone, in real time: one file is one continuous stream; several
     are a playlist, each played when the session next opens a listening window."""
 
     def __init__(self, paths):
-        from voicecoach import recognizer
-
-        self.clips = [recognizer.load_file(path).tobytes() for path in paths]
+        self.clips = [_recording(path) for path in paths]
         self.continuous = len(self.clips) == 1
         self._playing = b""
         self._quiet_ms = PLAYLIST_GAP_MS  # silence since the last clip ended
@@ -367,11 +376,13 @@ class SpokenCues:
         self._open = None  # the context of the utterance being decoded as it is spoken, if any
         self._muted_until = 0.0  # our own voice and its tail: only "stop" is listened for until then
         self._stop = threading.Event()
+        self._thread = None
         self._wake = lambda: None
 
     def start(self, wake):
         self._wake = wake
-        threading.Thread(target=self.listen, name="spoken-cues", daemon=True).start()
+        self._thread = threading.Thread(target=self.listen, name="spoken-cues", daemon=True)
+        self._thread.start()
 
     def listen(self):
         """Read the source until it ends (run in a thread by `start`; the benchmark calls it directly)."""
@@ -467,6 +478,8 @@ class SpokenCues:
 
     def close(self):
         self._stop.set()
+        if self._thread is not None:  # let a read in progress return before the stream closes
+            self._thread.join(timeout=1.0)
         self.source.close()
 
 

@@ -139,19 +139,10 @@ def _stored(use: bool):
     return stored, None
 
 
-def with_profile(recognizer, use: bool = True):
-    """The recogniser with the stored profile if there is one (and `use`), else as it is.
-
-    Returns (recogniser, note): note is a line to show when a profile exists but cannot be used.
-    """
-    stored, note = _stored(use)
-    return (WithProfile(recognizer, stored), None) if stored is not None else (recognizer, note)
-
-
 def couple_recognizer(use: bool = True):
     """The recogniser for sessions and `hear`: tuned for the couple's profile when they enrolled.
 
-    Returns (recogniser, note) as with_profile does."""
+    Returns (recogniser, note): note is a line to show when a profile exists but cannot be used."""
     from voicecoach import recognizer
 
     stored, note = _stored(use)

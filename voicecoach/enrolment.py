@@ -23,8 +23,8 @@ QUIET_DBFS = -40.0  # a take whose loudest sample is below this is too quiet to 
 SILENT_DBFS = -66.0  # ... and below this, there is nothing in it at all
 CLIPPED_SAMPLES = 10  # this many samples at full scale: the microphone was overdriven
 CLIP_LEVEL = 32000
-CUT_OFF_DB = 6.0
-MARGIN_MS = 100  # kept either side of what the voice-activity detector calls speech  # the recording ends while the word is still this loud: cut off
+CUT_OFF_DB = 6.0  # the recording ends while the word is still this loud: cut off
+MARGIN_MS = 100  # kept either side of what the voice-activity detector calls speech
 
 
 class TakeError(VoicecoachError):

@@ -10,6 +10,7 @@ cue the session took; nothing is created when the session is not logged (`--no-l
 from __future__ import annotations
 
 from voicecoach.cues import NUMBER_WORDS, Cue, Source
+from voicecoach.errors import VoicecoachError
 
 
 class SessionLearning:
@@ -41,6 +42,10 @@ class SessionLearning:
         engine = self.spoken.recognizer
         said = take.word if take.means == word else word  # their own word for it, if that is what matched
         engine.profile.learn(partner, said, word, take.cepstra)
-        self.save(engine.profile)
+        try:
+            self.save(engine.profile)
+        except (OSError, VoicecoachError):  # a full disk, a locked journal: the session goes on unlearned
+            self.save = lambda profile: None
+            return
         engine.refresh()
         self.learned += 1

@@ -13,7 +13,7 @@ from datetime import datetime
 from voicecoach import exercise as ex
 from voicecoach import session as S
 from voicecoach.cues import Cue
-from voicecoach.errors import BadInput, JournalError, VoicecoachError
+from voicecoach.errors import JournalError, VoicecoachError
 
 REFRESH_SECONDS = 0.25
 DRAIN_SECONDS = 15.0  # at the end, let the last words and chime finish, but never hang on them
@@ -204,16 +204,10 @@ def _open_ears(audio_in, listen, playing):
     from voicecoach.ears import Microphone, Recordings, SpokenCues
     from voicecoach.voice import AudioUnavailable
 
-    try:
-        from voicecoach import recognizer
-    except ImportError as error:
-        return None, f"Keyboard only: speech recognition is not installed ({error.name})."
     try:  # the source first: with no microphone there is no decoder to load
         source = Recordings(audio_in) if audio_in else Microphone()
     except AudioUnavailable as error:
         return None, f"Keyboard only: {error}."
-    except recognizer.AudioError as error:
-        raise BadInput(f"--audio-in {_unreadable(audio_in, recognizer)}: {error}") from None
     from voicecoach.enrolled import couple_recognizer
 
     try:
@@ -222,16 +216,6 @@ def _open_ears(audio_in, listen, playing):
         source.close()
         return None, f"Keyboard only: speech recognition is not installed ({error.name})."
     return SpokenCues(source, engine, playing), note
-
-
-def _unreadable(files, recognizer):
-    """Which of the recordings could not be read, to name it (only looked for once one failed)."""
-    for file in files:
-        try:
-            recognizer.load_file(file)
-        except recognizer.AudioError:
-            return file
-    return ", ".join(str(file) for file in files)
 
 
 def history(exercise, journal) -> dict:

@@ -25,6 +25,8 @@ class SessionLearning:
 
     def cue(self, heard, speaker: str | None) -> None:
         """A cue the session took; `speaker` is the name of whoever has the floor, if anyone."""
+        if self.save is None:  # saving failed once this session: learn nothing more
+            return
         pending, self.pending = self.pending, None
         if pending is not None and heard.cue is Cue.YES:
             self._learn(*pending)
@@ -45,7 +47,7 @@ class SessionLearning:
         try:
             self.save(engine.profile)
         except (OSError, VoicecoachError):  # a full disk, a locked journal: the session goes on unlearned
-            self.save = lambda profile: None
+            self.save = None
             return
         engine.refresh()
         self.learned += 1

@@ -53,3 +53,16 @@ def test_render_command_sets_turn_length_and_reports(tmp_path, monkeypatch):
     with wave.open(str(out)) as wav:
         full = wav.getnframes() / wav.getframerate()
     assert full - quick == pytest.approx(6 * (90 - 5), abs=0.5)  # six turns, 85 s shorter each
+
+
+def test_a_disk_that_fills_during_a_render_is_one_line(tmp_path, monkeypatch):
+    from voicecoach.voice import sinks
+
+    def full(self, frames):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sinks.WavFileSink, "write", full)
+    out = tmp_path / "box.wav"
+    result = CliRunner().invoke(cli, ["render", "box-breathing", str(out)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == f"Error: cannot write {out}: No space left on device"

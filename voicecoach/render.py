@@ -6,6 +6,7 @@ yes and ratings left unanswered, each after a short silence for the couple's ans
 """
 
 import dataclasses
+from contextlib import suppress
 from pathlib import Path
 
 from voicecoach import exercise as ex
@@ -15,16 +16,13 @@ from voicecoach.errors import BadInput
 from voicecoach.voice import SAMPLE_RATE, Synthesizer, WavFileSink, chime_frames, scale
 
 
-def with_limits(exercise: ex.Exercise, turn_seconds=None, answer_seconds=None) -> ex.Exercise:
-    """The exercise with every turn, and every question and rating, given these lengths."""
-    steps = []
-    for step in exercise.steps:
-        if turn_seconds is not None and isinstance(step, ex.Turn):
-            step = dataclasses.replace(step, limit=turn_seconds)
-        elif answer_seconds is not None and isinstance(step, (ex.Rate, ex.Ask)):
-            step = dataclasses.replace(step, limit=answer_seconds)
-        steps.append(step)
-    return dataclasses.replace(exercise, steps=tuple(steps))
+def with_limits(exercise: ex.Exercise, turn_seconds=None) -> ex.Exercise:
+    """The exercise with every turn given this length (answers have render's answer_seconds)."""
+    if turn_seconds is None:
+        return exercise
+    steps = tuple(dataclasses.replace(step, limit=turn_seconds) if isinstance(step, ex.Turn) else step
+                  for step in exercise.steps)
+    return dataclasses.replace(exercise, steps=steps)
 
 
 class _Timeline:
@@ -64,10 +62,7 @@ def render(exercise: ex.Exercise, settings, out: Path, *, solo=None, answer_seco
            progress=lambda done, total: None, rng=None) -> float:
     """Write the exercise to `out` as 16-bit mono WAV at 22050 Hz; returns its length in seconds."""
     synthesizer = Synthesizer(settings.voice or None, settings.rate_wpm)
-    try:
-        sink = WavFileSink(out, realtime=False)
-    except OSError as error:
-        raise BadInput(f"cannot write {out}: {error.strerror or error}") from None
+    sink = WavFileSink(out, realtime=False)
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, rng=rng)
     timeline = _Timeline(sink)
     try:
@@ -87,8 +82,15 @@ def render(exercise: ex.Exercise, settings, out: Path, *, solo=None, answer_seco
         end = timeline.sound_end()
         if end is not None:
             timeline.advance(end)  # the closing words or bell, to their end
-    finally:
         sink.close()
+    except OSError as error:  # a full disk, a drive taken out: one line, not a traceback
+        with suppress(OSError):
+            sink.close()
+        raise BadInput(f"cannot write {out}: {error.strerror or error}") from None
+    except BaseException:
+        with suppress(OSError):
+            sink.close()
+        raise
     return timeline.now
 
 

@@ -53,7 +53,7 @@ def lines(exercise: ex.Exercise, names: dict, solo: str | None = None) -> list[t
             for slot in ex.partners(step, solo):
                 out.append(("", fill(step.ask, names, slot)))
             if step.low is not None:
-                out.append(("wait", f"(a rating below {step.low} goes to [{step.if_low}])"))
+                out.append(("wait", f"(a rating below {step.low}: {_target(step.if_low)})"))
         elif isinstance(step, ex.Ask):
             out.append(("", fill(step.question, names)))
             for answer, target in (("yes", step.if_yes), ("no", step.if_no)):

@@ -12,6 +12,7 @@ from voicecoach.exercise.problems import Problem
 from voicecoach.exercise.steps import Exercise
 
 MAX_FILE_BYTES = 1_000_000
+TOO_LARGE = f"too large; an exercise file is at most {MAX_FILE_BYTES // 1_000_000} MB"
 
 
 def _read_text(path: Path, name: str) -> str:
@@ -31,7 +32,7 @@ def _read_text(path: Path, name: str) -> str:
     except OSError as error:
         raise ExerciseError([Problem(name, None, f"cannot be read ({error.strerror})")]) from None
     if len(data) > MAX_FILE_BYTES:
-        raise ExerciseError([Problem(name, None, "too large; an exercise file is at most 1 MB")])
+        raise ExerciseError([Problem(name, None, TOO_LARGE)])
     if b"\0" in data:
         raise ExerciseError([Problem(name, None, "is a binary file, not a YAML exercise")])
     try:
@@ -50,8 +51,8 @@ def load_file(path: str | Path) -> Exercise:
 
 def load_text(text: str, name: str = "<text>") -> Exercise:
     """Parse and check exercise YAML given as text."""
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise ExerciseError([Problem(name, None, "too large; an exercise file is at most 1 MB")])
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:  # text given directly; files were checked as bytes
+        raise ExerciseError([Problem(name, None, TOO_LARGE)])
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:

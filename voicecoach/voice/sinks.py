@@ -8,6 +8,7 @@ import wave
 from pathlib import Path
 from typing import Protocol
 
+from voicecoach.errors import BadInput
 from voicecoach.voice.frames import CHUNK_FRAMES, SAMPLE_RATE
 from voicecoach.voice.streams import close_stream, open_stream
 
@@ -41,7 +42,10 @@ class WavFileSink:
 
     def __init__(self, path: Path | str, realtime: bool = True):
         self.realtime = realtime  # False: as fast as it can be written (voicecoach render)
-        self._file = open(path, "wb")  # noqa: SIM115 - closed in close(); fails cleanly on a bad path
+        try:
+            self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        except OSError as error:
+            raise BadInput(f"cannot write {path}: {error.strerror or error}") from None
         self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from voicecoach.errors import BadInput
 from voicecoach.voice.chimes import chime_frames
 from voicecoach.voice.frames import AudioUnavailable
 from voicecoach.voice.player import OnDone, Player
@@ -19,9 +18,10 @@ VOLUME_STEP, VOLUME_MIN, VOLUME_MAX = 0.15, 0.1, 1.0
 class Voice:
     """What the session runner talks to: speak, chime, hush, and the listener's rate and volume."""
 
-    def __init__(self, sink: Sink, voice_id: str | None = None, rate_wpm: int = 160, volume: float = 0.9):
+    def __init__(self, sink: Sink, voice_id: str | None = None, rate_wpm: int = 160, volume: float = 0.9,
+                 synthesizer: Synthesizer | None = None):
         try:
-            self.synthesizer = Synthesizer(voice_id, rate_wpm)
+            self.synthesizer = synthesizer or Synthesizer(voice_id, rate_wpm)
         except BaseException:
             sink.close()  # the Voice owns the sink from here on
             raise
@@ -89,15 +89,9 @@ def open_voice(
     volume: float = 0.9,
 ) -> Voice:
     """A Voice on the sound card, or on a real-time WAV file; AudioUnavailable means run in text."""
-    Synthesizer(voice_id, rate_wpm)  # engine and voice first: a bad voice should leave no file behind
-    if audio_out:
-        try:
-            sink = WavFileSink(audio_out)
-        except OSError as error:
-            raise BadInput(f"cannot write {audio_out}: {error.strerror or error}") from None
-    else:
-        sink = DeviceSink()
-    return Voice(sink, voice_id, rate_wpm, volume)
+    synthesizer = Synthesizer(voice_id, rate_wpm)  # engine and voice first: a bad voice leaves no file behind
+    sink = WavFileSink(audio_out) if audio_out else DeviceSink()
+    return Voice(sink, volume=volume, synthesizer=synthesizer)
 
 
 class TextVoice:

@@ -213,3 +213,20 @@ def test_an_export_that_cannot_be_written_is_one_line(home, tmp_path):
         assert result.exit_code == 1
         assert result.output.splitlines()[-1].startswith(f"Error: {tmp_path / 'a-file'}/")
         assert "cannot be written" in result.output
+
+
+def test_an_imported_declined_session_keeps_only_its_outcome(home, tmp_path):
+    """A hand-made or older export with steps and ratings in a declined session: as Journal.end
+    would, import keeps none of them, so nothing can show who declined."""
+    fill(count=1)
+    target = tmp_path / "journal.json"
+    assert invoke("export", "--format", "json", "-o", str(target)).exit_code == 0
+    data = json.loads(target.read_text())
+    sessions = data["sessions"] if isinstance(data, dict) else data
+    sessions[0]["outcome"] = "declined"
+    target.write_text(json.dumps(data))
+    assert invoke("forget", "--all", "--yes").exit_code == 0
+    assert invoke("import", str(target)).exit_code == 0
+    (session,) = records(home)
+    assert session["outcome"] == "declined" and session["steps"] == [] and session["ratings"] == []
+    assert session["steps_done"] == 0

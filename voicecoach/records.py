@@ -84,8 +84,13 @@ def insert_record(db, session: dict) -> bool:
     row = checked_session(session)
     if db.execute("SELECT 1 FROM sessions WHERE id = ?", (row["id"],)).fetchone():
         return False
+    declined = row["outcome"] == "declined"
+    if declined:  # as Journal.end keeps it: the outcome alone, nothing that could show who declined
+        row["steps_done"] = 0
     db.execute(f"INSERT INTO sessions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                tuple(row.values()))
+    if declined:
+        return True
     for step in session.get("steps") or []:
         db.execute("INSERT INTO steps (session_id, step_index, kind, result, at) VALUES (?, ?, ?, ?, ?)",
                    (row["id"], step["index"], step["kind"], step["result"], utc(step["at"])))

@@ -211,3 +211,14 @@ def test_pausing_the_plan_keeps_the_reminders_for_when_it_resumes(plan, schedule
     text = scheduler_env["tab"].read_text()
     assert [line.split()[:2] for line in text.splitlines() if "voicecoach" in line] == [["0", "21"]]
     assert reminders.read()["installed"]["times"] == ["21:00"]
+
+
+def test_install_with_nothing_to_remind_of_leaves_what_is_installed(plan, scheduler_env, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_SCHEDULER", "cron")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["plan", "install"]).exit_code == 0
+    assert runner.invoke(cli, ["plan", "pause"]).exit_code == 0
+    result = runner.invoke(cli, ["plan", "install"])
+    assert result.exit_code == 2 and "nothing to remind of" in result.output
+    assert "voicecoach" in scheduler_env["tab"].read_text()
+    assert reminders.installed()  # and the doctor still finds it

@@ -221,14 +221,17 @@ def plan_install():
     from voicecoach.schedule import install, plans, reminders
 
     state = reminders.sync(plans.load())
+    times = schedule.reminder_times(state)
+    if not times:  # before anything is taken down: what is installed stays as it is
+        raise ScheduleError("nothing to remind of: the plan has no active practice times")
     if state["installed"]:
         install.uninstall_here(state["installed"])
         state["installed"] = None
-    record = install.install_here(schedule.reminder_times(state))
+    record = install.install_here(times)
     state["installed"] = record
     reminders.write(state)
     where = record["folder"] if record["kind"] == "systemd" else (record["tab"] or "your crontab")
-    click.echo(f"Reminders installed ({record['kind']}, in {where}) at {', '.join(schedule.reminder_times(state))}.")
+    click.echo(f"Reminders installed ({record['kind']}, in {where}) at {', '.join(times)}.")
 
 
 @plan_group.command("uninstall", short_help="Remove the reminders 'plan install' put in place.")

@@ -343,18 +343,25 @@ def test_templates_confirm_correct_or_doubt_the_grammar(grammar, matches, contex
     assert (decision.cue, decision.unsure) == (cue, unsure)
 
 
-def test_only_a_take_confirmed_with_yes_is_learned():
-    from voicecoach.cues import Cue, Heard, Source
+def _spoken_with_last_take(partner):
+    """Stands in for ears.SpokenCues: its last take, 'seven' by `partner`, and a profiled recogniser."""
     from voicecoach.enrolled import Heard as Take
-    from voicecoach.learning import SessionLearning
 
     class Spoken:
-        last_take = Take(np.ones((20, 13), dtype=np.float32), "B", "seven", "seven")
+        last_take = Take(np.ones((20, 13), dtype=np.float32), partner, "seven", "seven")
 
         class recognizer:
             profile = small_profile()
             refresh = staticmethod(lambda: None)
 
+    return Spoken
+
+
+def test_only_a_take_confirmed_with_yes_is_learned():
+    from voicecoach.cues import Cue, Heard, Source
+    from voicecoach.learning import SessionLearning
+
+    Spoken = _spoken_with_last_take("B")
     saved = []
     learning = SessionLearning(Spoken, {"A": "Sam", "B": "Alex"}, save=saved.append)
     seven = Heard(Cue.NUMBER, 7, Source.VOICE, unsure=True)
@@ -391,17 +398,10 @@ def test_with_a_profile_the_grammar_is_decoded_as_the_audio_comes():
 
 def test_a_learned_take_that_cannot_be_saved_leaves_the_session_going():
     from voicecoach.cues import Cue, Heard, Source
-    from voicecoach.enrolled import Heard as Take
     from voicecoach.errors import LockedError
     from voicecoach.learning import SessionLearning
 
-    class Spoken:
-        last_take = Take(np.ones((20, 13), dtype=np.float32), "A", "seven", "seven")
-
-        class recognizer:
-            profile = small_profile()
-            refresh = staticmethod(lambda: None)
-
+    Spoken = _spoken_with_last_take("A")
     tries = []
 
     def cannot_save(profile):

@@ -235,6 +235,50 @@ def test_lock_and_unlock_wait_for_a_running_session(home, passphrase, command):
     assert [s["outcome"] for s in records()] == ["completed", "completed"]
 
 
+def test_lock_takes_the_journal_image_once(home, passphrase, monkeypatch):
+    fill(count=1)
+    images = []
+    real = Journal.image
+    monkeypatch.setattr(Journal, "image", lambda journal: images.append(1) or real(journal))
+    assert invoke("lock").exit_code == 0
+    assert len(images) == 1
+    invoke("unlock")
+    assert len(records()) == 1
+
+
+OPENED_BEFORE_THE_LOCK = """
+    import sys
+    from voicecoach.errors import JournalError
+    from voicecoach.journal import Journal
+    with Journal() as journal:
+        print("open", flush=True)
+        sys.stdin.readline()  # the journal is locked meanwhile
+        try:
+            session_id = journal.begin("daily-check-in", "Daily check-in", "ab" * 32, 2)
+            journal.step(session_id, 0, "say")
+            journal.end(session_id, "completed")
+            print("journalled")
+        except JournalError as error:
+            print(error)
+"""
+
+
+def test_a_session_that_opened_the_journal_before_the_lock_writes_nothing_after_it(home, passphrase):
+    fill(count=1)
+    child = run_child(OPENED_BEFORE_THE_LOCK)
+    try:
+        assert child.stdout.readline() == "open\n"
+        assert invoke("lock").exit_code == 0
+        out, err = child.communicate("\n", timeout=60)
+        assert child.returncode == 0, err
+    finally:
+        child.kill()
+        child.wait()
+    assert "the journal was locked meanwhile" in out  # not journalled into the sealed-away file, and said
+    assert not (home / "journal.sqlite3").exists() and files_holding(home, *PRIVATE) == []
+    assert len(records()) == 1
+
+
 def test_forgetting_while_locked_needs_the_passphrase_and_keeps_the_rest_sealed(home, passphrase, monkeypatch):
     with Journal() as journal:
         gone = add_session(journal, MARK)

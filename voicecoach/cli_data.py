@@ -124,7 +124,7 @@ def lock_command():
         click.echo("The journal is already locked.")
         return
     if not lock.is_locked(folder):
-        lock.journal_image(folder)  # a broken journal or a running session: said before any question
+        lock.journal_image(folder, image=False)  # a broken journal or a running session: said before any question
     click.secho(lock.WARNING, fg="yellow", err=True)
     passphrase = None if lock.is_locked(folder) else lock.new_passphrase()
     sealed = lock.lock_folder(folder, passphrase)

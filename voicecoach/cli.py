@@ -93,12 +93,16 @@ def _show_safety_note_once(settings):
 
 
 def _repair_modes():
-    """Files another program made readable to others are made owner-only again, with one line."""
+    """Files another program made readable to others are made owner-only again, and temporary copies
+    a crash left are erased, each with one line."""
     from voicecoach import privacy
 
     repaired = privacy.repair_modes()
     if repaired:
         click.echo(privacy.warning(repaired), err=True)
+    removed = privacy.remove_stale_temporaries()
+    if removed:
+        click.echo(privacy.removed_note(removed), err=True)
 
 
 def _tidy_journal():

@@ -1,7 +1,8 @@
 """Forgetting for good: the whole data folder, what is older than a date, or one session.
 
 Rows are deleted with secure_delete on, then the journal is rebuilt (VACUUM) and its WAL emptied,
-so nothing forgotten stays in the file; backups, which could hold the same rows, are erased.
+so nothing forgotten stays in the file; backups, which could hold the same rows, are erased, and so
+are temporary copies of the journal that a crash mid-write left.
 """
 
 import os
@@ -84,7 +85,9 @@ def forget_sessions(before: str | None = None, session_ref: str | None = None,
         written = [folder / SEALED_FILENAME] if journal.locked else [
             folder / f"{FILENAME}{suffix}" for suffix in ("", "-wal")]
     result.rewritten = [path for path in written if path.exists()]
-    for path in sorted((folder / BACKUPS).glob("*")):
+    with lock.exclusive(folder):  # the journal's writers hold it: what temporary copy is left, a crash left
+        leftovers = vault.temporary_files(folder / FILENAME)  # the locked journal's too
+    for path in leftovers + sorted((folder / BACKUPS).glob("*")):
         if vault.erase(path):
             result.removed.append(path)
     return result

@@ -5,19 +5,13 @@ so nothing forgotten stays in the file; backups, which could hold the same rows,
 are temporary copies of the journal that a crash mid-write left.
 """
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 from voicecoach import lock, paths, vault
 from voicecoach.errors import JournalError, UnknownSession
-from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal
-
-try:
-    import fcntl
-except ImportError:
-    fcntl = None
+from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal, liveness
 
 # What forget --all keeps: the couple's settings, their own exercises, and the note that the
 # safety message was shown (it holds nothing about them).
@@ -104,19 +98,8 @@ def sessions_before(before: str, folder: Path | None = None) -> int:
 
 def _refuse_while_running(folder: Path) -> None:
     """A live session holds a flock on running/<id>.lock; erasing under it would lose its end."""
-    if fcntl is None:
-        return
-    for lock_file in (folder / "running").glob("*.lock"):
-        try:
-            fd = os.open(lock_file, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise JournalError("a session is running; forget when it has ended") from None
-        finally:
-            os.close(fd)
+    if liveness.any_alive(folder / "running"):
+        raise JournalError("a session is running; forget when it has ended")
 
 
 def _unlink(path: Path) -> bool:

@@ -293,6 +293,24 @@ def test_forgetting_while_locked_needs_the_passphrase_and_keeps_the_rest_sealed(
     assert files_holding(home, MARK) == []
 
 
+def test_locked_forget_before_opens_the_journal_once_and_asks_before_it_writes(home, passphrase, monkeypatch):
+    with Journal() as journal:
+        add_session(journal, MARK, started_at="2024-01-05T20:00:00.000+00:00")
+        kept = add_session(journal, "")
+    invoke("lock")
+    loads = []
+    real = sealed.SealedFile.load
+    monkeypatch.setattr(sealed.SealedFile, "load", lambda file, db: loads.append(file) or real(file, db))
+    before = snapshot(home)
+    assert invoke("forget", "--before", "2025-01-01").exit_code == 2  # no --yes, no terminal
+    assert snapshot(home) == before
+    loads.clear()
+    result = invoke("forget", "--before", "2025-01-01", "--yes")
+    assert result.exit_code == 0 and "Forgot 1 session." in result.output
+    assert len(loads) == 1
+    assert [s["id"] for s in records()] == [kept] and files_holding(home, *PRIVATE) == []
+
+
 def test_locked_writes_are_sealed_together_and_all_on_disk_after_close(home, passphrase, monkeypatch):
     invoke("lock")
     monkeypatch.setattr(sealed, "SEAL_DELAY", 3600)  # only close() seals in this test

@@ -60,9 +60,11 @@ def forget_all(folder: Path | None = None) -> Forgotten:
 
 
 def forget_sessions(before: str | None = None, session_ref: str | None = None,
-                    folder: Path | None = None) -> Forgotten:
+                    folder: Path | None = None, confirm=lambda: None) -> Forgotten:
     """Delete sessions started before an ISO time, or the one session whose id starts with
-    session_ref; the journal is rewritten and every backup erased."""
+    session_ref; the journal is rewritten and every backup erased. confirm is called (it may exit)
+    once there is something to forget, with the journal opened once for the whole: a locked one
+    is decrypted once."""
     folder = Path(folder or paths.data_dir(create=False))
     result = Forgotten()
     if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
@@ -75,6 +77,7 @@ def forget_sessions(before: str | None = None, session_ref: str | None = None,
         if before and not journal.count_before(before):
             return result  # nothing to forget: the journal and its backups stay as they are
         session_id = journal.find_session(session_ref) if session_ref else None
+        confirm()
         result.sessions = journal.delete_sessions(before=before, session_id=session_id)
         written = [folder / SEALED_FILENAME] if journal.locked else [
             folder / f"{FILENAME}{suffix}" for suffix in ("", "-wal")]
@@ -85,15 +88,6 @@ def forget_sessions(before: str | None = None, session_ref: str | None = None,
         if vault.erase(path):
             result.removed.append(path)
     return result
-
-
-def sessions_before(before: str, folder: Path | None = None) -> int:
-    """How many sessions started before an ISO time, to say so when there are none."""
-    folder = Path(folder or paths.data_dir(create=False))
-    if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
-        return 0
-    with Journal(folder / FILENAME) as journal:
-        return journal.count_before(before)
 
 
 def _refuse_while_running(folder: Path) -> None:

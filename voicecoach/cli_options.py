@@ -4,14 +4,20 @@ import math
 
 import click
 
+from voicecoach.errors import BadInput
+
 
 class _TimeScale(click.FloatRange):
-    """A finite factor for every wait: infinity would overflow the clock, and nan compares as nothing."""
+    """A finite factor for every wait (infinity would overflow the clock, and nan compares as
+    nothing); a bad one is one line naming it, as every bad value is (BadInput), not click's usage."""
 
     def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
+        try:
+            number = super().convert(value, param, ctx)
+        except click.BadParameter:
+            number = math.nan
         if math.isnan(number):
-            self.fail(f"{value!r} is not a number from {self.min:g} to {self.max:g}.", param, ctx)
+            raise BadInput(f"{param.opts[0]}: {value!r} is not a number from {self.min:g} to {self.max:g}")
         return number
 
 

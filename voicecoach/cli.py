@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from voicecoach import __version__
-from voicecoach.cli_options import TIME_SCALE
+from voicecoach.cli_options import TIME_SCALE, recordings
 from voicecoach.errors import ExerciseError, VoicecoachError
 
 INTERRUPTED = 130  # what a command exits with when a session was interrupted (128 + SIGINT)
@@ -223,6 +223,7 @@ def safety():
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file, in real time, instead of the speakers.")
 @click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              callback=recordings,
               help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
 @click.option("--listen/--no-listen", default=True, show_default=True,
               help="Listen for spoken cues through the microphone.")

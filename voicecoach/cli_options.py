@@ -23,3 +23,13 @@ class _TimeScale(click.FloatRange):
 
 TIME_SCALE = _TimeScale(min=0, max=100)
 """--time-scale: 0 (no waits) to 100 times slower."""
+
+
+def recordings(ctx, param, value):
+    """--audio-in's files, read while the command line is: one that cannot be used is said first,
+    before a first run's safety note or anything spoken; None when there are none."""
+    if not value:
+        return None
+    from voicecoach.ears import Recordings
+
+    return Recordings(value)

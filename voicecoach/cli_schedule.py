@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from voicecoach.cli_options import TIME_SCALE
+from voicecoach.cli_options import TIME_SCALE, recordings
 from voicecoach.errors import ScheduleError, VoicecoachError
 
 
@@ -264,6 +264,7 @@ def due():
               help="Send all sound to this WAV file instead of the speakers.")
 @click.option("--listen/--no-listen", default=True, show_default=True, help="Listen for spoken cues.")
 @click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              callback=recordings,
               help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
 @click.option("--solo", is_flag=True, help="Do a planned self-care exercise alone.")
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",

@@ -528,7 +528,9 @@ _real_open_voice = runner._open_voice
 
 
 @pytest.mark.parametrize("args", [["config", "set", "voice", "nonsense/voice"],
-                                  ["say", "hi", "--audio-out", "/nonexistent/dir/x.wav"]])
+                                  ["say", "hi", "--audio-out", "/nonexistent/dir/x.wav"],
+                                  ["start", "daily-check-in", "--time-scale", "bad"],
+                                  ["today", "--time-scale", "200"]])
 def test_bad_values_and_files_exit_2_in_one_line(args):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output
@@ -540,6 +542,17 @@ def test_an_audio_in_that_is_not_a_wav_file_is_named(tmp_path):
     result = CliRunner().invoke(cli, ["start", "box-breathing", "--solo", "--time-scale", "0", "--audio-in", str(plan)])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: --audio-in {plan}: not a readable WAV file")
+
+
+def test_on_a_first_run_an_unusable_recording_is_said_before_the_safety_note(home, tmp_path):
+    (home / "safety-note-shown").unlink()
+    plan = tmp_path / "plan.ics"
+    plan.write_text("BEGIN:VCALENDAR\n")
+    result = CliRunner().invoke(cli, ["start", "box-breathing", "--solo", "--audio-in", str(plan)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: --audio-in {plan}: not a readable WAV file")
+    assert "Before you begin" not in result.output
+    assert not (home / "safety-note-shown").exists()  # still to be shown, on the first real start
 
 
 def test_hear_goes_on_past_unreadable_files_and_exits_2(tmp_path):

@@ -296,6 +296,62 @@ def test_noise_written_to_fd2_is_kept_off_the_screen(capfd):
     assert caught.hint() == "1 message from the audio libraries hidden; --verbose shows them"
 
 
+def fd2():
+    """Which file fd 2 is now."""
+    info = os.fstat(2)
+    return info.st_dev, info.st_ino
+
+
+def test_muffled_blocks_nest_and_overlap_across_threads_and_fd2_comes_back(capfd):
+    screen = fd2()
+    with noise.muffled() as outer:
+        with noise.muffled() as inner:
+            os.write(2, ALSA_NOISE)
+        os.write(2, b"JACK: cannot connect\n")
+    assert fd2() == screen
+    assert inner.lines == [ALSA_NOISE.decode().strip()] and len(outer.lines) == 2
+
+    entered, leave = threading.Event(), threading.Event()
+
+    def other_thread():
+        with noise.muffled():
+            entered.set()
+            leave.wait(5)
+
+    with noise.muffled():  # this block leaves first, the other thread's last
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        entered.wait(5)
+    leave.set()
+    worker.join(5)
+    assert fd2() == screen
+    assert capfd.readouterr().err == ""
+
+
+def test_a_check_stuck_inside_muffled_gives_fd2_back_when_it_times_out(capfd):
+    screen, release = fd2(), threading.Event()
+
+    def stuck(options):
+        with noise.muffled():
+            release.wait(5)
+        return doctor.Check("stuck", "pass", "")
+
+    try:
+        result = doctor.run_check("stuck", "", stuck, doctor.Options(), timeout_seconds=0.05)
+        assert result.detail == "no answer within 0.05 s"
+        assert fd2() == screen
+        with noise.muffled() as later:  # the stuck block leaves inside a later one: it must not end it
+            release.set()
+            for thread in threading.enumerate():
+                if thread.name == "doctor-stuck":
+                    thread.join(5)
+            os.write(2, ALSA_NOISE)
+    finally:
+        release.set()
+    assert later.lines == [ALSA_NOISE.decode().strip()]
+    assert fd2() == screen and capfd.readouterr().err == ""
+
+
 def test_verbose_lets_the_noise_through(capfd, monkeypatch):
     monkeypatch.setattr(noise, "shown", True)
     with noise.muffled() as caught:

@@ -116,3 +116,25 @@ def test_forget_before_with_nothing_older_says_so_and_rewrites_nothing(home):
     result = invoke("forget", "--before", "2020-01-01", "--yes")
     assert (result.exit_code, result.output) == (0, "Nothing older than 2020-01-01 to forget.\n")
     assert snapshot(home) == before and len(sessions(home)) == 2
+
+
+def test_forget_erases_and_lists_the_temporary_copies_a_crash_left(home):
+    """vault.write_atomically stopped mid-write (a crash, a full disk) leaves its temporary file."""
+    with Journal() as journal:
+        gone = add_session(journal, MARK)
+    left = [home / ".journal.sqlite3.k3x_9q2a.tmp", home / ".journal.sqlite3.locked.0abcdefg.tmp"]
+    for path in left:
+        path.write_bytes(f"a copy of {MARK}".encode())
+
+    result = invoke("forget", "--session", gone, "--yes")
+
+    assert result.exit_code == 0, result.output
+    for path in left:
+        assert f"removed {path}\n" in result.output and not path.exists()
+    assert files_holding(home, MARK) == []
+
+    profile_left = home / "profiles" / ".voice.bin.zz9_aaaa.tmp"
+    profile_left.parent.mkdir()
+    profile_left.write_bytes(MARK.encode())
+    result = invoke("forget", "--all", "--yes")
+    assert f"removed {profile_left}\n" in result.output and files_holding(home, MARK) == []

@@ -279,6 +279,20 @@ def test_session_of_a_live_process_is_left_running(tmp_path):
     assert (session["id"], session["outcome"]) == (session_id, "completed")
 
 
+def test_any_alive_tells_a_live_session_from_one_whose_process_died(tmp_path):
+    running = tmp_path / "running"
+    assert not journal_liveness.any_alive(running)
+    child = run_child(WAITING_CHILD, tmp_path / "j.sqlite3")
+    try:
+        session_id = child.stdout.readline().strip()
+        assert journal_liveness.any_alive(running)
+    finally:
+        child.kill()
+        child.wait()
+    assert (running / f"{session_id}.lock").exists()  # SIGKILL leaves the file, never the flock
+    assert not journal_liveness.any_alive(running)
+
+
 def test_lock_held_in_this_process_keeps_session_running(tmp_path):
     path = tmp_path / "j.sqlite3"
     with Journal(path) as owner:

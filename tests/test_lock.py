@@ -235,6 +235,50 @@ def test_lock_and_unlock_wait_for_a_running_session(home, passphrase, command):
     assert [s["outcome"] for s in records()] == ["completed", "completed"]
 
 
+def test_lock_takes_the_journal_image_once(home, passphrase, monkeypatch):
+    fill(count=1)
+    images = []
+    real = Journal.image
+    monkeypatch.setattr(Journal, "image", lambda journal: images.append(1) or real(journal))
+    assert invoke("lock").exit_code == 0
+    assert len(images) == 1
+    invoke("unlock")
+    assert len(records()) == 1
+
+
+OPENED_BEFORE_THE_LOCK = """
+    import sys
+    from voicecoach.errors import JournalError
+    from voicecoach.journal import Journal
+    with Journal() as journal:
+        print("open", flush=True)
+        sys.stdin.readline()  # the journal is locked meanwhile
+        try:
+            session_id = journal.begin("daily-check-in", "Daily check-in", "ab" * 32, 2)
+            journal.step(session_id, 0, "say")
+            journal.end(session_id, "completed")
+            print("journalled")
+        except JournalError as error:
+            print(error)
+"""
+
+
+def test_a_session_that_opened_the_journal_before_the_lock_writes_nothing_after_it(home, passphrase):
+    fill(count=1)
+    child = run_child(OPENED_BEFORE_THE_LOCK)
+    try:
+        assert child.stdout.readline() == "open\n"
+        assert invoke("lock").exit_code == 0
+        out, err = child.communicate("\n", timeout=60)
+        assert child.returncode == 0, err
+    finally:
+        child.kill()
+        child.wait()
+    assert "the journal was locked meanwhile" in out  # not journalled into the sealed-away file, and said
+    assert not (home / "journal.sqlite3").exists() and files_holding(home, *PRIVATE) == []
+    assert len(records()) == 1
+
+
 def test_forgetting_while_locked_needs_the_passphrase_and_keeps_the_rest_sealed(home, passphrase, monkeypatch):
     with Journal() as journal:
         gone = add_session(journal, MARK)
@@ -247,6 +291,24 @@ def test_forgetting_while_locked_needs_the_passphrase_and_keeps_the_rest_sealed(
     invoke("unlock")
     assert [s["id"] for s in records()] == [kept]
     assert files_holding(home, MARK) == []
+
+
+def test_locked_forget_before_opens_the_journal_once_and_asks_before_it_writes(home, passphrase, monkeypatch):
+    with Journal() as journal:
+        add_session(journal, MARK, started_at="2024-01-05T20:00:00.000+00:00")
+        kept = add_session(journal, "")
+    invoke("lock")
+    loads = []
+    real = sealed.SealedFile.load
+    monkeypatch.setattr(sealed.SealedFile, "load", lambda file, db: loads.append(file) or real(file, db))
+    before = snapshot(home)
+    assert invoke("forget", "--before", "2025-01-01").exit_code == 2  # no --yes, no terminal
+    assert snapshot(home) == before
+    loads.clear()
+    result = invoke("forget", "--before", "2025-01-01", "--yes")
+    assert result.exit_code == 0 and "Forgot 1 session." in result.output
+    assert len(loads) == 1
+    assert [s["id"] for s in records()] == [kept] and files_holding(home, *PRIVATE) == []
 
 
 def test_locked_writes_are_sealed_together_and_all_on_disk_after_close(home, passphrase, monkeypatch):

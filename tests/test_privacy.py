@@ -200,3 +200,23 @@ def test_without_serialize_as_in_python_3_10_the_image_is_made_through_a_copy(ho
     assert list(tmp_path.iterdir()) == [home]  # the copy is gone
     (tmp_path / "copy.sqlite3").write_bytes(image)
     assert sqlite3.connect(tmp_path / "copy.sqlite3").execute("SELECT id FROM sessions").fetchall() == [(session_id,)]
+
+
+def test_temporary_files_a_crash_left_are_erased_at_start_but_never_a_live_one(home):
+    fill(count=1)
+    stale = [home / ".journal.sqlite3.k3x_9q2a.tmp", home / "profiles" / ".voice.bin.0abcdefg.tmp"]
+    live = home / ".plan.json.zz9_aaaa.tmp"  # a write in progress in another process
+    users = home / "exercises" / ".mine.yaml.abcdefgh.tmp"  # the user's own folder: not ours
+    for path in stale + [live, users]:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"plaintext")
+    an_hour_ago = os.stat(live).st_mtime - 3600
+    for path in stale + [users]:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+
+    result = invoke("list", "--json")
+
+    assert result.exit_code == 0
+    notes = [line for line in result.stderr.splitlines() if "temporary" in line]
+    assert notes == [f"Removed 2 temporary files that an interrupted write left behind: {stale[0]}, {stale[1]}"]
+    assert not any(path.exists() for path in stale) and live.exists() and users.exists()

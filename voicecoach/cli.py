@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from voicecoach import __version__
-from voicecoach.cli_options import TIME_SCALE
+from voicecoach.cli_options import TIME_SCALE, recordings
 from voicecoach.errors import ExerciseError, VoicecoachError
 
 INTERRUPTED = 130  # what a command exits with when a session was interrupted (128 + SIGINT)
@@ -93,12 +93,16 @@ def _show_safety_note_once(settings):
 
 
 def _repair_modes():
-    """Files another program made readable to others are made owner-only again, with one line."""
+    """Files another program made readable to others are made owner-only again, and temporary copies
+    a crash left are erased, each with one line."""
     from voicecoach import privacy
 
     repaired = privacy.repair_modes()
     if repaired:
         click.echo(privacy.warning(repaired), err=True)
+    removed = privacy.remove_stale_temporaries()
+    if removed:
+        click.echo(privacy.removed_note(removed), err=True)
 
 
 def _tidy_journal():
@@ -219,6 +223,7 @@ def safety():
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file, in real time, instead of the speakers.")
 @click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              callback=recordings,
               help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
 @click.option("--listen/--no-listen", default=True, show_default=True,
               help="Listen for spoken cues through the microphone.")

@@ -97,11 +97,11 @@ def forget(everything, before, session_ref, yes):
     else:
         what = f"every session before {before.date()}" if before else f"session {session_ref}"
         cutoff = forgetting.start_of(before.date()) if before else None
-        if cutoff and not forgetting.sessions_before(cutoff):
+        result = forgetting.forget_sessions(before=cutoff, session_ref=session_ref,
+                                            confirm=lambda: _confirm(f"Delete {what} for good?", yes))
+        if cutoff and not result.sessions:
             click.echo(f"Nothing older than {before.date()} to forget.")
             return
-        _confirm(f"Delete {what} for good?", yes)
-        result = forgetting.forget_sessions(before=cutoff, session_ref=session_ref)
         click.echo(f"Forgot {result.sessions} session{'s' if result.sessions != 1 else ''}.")
     for path in result.rewritten:
         click.echo(f"  rewrote {path}")
@@ -124,7 +124,7 @@ def lock_command():
         click.echo("The journal is already locked.")
         return
     if not lock.is_locked(folder):
-        lock.journal_image(folder)  # a broken journal or a running session: said before any question
+        lock.journal_image(folder, image=False)  # a broken journal or a running session: said before any question
     click.secho(lock.WARNING, fg="yellow", err=True)
     passphrase = None if lock.is_locked(folder) else lock.new_passphrase()
     sealed = lock.lock_folder(folder, passphrase)

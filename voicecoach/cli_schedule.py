@@ -1,6 +1,5 @@
 """Commands for practice plans, what is due, reminders and programs: parse, call, print."""
 
-import functools
 import os
 import sys
 from datetime import datetime
@@ -8,22 +7,8 @@ from pathlib import Path
 
 import click
 
-from voicecoach.cli_options import TIME_SCALE
+from voicecoach.cli_options import TIME_SCALE, recordings
 from voicecoach.errors import ScheduleError, VoicecoachError
-
-
-def _bad_input(command):
-    """A wrong time, day list or program: one line naming it, exit status 2, nothing written."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except ScheduleError as error:
-            click.echo(f"Error: {error}", err=True)
-            sys.exit(2)
-
-    return run
 
 
 def _clock():
@@ -68,7 +53,6 @@ def plan_group():
 @click.option("--at", "at", required=True, metavar="HH:MM", help="Local time, e.g. 21:00.")
 @click.option("--days", metavar="DAYS", help="daily (default), weekdays, weekends, or a list like mon,thu.")
 @click.option("--every", metavar="N-days|N-weeks", help="Every 2-days, or every 2-weeks on --days.")
-@_bad_input
 def plan_add(exercise_id, at, days, every):
     """Plan an exercise, e.g. 'voicecoach plan add daily-check-in --at 21:00 --days weekdays'."""
     from voicecoach import exercise, schedule
@@ -91,7 +75,6 @@ def plan_add(exercise_id, at, days, every):
 
 
 @plan_group.command("list", short_help="The plan, numbered.")
-@_bad_input
 def plan_list():
     """The plan, numbered (the numbers are what 'plan remove' takes)."""
     from voicecoach.schedule import plans, text
@@ -112,7 +95,6 @@ def plan_list():
 
 @plan_group.command("remove")
 @click.argument("number", type=int)
-@_bad_input
 def plan_remove(number):
     """Remove entry N of 'plan list'."""
     from voicecoach import schedule
@@ -166,7 +148,6 @@ def _resume_all():
 
 @plan_group.command("pause", short_help="Pause the whole plan, or entry N.")
 @click.argument("number", type=int, required=False)
-@_bad_input
 def plan_pause(number):
     """Pause the whole plan, or entry N: nothing is due or reminded until 'plan resume'."""
     _pause(number, True)
@@ -174,7 +155,6 @@ def plan_pause(number):
 
 @plan_group.command("resume", short_help="Resume entry N, or everything paused.")
 @click.argument("number", type=int, required=False)
-@_bad_input
 def plan_resume(number):
     """Resume entry N, or without N everything 'plan pause' paused (the plan and each entry)."""
     if number is None:
@@ -192,7 +172,6 @@ CLOSENESS_DECLINED = "That's fine. Closeness exercises stay without reminders."
 @click.argument("switch", type=click.Choice(["on", "off"]))
 @click.option("--text", "text_cues", is_flag=True, help="Answer by typing yes or no instead of keys.")
 @click.option("--time-scale", type=TIME_SCALE, default=1.0, hidden=True)
-@_bad_input
 def plan_closeness_reminders(switch, text_cues, time_scale):
     """Reminders for closeness exercises: on only if you both say yes, each privately; off at once."""
     from voicecoach import config, exercise as ex, runner, schedule
@@ -214,7 +193,6 @@ def plan_closeness_reminders(switch, text_cues, time_scale):
 
 
 @plan_group.command("install", short_help="Remind you at the planned times.")
-@_bad_input
 def plan_install():
     """Remind you at the planned times: a systemd user timer, or crontab lines."""
     from voicecoach import schedule
@@ -235,7 +213,6 @@ def plan_install():
 
 
 @plan_group.command("uninstall", short_help="Remove the reminders 'plan install' put in place.")
-@_bad_input
 def plan_uninstall():
     """Remove the reminders 'plan install' put in place, and nothing else."""
     from voicecoach.schedule import install, reminders
@@ -254,7 +231,6 @@ def plan_uninstall():
 @click.option("--ics", "ics_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Write an iCalendar file here.")
 @click.option("--titles", is_flag=True, help="Name the exercises (default: a discreet 'Practice time').")
-@_bad_input
 def plan_export(ics_file, titles):
     """Write the plan as a calendar file with repeating events, for a phone's calendar."""
     from voicecoach import exercise, vault
@@ -270,7 +246,6 @@ def plan_export(ics_file, titles):
 
 
 @click.command(short_help="What is planned today, and what is done.")
-@_bad_input
 def due():
     """What is planned now and today, what is done, and what is not yet done this week."""
     from voicecoach.schedule import due as due_, plans, reminders
@@ -289,11 +264,11 @@ def due():
               help="Send all sound to this WAV file instead of the speakers.")
 @click.option("--listen/--no-listen", default=True, show_default=True, help="Listen for spoken cues.")
 @click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              callback=recordings,
               help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
 @click.option("--solo", is_flag=True, help="Do a planned self-care exercise alone.")
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
               help="With --solo: who is doing it.")
-@_bad_input
 def today(text_cues, time_scale, no_log, audio_out, listen, audio_in, solo, partner):
     """Start the next exercise planned for today, after a moment to get comfortable."""
     from voicecoach import config, exercise, runner
@@ -324,7 +299,6 @@ def today(text_cues, time_scale, no_log, audio_out, listen, audio_in, solo, part
 
 
 @click.command(short_help="Send the reminder due now (run by the timer).")
-@_bad_input
 def remind():
     """Send the reminder due now, if any (run by the timer or crontab 'plan install' writes)."""
     from voicecoach import config, runner
@@ -356,7 +330,6 @@ def program_list():
 
 @program_group.command("start")
 @click.argument("program_id", metavar="ID")
-@_bad_input
 def program_start(program_id):
     """Start a program: its first week's practice goes into your plan."""
     from voicecoach import schedule
@@ -393,7 +366,6 @@ def _running():
 
 
 @program_group.command("status")
-@_bad_input
 def program_status():
     """Which week you are in, what is done, and what comes next."""
     from voicecoach.schedule import plans, programs, reminders
@@ -407,7 +379,6 @@ def program_status():
 @program_group.command("continue", short_help="Move on to the next week, if you both are ready.")
 @click.option("--text", "text_cues", is_flag=True, help="Answer by typing yes or no instead of keys.")
 @click.option("--time-scale", type=TIME_SCALE, default=1.0, hidden=True)
-@_bad_input
 def program_continue(text_cues, time_scale):
     """When a week's sessions are done: each of you says privately whether you are ready to move on."""
     from voicecoach import config, runner, schedule
@@ -454,21 +425,18 @@ def _program_pause(paused: bool):
 
 
 @program_group.command("pause")
-@_bad_input
 def program_pause():
     """Pause the program and its reminders; nothing is lost."""
     _program_pause(True)
 
 
 @program_group.command("resume")
-@_bad_input
 def program_resume():
     """Pick the program up again where you left it."""
     _program_pause(False)
 
 
 @program_group.command("stop", short_help="End the program and remove its practice times.")
-@_bad_input
 def program_stop():
     """End the program: its practice times and reminders are removed from your plan."""
     from voicecoach import schedule

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from voicecoach import noise
 from voicecoach.errors import VoicecoachError
 
 TIMEOUT_SECONDS = 10.0
@@ -352,6 +353,7 @@ def run_check(name: str, needed_for: str, fn: Callable[[Options], Check], option
     worker.start()
     worker.join(timeout_seconds)
     if not answer:
+        noise.restore()  # the stuck check may be inside muffled(): the screen gets its errors back
         answer.append(Check(name, "fail", f"no answer within {timeout_seconds:g} s",
                             "run 'voicecoach --verbose doctor' to see what the audio libraries say"))
     return dataclasses.replace(answer[0], needed_for=needed_for)

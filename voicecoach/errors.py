@@ -29,7 +29,7 @@ class JournalError(VoicecoachError):
     """The journal cannot be read or written."""
 
 
-class ScheduleError(VoicecoachError):
+class ScheduleError(BadInput):
     """A plan, time, day list or program is not valid; nothing was written."""
 
 

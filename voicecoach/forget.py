@@ -1,22 +1,17 @@
 """Forgetting for good: the whole data folder, what is older than a date, or one session.
 
 Rows are deleted with secure_delete on, then the journal is rebuilt (VACUUM) and its WAL emptied,
-so nothing forgotten stays in the file; backups, which could hold the same rows, are erased.
+so nothing forgotten stays in the file; backups, which could hold the same rows, are erased, and so
+are temporary copies of the journal that a crash mid-write left.
 """
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 from voicecoach import lock, paths, vault
 from voicecoach.errors import JournalError, UnknownSession
-from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal
-
-try:
-    import fcntl
-except ImportError:
-    fcntl = None
+from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal, liveness
 
 # What forget --all keeps: the couple's settings, their own exercises, and the note that the
 # safety message was shown (it holds nothing about them).
@@ -65,9 +60,11 @@ def forget_all(folder: Path | None = None) -> Forgotten:
 
 
 def forget_sessions(before: str | None = None, session_ref: str | None = None,
-                    folder: Path | None = None) -> Forgotten:
+                    folder: Path | None = None, confirm=lambda: None) -> Forgotten:
     """Delete sessions started before an ISO time, or the one session whose id starts with
-    session_ref; the journal is rewritten and every backup erased."""
+    session_ref; the journal is rewritten and every backup erased. confirm is called (it may exit)
+    once there is something to forget, with the journal opened once for the whole: a locked one
+    is decrypted once."""
     folder = Path(folder or paths.data_dir(create=False))
     result = Forgotten()
     if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
@@ -80,40 +77,23 @@ def forget_sessions(before: str | None = None, session_ref: str | None = None,
         if before and not journal.count_before(before):
             return result  # nothing to forget: the journal and its backups stay as they are
         session_id = journal.find_session(session_ref) if session_ref else None
+        confirm()
         result.sessions = journal.delete_sessions(before=before, session_id=session_id)
         written = [folder / SEALED_FILENAME] if journal.locked else [
             folder / f"{FILENAME}{suffix}" for suffix in ("", "-wal")]
     result.rewritten = [path for path in written if path.exists()]
-    for path in sorted((folder / BACKUPS).glob("*")):
+    with lock.exclusive(folder):  # the journal's writers hold it: what temporary copy is left, a crash left
+        leftovers = vault.temporary_files(folder / FILENAME)  # the locked journal's too
+    for path in leftovers + sorted((folder / BACKUPS).glob("*")):
         if vault.erase(path):
             result.removed.append(path)
     return result
 
 
-def sessions_before(before: str, folder: Path | None = None) -> int:
-    """How many sessions started before an ISO time, to say so when there are none."""
-    folder = Path(folder or paths.data_dir(create=False))
-    if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
-        return 0
-    with Journal(folder / FILENAME) as journal:
-        return journal.count_before(before)
-
-
 def _refuse_while_running(folder: Path) -> None:
     """A live session holds a flock on running/<id>.lock; erasing under it would lose its end."""
-    if fcntl is None:
-        return
-    for lock_file in (folder / "running").glob("*.lock"):
-        try:
-            fd = os.open(lock_file, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise JournalError("a session is running; forget when it has ended") from None
-        finally:
-            os.close(fd)
+    if liveness.any_alive(folder / "running"):
+        raise JournalError("a session is running; forget when it has ended")
 
 
 def _unlink(path: Path) -> bool:

@@ -186,9 +186,21 @@ def exclusive(folder: Path):
             os.close(_held.pop(name)[0])  # closing drops the lock
 
 
-def journal_image(folder: Path) -> bytes | None:
-    """The unlocked journal as bytes, or None without one; refuses while a session runs.
-    Called before the passphrase is asked, so a broken journal is said first."""
+@contextmanager
+def while_unlocked(folder: Path):
+    """Yields whether the folder is locked; while it is not, the block holds the folder's flock, as
+    lock_folder does, so the journal is never sealed between a plain write's check and the write."""
+    if is_locked(folder):
+        yield True
+        return
+    with exclusive(folder):
+        yield is_locked(folder)
+
+
+def journal_image(folder: Path, image: bool = True) -> bytes | None:
+    """The unlocked journal as bytes, or None without one; refuses while a session runs. Called
+    first with image False (only the checks) before the passphrase is asked, so a broken journal
+    or a running session is said first; lock_folder then takes the image under the flock."""
     import sqlite3
 
     from voicecoach.journal import FILENAME, Journal
@@ -202,7 +214,7 @@ def journal_image(folder: Path) -> bytes | None:
     with Journal(plain) as journal:
         if journal.running():
             raise LockedError("a session is running; lock the journal when it has ended")
-        return journal.image()
+        return journal.image() if image else None
 
 
 def lock_folder(folder: Path, passphrase: str) -> list[Path]:

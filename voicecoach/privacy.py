@@ -1,10 +1,15 @@
-"""Owner-only modes, checked at every start: a file another program loosened is tightened again."""
+"""Checked at every start: owner-only modes (a file another program loosened is tightened again),
+and no temporary copy left behind by a write that a crash stopped."""
 
 import os
 import stat
+import time
 from pathlib import Path
 
-from voicecoach import paths
+from voicecoach import paths, vault
+
+STALE_SECONDS = 60
+"""A temporary file untouched this long is no write in progress (those take a moment) but a crash's leftover."""
 
 
 def repair_modes() -> list[Path]:
@@ -38,6 +43,38 @@ def _tighten(path: Path, wanted: int) -> bool:
         return False  # vanished, or not ours to change
 
 
+def remove_stale_temporaries() -> list[Path]:
+    """Erase the temporary files of vault.write_atomically that a crash left in the data folder (they
+    may hold plaintext); the user's own exercises folder is not ours to tidy."""
+    folder = paths.data_dir(create=False)
+    cutoff = time.time() - STALE_SECONDS
+    removed = []
+    for top, dirs, files in os.walk(folder):
+        if Path(top) == folder and "exercises" in dirs:
+            dirs.remove("exercises")
+        for name in files:
+            path = Path(top) / name
+            if vault.TEMPORARY.fullmatch(name) and _modified_before(path, cutoff) and vault.erase(path):
+                removed.append(path)
+    return removed
+
+
+def _modified_before(path: Path, cutoff: float) -> bool:
+    try:
+        return os.lstat(path).st_mtime < cutoff
+    except OSError:
+        return False  # gone meanwhile: its write finished
+
+
 def warning(repaired: list[Path]) -> str:
-    names = ", ".join(str(p) for p in repaired[:3]) + (f" and {len(repaired) - 3} more" if len(repaired) > 3 else "")
-    return f"Warning: others could read {len(repaired)} of voicecoach's files or folders; made them yours only: {names}"
+    return (f"Warning: others could read {len(repaired)} of voicecoach's files or folders; "
+            f"made them yours only: {_names(repaired)}")
+
+
+def removed_note(removed: list[Path]) -> str:
+    return (f"Removed {len(removed)} temporary file{'s' if len(removed) != 1 else ''} that an interrupted "
+            f"write left behind: {_names(removed)}")
+
+
+def _names(found: list[Path]) -> str:
+    return ", ".join(str(p) for p in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")

@@ -198,14 +198,15 @@ def _open_voice(settings, audio_out, time_scale):
 
 
 def _open_ears(audio_in, listen, playing):
-    """Spoken cues from recordings or the microphone, or None and a line saying why not."""
+    """Spoken cues from recordings (ears.Recordings, read as --audio-in was parsed) or the
+    microphone, or None and a line saying why not."""
     if not audio_in and not listen:
         return None, None
-    from voicecoach.ears import Microphone, Recordings, SpokenCues
+    from voicecoach.ears import Microphone, SpokenCues
     from voicecoach.voice import AudioUnavailable
 
     try:  # the source first: with no microphone there is no decoder to load
-        source = Recordings(audio_in) if audio_in else Microphone()
+        source = audio_in or Microphone()
     except AudioUnavailable as error:
         return None, f"Keyboard only: {error}."
     from voicecoach.enrolled import couple_recognizer
@@ -236,7 +237,7 @@ def _paused_line(typing: bool, spoken: bool) -> str:
 
 
 def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=True, solo=None,
-                 audio_out=None, audio_in=(), listen=True, console=None, closing_line=True) -> str:
+                 audio_out=None, audio_in=None, listen=True, console=None, closing_line=True) -> str:
     """Run one exercise with everything real: voice, keys or typed cues, live view, journal.
 
     `closing_line` False leaves the last word to the caller (a private question such as a

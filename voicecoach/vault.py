@@ -6,13 +6,18 @@ back transparently. Each private file's name (never its content) is listed in `p
 so that `voicecoach lock` knows what to seal and `unlock` what to open.
 """
 
+import glob
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from voicecoach import paths
 
 INDEX = "private-files.txt"
+TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+"""How write_atomically names its temporary file (mkstemp's eight random characters); a crash
+mid-write leaves one behind, in plaintext when the folder is not locked."""
 
 
 def write_private(path: Path, data: bytes, folder: Path | None = None) -> None:
@@ -66,6 +71,13 @@ def write_atomically(path: Path, data: bytes) -> None:
         _remove_quietly(tmp)
         raise
     _sync_folder(path.parent)
+
+
+def temporary_files(path: Path) -> list[Path]:
+    """The temporary files write_atomically has beside path: a write in progress, or one a crash stopped."""
+    path = Path(path)
+    return sorted(found for found in path.parent.glob(f".{glob.escape(path.name)}.*.tmp")
+                  if TEMPORARY.fullmatch(found.name))
 
 
 def erase(path: Path) -> bool:

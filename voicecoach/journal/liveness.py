@@ -57,6 +57,18 @@ def _drop_lock(path: Path, fd) -> None:
     os.close(fd)
 
 
+def any_alive(lock_dir: Path) -> bool:
+    """Whether a live process holds the lock of a session under lock_dir (where flock is missing: no)."""
+    if fcntl is None:
+        return False
+    for lock_file in Path(lock_dir).glob("*.lock"):
+        fd = _take_lock(lock_file)
+        if fd is None:
+            return True
+        os.close(fd)  # a dead session's: the next journal open closes it
+    return False
+
+
 class SessionLocks:
     """Journal's part that locks the sessions it runs and closes the ones whose process died."""
 

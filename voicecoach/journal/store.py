@@ -3,7 +3,7 @@
 import os
 import sqlite3
 import uuid
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 from voicecoach import lock, paths, records
@@ -52,31 +52,42 @@ class Journal(Queries, SessionLocks, Upgrades):
                     self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 except OSError as error:
                     raise JournalError(f"{self.path.parent}: cannot make the data folder ({error.strerror})") from None
-                if lock.is_locked(self.path.parent):
+            with self._unlocked() as locked:  # a plain file is never made or migrated as lock seals
+                if locked:
                     self._sealed = SealedFile(self.path, on_load=_configure)
-            try:
-                self._db = sqlite3.connect(
-                    ":memory:" if memory or self._sealed else self.path,
-                    timeout=BUSY_TIMEOUT_MS / 1000,
-                    isolation_level=None,
-                    check_same_thread=not self._sealed,  # locked: sealed on a timer's thread too
-                )
-            except sqlite3.Error as error:
-                raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
-            try:
-                if self._sealed:
-                    self._sealed.load(self._db)
-                self._open()
-            except sqlite3.Error as error:
-                self._db.close()
-                raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
-            except BaseException:
-                self._db.close()
-                raise
+                self._connect(memory)
         finally:
             os.umask(old_umask)
         self._make_private()
         self._close_stale_sessions()
+
+    def _connect(self, memory: bool) -> None:
+        try:
+            self._db = sqlite3.connect(
+                ":memory:" if memory or self._sealed else self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=not self._sealed,  # locked: sealed on a timer's thread too
+            )
+        except sqlite3.Error as error:
+            raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
+        try:
+            if self._sealed:
+                self._sealed.load(self._db)
+            self._open()
+        except sqlite3.Error as error:
+            self._db.close()
+            raise JournalError(f"{self.path}: cannot open the journal ({error})") from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _unlocked(self):
+        """Plain opens and writes hold the folder's flock, as 'voicecoach lock' does (see
+        lock.while_unlocked): a session that began before the lock is seen by it, one after is refused."""
+        if self.path is None:
+            return nullcontext(False)
+        return lock.while_unlocked(self.path.parent)
 
     @property
     def locked(self) -> bool:
@@ -257,8 +268,12 @@ class Journal(Queries, SessionLocks, Upgrades):
                 with self._plain_transaction() as db:
                     yield db
         else:
-            with self._plain_transaction() as db:
-                yield db
+            with self._unlocked() as locked:
+                if locked:
+                    raise JournalError(f"{self.path}: the journal was locked meanwhile; "
+                                       "this process has stopped writing to it")
+                with self._plain_transaction() as db:
+                    yield db
 
     @contextmanager
     def _plain_transaction(self):

@@ -405,3 +405,36 @@ def test_after_a_failed_seal_the_next_write_is_sealed_again(home, passphrase, mo
         journal.end(session_id, "completed")
     (session,) = records()
     assert session["steps_done"] == 1
+
+
+WRITING_WHEN_THE_LOCK_COMES = """
+    import sys
+    from voicecoach import paths, vault
+    real = vault.write_atomically
+    def slow(path, data):  # the folder was found unlocked; the lock comes before the bytes land
+        if path.name == "plan-state.json":
+            print("checked", flush=True)
+            sys.stdin.readline()
+        real(path, data)
+    vault.write_atomically = slow
+    vault.write_private(paths.data_dir() / "plan-state.json", b"next: MARK")
+""".replace("MARK", MARK)
+
+
+def test_a_private_file_written_as_the_lock_comes_is_sealed_not_left_plain(home, passphrase):
+    fill(count=1)
+    child = run_child(WRITING_WHEN_THE_LOCK_COMES)
+    locking = threading.Thread(target=invoke, args=("lock",))
+    try:
+        assert child.stdout.readline() == "checked\n"
+        locking.start()
+        locking.join(timeout=1.0)  # unguarded, the lock is done by now, before the write lands
+        out, err = child.communicate("\n", timeout=60)
+        assert child.returncode == 0, err
+        locking.join(timeout=60)
+    finally:
+        child.kill()
+        child.wait()
+    assert lock.is_locked(home)
+    assert files_holding(home, MARK) == []
+    assert vault.read_private(home / "plan-state.json") == f"next: {MARK}".encode()

@@ -25,13 +25,17 @@ def write_private(path: Path, data: bytes, folder: Path | None = None) -> None:
     folder is the data folder whose lock applies (default: the data folder)."""
     path = Path(path)
     folder, name = _in_data_folder(path, folder)
-    if folder is not None:
-        from voicecoach import lock
+    if folder is None:
+        write_atomically(path, data)
+        return
+    from voicecoach import lock
 
-        if lock.is_locked(folder):
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with lock.while_unlocked(folder) as locked:  # `lock` cannot seal the folder between check and write
+        if locked:
             data = lock.seal(lock.key(folder), data)
         _remember(folder, name)
-    write_atomically(path, data)
+        write_atomically(path, data)
 
 
 def read_private(path: Path) -> bytes:

@@ -26,11 +26,7 @@ class _Group(click.Group):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.lazy_commands = {}  # name -> ("module:command", short help)
-
-    def add_lazy_command(self, name: str, where: str, short_help: str) -> None:
-        """`short_help` is what --help lists, so listing needs no import (a test keeps it the command's own)."""
-        self.lazy_commands[name] = (where, short_help)
+        self.lazy_commands = {}  # name -> ("module:command", short help): --help lists it without importing
 
     def list_commands(self, ctx):
         return sorted({*self.commands, *self.lazy_commands})
@@ -461,24 +457,26 @@ def config_set(key, value):
     click.echo(f"{key} = {config.as_text(settings)[key]}")
 
 
-# Commands kept in their own modules: imported when run (see _Group).
-cli.add_lazy_command("history", "voicecoach.cli_journal:history", "List past sessions, newest first.")
-cli.add_lazy_command("stats", "voicecoach.cli_journal:stats", "How your practice is going, week by week.")
-cli.add_lazy_command("plan", "voicecoach.cli_schedule:plan_group", "Plan practice at set times, with reminders.")
-cli.add_lazy_command("program", "voicecoach.cli_schedule:program_group",
-                     "Multi-week programs that move on when you are ready.")
-cli.add_lazy_command("due", "voicecoach.cli_schedule:due", "What is planned today, and what is done.")
-cli.add_lazy_command("today", "voicecoach.cli_schedule:today", "Start the next exercise planned for today.")
-cli.add_lazy_command("next", "voicecoach.cli_schedule:today", "Start the next exercise planned for today.")
-cli.add_lazy_command("remind", "voicecoach.cli_schedule:remind", "Send the reminder due now (run by the timer).")
-cli.add_lazy_command("doctor", "voicecoach.cli_doctor:doctor",
-                     "What works on this computer, and how to fix what does not.")
-cli.add_lazy_command("export", "voicecoach.cli_data:export", "Write out your journal, or everything (--all).")
-cli.add_lazy_command("import", "voicecoach.cli_data:import_", "Read an export or archive back in.")
-cli.add_lazy_command("forget", "voicecoach.cli_data:forget", "Delete for good: all, before a date, or one session.")
-cli.add_lazy_command("lock", "voicecoach.cli_data:lock_command", "Encrypt the journal and private files.")
-cli.add_lazy_command("unlock", "voicecoach.cli_data:unlock_command", "Store the locked files unencrypted again.")
-cli.add_lazy_command("enroll", "voicecoach.cli_enroll:enroll", "Teach voicecoach your voices, word by word.")
+# Commands kept in their own modules, imported only when run (see _Group):
+# name -> ("module:command", the line --help shows for it; a test checks it is the command's own).
+LAZY_COMMANDS = {
+    "history": ("voicecoach.cli_journal:history", "List past sessions, newest first."),
+    "stats": ("voicecoach.cli_journal:stats", "How your practice is going, week by week."),
+    "plan": ("voicecoach.cli_schedule:plan_group", "Plan practice at set times, with reminders."),
+    "program": ("voicecoach.cli_schedule:program_group", "Multi-week programs that move on when you are ready."),
+    "due": ("voicecoach.cli_schedule:due", "What is planned today, and what is done."),
+    "today": ("voicecoach.cli_schedule:today", "Start the next exercise planned for today."),
+    "next": ("voicecoach.cli_schedule:today", "Start the next exercise planned for today."),
+    "remind": ("voicecoach.cli_schedule:remind", "Send the reminder due now (run by the timer)."),
+    "doctor": ("voicecoach.cli_doctor:doctor", "What works on this computer, and how to fix what does not."),
+    "export": ("voicecoach.cli_data:export", "Write out your journal, or everything (--all)."),
+    "import": ("voicecoach.cli_data:import_", "Read an export or archive back in."),
+    "forget": ("voicecoach.cli_data:forget", "Delete for good: all, before a date, or one session."),
+    "lock": ("voicecoach.cli_data:lock_command", "Encrypt the journal and private files."),
+    "unlock": ("voicecoach.cli_data:unlock_command", "Store the locked files unencrypted again."),
+    "enroll": ("voicecoach.cli_enroll:enroll", "Teach voicecoach your voices, word by word."),
+}
+cli.lazy_commands.update(LAZY_COMMANDS)
 
 
 _signals = []  # the signals that interrupted this process, for its exit status

@@ -57,6 +57,11 @@ def test_help_lists_each_lazily_loaded_command_with_its_own_short_help():
         assert f"  {name} " in listing and short_help in listing
 
 
+def test_a_mistyped_command_is_told_the_nearest_one_even_when_not_loaded_yet():
+    result = invoke("histroy")
+    assert result.exit_code == 2 and "Did you mean 'history'?" in result.output
+
+
 def test_version_imports_no_command_module_nor_heavy_library():
     """Each command pays only for its own imports: starting up loads no subcommand module, no
     cryptography (needed only while locked), no rich and no yaml."""

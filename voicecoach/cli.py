@@ -37,6 +37,13 @@ class _Group(click.Group):
             self.add_command(getattr(importlib.import_module(module), attribute), name)
         return self.commands.get(name)
 
+    def resolve_command(self, ctx, args):
+        """A name that is no command loads them all first, so click's "Did you mean" knows every name."""
+        if args and args[0] not in self.list_commands(ctx):
+            for name in self.lazy_commands:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx, formatter):
         """As click lists commands, but a lazy one's line comes from its table entry."""
         names = [name for name in self.list_commands(ctx)

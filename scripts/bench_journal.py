@@ -7,7 +7,9 @@ years, unlocked and locked (issue 6); the target is under 200 ms for each.
 Each variant is a setup function that prepares a fresh VOICECOACH_HOME: "unlocked" fills it,
 "locked" fills it and locks it with VOICECOACH_PASSPHRASE. Every command runs in-process through
 the real click command (imports warm, the key derived once), and as its own process (Python's
-start-up, imports and, locked, the scrypt key derivation included). Figures are medians of --runs
+start-up, imports and, locked, the scrypt key derivation included). Locked, the key derivation is
+also timed alone (it is the lock's deliberate cost), and the table's "key aside" column is the
+process figure less its median: the time once the key is derived. Figures are medians of --runs
 runs, wall and CPU time: on a busy machine the CPU time is the steadier one. A table at the end
 puts them side by side. Writing, locking, archiving and forgetting are timed by bench_keep.py,
 which fills its journal with fill() from here.
@@ -54,6 +56,7 @@ COMMANDS = [
 QUICK = [["history"], ["stats"], ["export", "--format", "json"], ["export", "--format", "csv"]]
 """The four the issue names; --quick times only these."""
 TARGET_MS = 200
+KEY = "key derivation (scrypt, once a process)"
 PASSPHRASE = "benchmark passphrase"
 
 
@@ -171,6 +174,20 @@ def as_process(command, runs):
     return times
 
 
+def key_derivation(home: Path, runs):
+    """(wall, CPU) milliseconds for each derivation of a locked journal's key, as every process that
+    opens it does once: lock.json read, scrypt, the check value opened. The lock's protection, kept."""
+    from voicecoach import lock
+
+    times = []
+    for _ in range(runs):
+        lock.forget_keys()
+        wall, cpu = time.perf_counter(), time.process_time()
+        lock.key(home)
+        times.append(((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000))
+    return times
+
+
 def voicecoach(*args):
     return [sys.executable, "-m", "voicecoach", *args]
 
@@ -202,6 +219,10 @@ def bench(name, setup, runs, commands) -> dict:
             times = as_process(command, runs)
             found[label, "process"] = medians(times)
             print(f"  {label:54} process    {_figure(times)}")
+        if (Path(home) / "lock.json").exists():
+            times = key_derivation(Path(home), runs)
+            found[KEY, "process"] = medians(times)
+            print(f"  {KEY:54} in-process {_figure(times)}")
         for args in commands:
             label = " ".join(args)
             for how, times in (("in-process", in_process(args, runs)), ("process", as_process(voicecoach(*args), runs))):
@@ -212,19 +233,23 @@ def bench(name, setup, runs, commands) -> dict:
 
 
 def table(results: dict) -> None:
-    """One row a command, wall/CPU medians for each variant in-process and as a process."""
-    names = list(results)
+    """One row a command, wall/CPU medians for each variant in-process and as a process; for a locked
+    variant also as a process less the key derivation's median (what is left once the key is derived)."""
+    columns = [(name, how) for name, found in results.items()
+               for how in ("in-process", "process") + (("key aside",) if (KEY, "process") in found else ())]
     rows = list(dict.fromkeys(row for found in results.values() for row in found))
-    head = "".join(f"  {name + ' ' + how:>23}" for name in names for how in ("in-process", "process"))
+    head = "".join(f"  {name + ' ' + how:>23}" for name, how in columns)
     print(f"\nmedian wall / cpu ms (target: wall under {TARGET_MS} ms)\n{'':38}{head}")
     for label, how in rows:
         if how != "in-process" and (label, "in-process") in rows:
             continue
         cells = ""
-        for name in names:
-            for column in ("in-process", "process"):
-                figure = results[name].get((label, column))
-                cells += f"  {'' if figure is None else f'{figure[0]:7.0f} / {figure[1]:5.0f}':>23}"
+        for name, column in columns:
+            found = results[name]
+            figure = found.get((label, column))
+            if column == "key aside" and (label, "in-process") in found:  # the commands, which open the journal
+                figure = [whole - key for whole, key in zip(found[label, "process"], found[KEY, "process"])]
+            cells += f"  {'' if figure is None else f'{figure[0]:7.0f} / {figure[1]:5.0f}':>23}"
         print(f"{label:38}{cells}")
 
 

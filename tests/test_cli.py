@@ -49,6 +49,29 @@ def test_help_and_version():
     assert invoke("--version").output.strip() == "voicecoach, version 0.1.0"
 
 
+def test_help_lists_each_lazily_loaded_command_with_its_own_short_help():
+    listing = invoke("--help").output.split("Commands:")[1]
+    for name, (_, short_help) in cli.lazy_commands.items():
+        command = cli.get_command(None, name)
+        assert command.get_short_help_str(limit=200) == short_help, name
+        assert f"  {name} " in listing and short_help in listing
+
+
+def test_a_mistyped_command_is_told_the_nearest_one_even_when_not_loaded_yet():
+    result = invoke("histroy")
+    assert result.exit_code == 2 and "Did you mean 'history'?" in result.output
+
+
+def test_version_imports_no_command_module_nor_heavy_library():
+    """Each command pays only for its own imports: starting up loads no subcommand module, no
+    cryptography (needed only while locked), no rich and no yaml."""
+    code = ("import sys, voicecoach.cli; print(' '.join(m for m in sys.modules if m.startswith("
+            "('voicecoach.cli_', 'cryptography', 'rich', 'yaml'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}).stdout.split()
+    assert loaded == ["voicecoach.cli_options"]
+
+
 def test_list_shows_builtins_as_table_and_json():
     table = invoke("list").output
     assert "daily-check-in" in table and "Box breathing" in table

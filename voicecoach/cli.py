@@ -1,5 +1,6 @@
 """The command line: parse, call the modules, print. No logic of its own."""
 
+import importlib
 import json
 import os
 import signal
@@ -17,7 +18,41 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "VOICECO
 
 
 class _Group(click.Group):
-    """Turns a user's mistake into one clear line and an exit status, never a traceback."""
+    """Turns a user's mistake into one clear line and an exit status, never a traceback.
+
+    Commands kept in their own modules are registered lazily: a module is imported only when its
+    command runs, so a command pays for no other's imports (rich, cryptography, yaml...).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = {}  # name -> ("module:command", short help): --help lists it without importing
+
+    def list_commands(self, ctx):
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx, name):
+        if name in self.lazy_commands and name not in self.commands:
+            module, attribute = self.lazy_commands[name][0].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return self.commands.get(name)
+
+    def resolve_command(self, ctx, args):
+        """A name that is no command loads them all first, so click's "Did you mean" knows every name."""
+        if args and args[0] not in self.list_commands(ctx):
+            for name in self.lazy_commands:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx, formatter):
+        """As click lists commands, but a lazy one's line comes from its table entry."""
+        names = [name for name in self.list_commands(ctx)
+                 if name in self.lazy_commands or not self.commands[name].hidden]
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = [(name, self.lazy_commands[name][1] if name in self.lazy_commands
+                 else self.commands[name].get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx):
         try:
@@ -241,6 +276,8 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out,
                            log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
                            audio_in=audio_in, listen=listen)
     if outcome == "completed" and not no_log:
+        from voicecoach.cli_schedule import practice_done
+
         practice_done(found.id)
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else INTERRUPTED)
 
@@ -396,14 +433,19 @@ def config_show(as_json):
     click.secho(f"(kept in {config.path()})", dim=True)
 
 
-def _settings_help() -> str:
-    from voicecoach import config
+class _SettingsHelp(click.Command):
+    """Its help ends with every setting and what it takes, read from config only when help is asked."""
 
-    width = max(map(len, config.KEYS))
-    return "\b\nSettings:\n" + "\n".join(f"  {key:{width}}  {config.accepted(key)}" for key in config.KEYS)
+    def format_epilog(self, ctx, formatter):
+        from voicecoach import config
+
+        width = max(map(len, config.KEYS))
+        self.epilog = "\b\nSettings:\n" + "\n".join(f"  {key:{width}}  {config.accepted(key)}"
+                                                     for key in config.KEYS)
+        super().format_epilog(ctx, formatter)
 
 
-@config_group.command("set", short_help="Change one setting.", epilog=_settings_help())
+@config_group.command("set", cls=_SettingsHelp, short_help="Change one setting.")
 @click.argument("key")
 @click.argument("value")
 def config_set(key, value):
@@ -427,37 +469,26 @@ def config_set(key, value):
     click.echo(f"{key} = {config.as_text(settings)[key]}")
 
 
-from voicecoach import cli_journal  # noqa: E402  (commands kept in their own module)
-
-cli.add_command(cli_journal.history)
-cli.add_command(cli_journal.stats)
-
-
-from voicecoach.cli_schedule import due as _due, plan_group, practice_done, program_group  # noqa: E402
-from voicecoach.cli_schedule import remind as _remind, today as _today  # noqa: E402
-
-cli.add_command(plan_group)
-cli.add_command(program_group)
-cli.add_command(_due)
-cli.add_command(_today)
-cli.add_command(_today, "next")
-cli.add_command(_remind)
-
-
-from voicecoach.cli_doctor import doctor  # noqa: E402
-
-cli.add_command(doctor)
-
-
-from voicecoach.cli_data import export, forget, import_, lock_command, unlock_command  # noqa: E402
-
-for _command in (export, import_, forget, lock_command, unlock_command):
-    cli.add_command(_command)
-
-
-from voicecoach.cli_enroll import enroll  # noqa: E402
-
-cli.add_command(enroll)
+# Commands kept in their own modules, imported only when run (see _Group):
+# name -> ("module:command", the line --help shows for it; a test checks it is the command's own).
+LAZY_COMMANDS = {
+    "history": ("voicecoach.cli_journal:history", "List past sessions, newest first."),
+    "stats": ("voicecoach.cli_journal:stats", "How your practice is going, week by week."),
+    "plan": ("voicecoach.cli_schedule:plan_group", "Plan practice at set times, with reminders."),
+    "program": ("voicecoach.cli_schedule:program_group", "Multi-week programs that move on when you are ready."),
+    "due": ("voicecoach.cli_schedule:due", "What is planned today, and what is done."),
+    "today": ("voicecoach.cli_schedule:today", "Start the next exercise planned for today."),
+    "next": ("voicecoach.cli_schedule:today", "Start the next exercise planned for today."),
+    "remind": ("voicecoach.cli_schedule:remind", "Send the reminder due now (run by the timer)."),
+    "doctor": ("voicecoach.cli_doctor:doctor", "What works on this computer, and how to fix what does not."),
+    "export": ("voicecoach.cli_data:export", "Write out your journal, or everything (--all)."),
+    "import": ("voicecoach.cli_data:import_", "Read an export or archive back in."),
+    "forget": ("voicecoach.cli_data:forget", "Delete for good: all, before a date, or one session."),
+    "lock": ("voicecoach.cli_data:lock_command", "Encrypt the journal and private files."),
+    "unlock": ("voicecoach.cli_data:unlock_command", "Store the locked files unencrypted again."),
+    "enroll": ("voicecoach.cli_enroll:enroll", "Teach voicecoach your voices, word by word."),
+}
+cli.lazy_commands.update(LAZY_COMMANDS)
 
 
 _signals = []  # the signals that interrupted this process, for its exit status

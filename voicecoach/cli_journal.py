@@ -78,7 +78,7 @@ def history(since, exercise_id, outcome, limit, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def stats(weeks, png, as_json):
     """How your practice is going: week by week, which exercises, ratings and their trends."""
-    from voicecoach import config, exercise, stats as progress
+    from voicecoach import config, paths, stats as progress
     from voicecoach.journal import Journal
 
     if png:
@@ -90,7 +90,7 @@ def stats(weeks, png, as_json):
     with Journal() as journal:
         sessions = journal.sessions(since=since, with_ratings=False)
         ratings = journal.ratings(since=since)
-    closeness = progress.closeness_ids(exercise.builtin_files() + exercise.user_files())
+    closeness = progress.closeness_ids(paths.builtin_exercise_files() + paths.user_exercise_files())
     summary = progress.summary(sessions, ratings, today, weeks, closeness, config.load().streaks)
     if png:
         charts.write_png(summary, png)  # first, so a path that cannot be written is the only line

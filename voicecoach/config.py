@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from voicecoach import paths
 from voicecoach.errors import ConfigError
 
@@ -78,6 +76,8 @@ def load(file: Path | None = None) -> Settings:
         return Settings()
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{file}: cannot be read ({error})") from None
+    import yaml  # here, not at the top: most commands read no settings, and yaml takes a while to import
+
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
@@ -138,6 +138,8 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
 
 def save(settings: Settings, file: Path | None = None) -> Path:
     """Write the settings atomically and owner-only."""
+    import yaml
+
     file = file or path(create=True)
     data = {key: getattr(settings, name) for key, name in KEYS.items()
             if getattr(settings, name) != getattr(Settings(), name)}

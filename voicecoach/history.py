@@ -2,8 +2,6 @@
 
 from datetime import datetime
 
-from rich.table import Table
-
 
 def as_shown(session: dict) -> dict:
     """What may be shown of a session: a declined one keeps no ratings and no steps, so no one is named."""
@@ -33,8 +31,10 @@ def ratings_line(ratings: list[dict]) -> str:
     return "; ".join(f"{key}: {', '.join(answers)}" for key, answers in keys.items())
 
 
-def table(sessions: list[dict]) -> Table:
-    """When, what, how long, how it ended, and the ratings (none for a declined session)."""
+def table(sessions: list[dict]):
+    """When, what, how long, how it ended, and the ratings (none for a declined session): a rich Table."""
+    from rich.table import Table
+
     result = Table(box=None, pad_edge=False, caption_justify="left")
     result.add_column("when", no_wrap=True)
     longest = max((len(row["exercise_id"]) for row in sessions), default=0)

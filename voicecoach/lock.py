@@ -13,10 +13,6 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 try:
     import fcntl
 except ImportError:  # Windows: no cross-process lock
@@ -61,6 +57,8 @@ def lock_state(folder: Path | None = None) -> dict:
 
 
 def seal(key: bytes, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # here: an unlocked journal never needs it
+
     nonce = os.urandom(NONCE_BYTES)
     return SEALED + nonce + AESGCM(key).encrypt(nonce, data, SEALED)
 
@@ -70,6 +68,9 @@ def is_sealed(data: bytes) -> bool:
 
 
 def unseal(key: bytes, data: bytes, where="") -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     body = memoryview(data)[len(SEALED):]  # no copies: a locked journal is tens of megabytes
     try:
         return AESGCM(key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], SEALED)
@@ -84,6 +85,8 @@ def at_terminal() -> bool:
 
 
 def _derive(passphrase: str, salt: bytes, params: dict) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     return Scrypt(salt=salt, length=32, n=params["n"], r=params["r"], p=params["p"]).derive(
         passphrase.encode("utf-8"))
 

@@ -42,3 +42,19 @@ def data_dir(create: bool = True) -> Path:
 def exercises_dir() -> Path:
     """The user's own exercise files live here, beside the journal."""
     return _private_dir(data_dir() / "exercises")
+
+
+def builtin_exercise_files() -> list[Path]:
+    """The exercise files that come with voicecoach."""
+    from importlib import resources  # here: most commands list no exercises
+
+    folder = resources.files("voicecoach") / "library"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def user_exercise_files() -> list[Path]:
+    """The user's own exercise files; only looked at: listing them creates nothing."""
+    folder = data_dir(create=False) / "exercises"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))

@@ -215,8 +215,6 @@ def closeness_ids(paths) -> set:
     top-level `id:` and `tags: [...]` lines are enough; a file written another way is loaded whole.
     An id met twice keeps its first file's tags, as all_exercises() does; a file that would not load
     but says tag touch still counts as closeness, which only ever leaves a day out of a streak."""
-    from voicecoach import exercise
-
     tagged, seen = set(), set()
     for path in paths:
         try:
@@ -227,6 +225,8 @@ def closeness_ids(paths) -> set:
         if len(ids) == 1 and len(tags) == 1:
             found, found_tags = ids[0], {tag.strip() for tag in tags[0].split(",")}
         else:
+            from voicecoach import exercise  # only here: importing it (and yaml) costs 'stats' a fifth of its time
+
             try:
                 loaded = exercise.load_file(path)
             except exercise.ExerciseError:

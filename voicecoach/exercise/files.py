@@ -1,9 +1,9 @@
 """Finding exercises: the built-in library, the user's own folder, a new file to start from."""
 
 import os
-from importlib import resources
 from pathlib import Path
 
+from voicecoach import paths
 from voicecoach.errors import ExerciseError
 from voicecoach.exercise.checking import _ID
 from voicecoach.exercise.loading import load_file
@@ -11,18 +11,8 @@ from voicecoach.exercise.problems import Problem, _suggest
 from voicecoach.exercise.steps import Exercise
 
 
-def builtin_files() -> list[Path]:
-    folder = resources.files("voicecoach") / "library"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-def user_files() -> list[Path]:
-    from voicecoach import paths
-
-    folder = paths.data_dir(create=False) / "exercises"  # only looked at: listing creates nothing
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+builtin_files = paths.builtin_exercise_files  # listed in paths.py, so listing them loads none of this package
+user_files = paths.user_exercise_files
 
 
 def all_exercises() -> tuple[list[Exercise], list[Problem]]:
@@ -84,8 +74,6 @@ steps:
 
 def new_file(exercise_id: str) -> Path:
     """Write a commented starting file for a new exercise in the user's folder; refuses to overwrite."""
-    from voicecoach import paths
-
     if not _ID.match(exercise_id):
         raise ExerciseError([Problem(exercise_id, None, "an id is a short name of lower-case letters, digits "
                                                         "and dashes, like evening-check-in")])

@@ -16,6 +16,7 @@ Usage: python scripts/bench_startup.py [--runs 10]
 """
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -67,10 +68,15 @@ def first_sound(env: dict, folder: Path) -> float:
     return heard - launched
 
 
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
+    # Byte-compiled first, as pip does on install: where PYTHONDONTWRITEBYTECODE is set, each process
+    # would otherwise compile every module it imports again (~40 ms a command).
+    compileall.compile_dir(str(ROOT / "voicecoach"), quiet=1)
     folder = Path(tempfile.mkdtemp(prefix="voicecoach-bench-"))
     home = folder / "home"
     home.mkdir(mode=0o700)

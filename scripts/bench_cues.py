@@ -241,8 +241,9 @@ def render_16k(synthesizer, text: str):
 
 ROOM_NOISE_DB = -40  # pink noise under our voice as the microphone hears it: a quiet room
 # How the canceller is given our voice: not at all (as before), lined up, or with its clock off by 20 ms.
-REFERENCES = {"without canceller": None, "with canceller": 0.0, "reference 20 ms late": 0.02,
-              "reference 20 ms early": -0.02}
+# "cold": the session's first line, the canceller has heard nothing of ours before the stop's line.
+REFERENCES = {"without canceller": None, "with canceller": 0.0, "cold (first line)": 0.0,
+              "reference 20 ms late": 0.02, "reference 20 ms early": -0.02}
 
 
 def played_stream(frames: bytes, offset_seconds: float):
@@ -305,10 +306,12 @@ def own_speech(recognizer, stop_paths: list[str], quick: bool) -> None:
     rendered = [synthesizer.render(line) for line in lines]
     # Each line comes after the one before it (the canceller has heard one line of ours first, as
     # in a session), in a room of its own.
-    pairs_said = [(f"{lines[i - 1]} {lines[i]}", rendered[i - 1] + rendered[i], len(rendered[i - 1]) // 2)
-                  for i in range(len(lines))]
-    heard = [through_room(frames, i) for i, (_, frames, _) in enumerate(pairs_said)]
-    references = {name: offset for name, offset in REFERENCES.items() if not quick or offset in (None, 0.0)}
+    warm = [(f"{lines[i - 1]} {lines[i]}", rendered[i - 1] + rendered[i], len(rendered[i - 1]) // 2)
+            for i in range(len(lines))]
+    cold = [(lines[i], rendered[i], 0) for i in range(len(lines))]
+    pairs_said, heard = warm, [through_room(frames, i) for i, (_, frames, _) in enumerate(warm)]
+    references = {name: offset for name, offset in REFERENCES.items()
+                  if not quick or name in ("without canceller", "with canceller")}
     print(f"\n=== the assistant's own speech (espeak, {len(lines)} lines of the built-in exercises, each after "
           f"the one before, {sum(len(h) for h in heard) / 16000:.0f} s), heard through a simulated room "
           f"(10-60 ms, RT60 0.3 s, pink noise {ROOM_NOISE_DB} dB), through the 'stop while speaking' path ===")
@@ -318,12 +321,16 @@ def own_speech(recognizer, stop_paths: list[str], quick: bool) -> None:
     per_stop = 2 if quick else 4  # each recorded stop under a few lines, different lines for each
     mixes = [(p, (k * per_stop + j) % len(lines)) for k, p in enumerate(stop_paths) for j in range(per_stop)]
     placed = {}
-    for path, i in mixes:
+    for path, i in mixes:  # the same stop at the same moment of the line, whether it comes warm or cold
         stop = load_file(path).astype(np.float64)
-        before = round(pairs_said[i][2] * 16000 / 22050)
-        at = before + int(rng.integers(0, max(1, len(heard[i]) - 16000 - before - len(stop))))
-        placed[path, i] = (stop, at)
+        into = int(rng.integers(0, max(1, len(through_room(rendered[i], i)) - 16000 - len(stop))))
+        placed[path, i] = (stop, into)
+    alone_stops = sum(stops_heard_while_saying("", np.concatenate([np.zeros(8000), load_file(p), np.zeros(16000)])
+                                               .astype(np.int16).tobytes(), recognizer) >= 1 for p in stop_paths)
+    print(f"  the same recorded stops with no voice of ours, through this path: {fmt(alone_stops, len(stop_paths))}")
     for name, offset in references.items():
+        pairs_said = cold if name.startswith("cold") else warm
+        heard = [through_room(frames, i) for i, (_, frames, _) in enumerate(pairs_said)]
         played = [None if offset is None else played_stream(f, offset) for _, f, _ in pairs_said]
         alone = sum(stops_heard_while_saying(words, np.clip(h, -32768, 32767).astype(np.int16).tobytes(),
                                              recognizer, played[i])
@@ -332,7 +339,8 @@ def own_speech(recognizer, stop_paths: list[str], quick: bool) -> None:
         for level in OWN_LEVELS_DB:
             caught = false = 0
             for path, i in mixes:
-                stop, at = placed[path, i]
+                stop, into = placed[path, i]
+                at = round(pairs_said[i][2] * 16000 / 22050) + into
                 gain = math.sqrt(speech_power(stop) / speech_power(heard[i]) * 10 ** (level / 10))
                 mix = heard[i] * gain
                 mix[at:at + len(stop)] += stop

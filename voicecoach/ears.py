@@ -407,15 +407,18 @@ class SpokenCues:
                 if words is not None:
                     self._muted_until = now + MUTE_TAIL_SECONDS
                     says_stop = "stop" in words.lower()  # "say stop at any time": not theirs
-                if now < self._muted_until:
+                muted = now < self._muted_until
+                echo = self._echo_removal()
+                if muted:
                     self._end_open()
                     endpointer = streaming()  # forget any half-heard word from our own speech
-                    for utterance in over_speech.feed(self._without_our_voice(chunk, now)):
+                    heard = echo.clean(chunk, now) if echo else chunk
+                    for utterance in over_speech.feed(heard):
                         if not says_stop:
                             self._listen_for_stop(utterance)
                     continue
-                if self._echo is not None:
-                    self._echo.skip()
+                if echo:
+                    echo.skip(now)
                 over_speech = Endpointer()
                 for utterance in endpointer.feed(chunk):
                     context, decision, take = self._end_open()
@@ -428,15 +431,16 @@ class SpokenCues:
             self.ended = True
             self._wake()
 
-    def _without_our_voice(self, chunk: bytes, now: float) -> bytes:
+    def _echo_removal(self):
+        """Our voice's canceller, kept in step with the source from the first chunk (None: no voice)."""
         played = self.reference()
         if played is None:
-            return chunk
+            return None
         if self._echo is None or self._echo.played is not played:
             from voicecoach.echo import OwnVoiceRemoval
 
             self._echo = OwnVoiceRemoval(played, getattr(self.source, "latency_seconds", 0.0))
-        return self._echo.clean(chunk, now)
+        return self._echo
 
     def _begin(self, preroll: bytes):
         with self._decoding:

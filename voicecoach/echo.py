@@ -15,11 +15,15 @@ version of the algorithm Speex uses.
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 RATE = 16000
 BLOCK = 320  # 20 ms, one chunk of the ears: the canceller adds no delay of its own
 TAIL_MS = 260  # playback-to-capture delay (the reference leads by ~40 ms) plus the room's tail
+EARLY_STEP = 0.25  # the step before the filter has adapted (Speex's)
+MAX_STEP = 0.5  # ... and after, when all of the residual is our echo
 MIN_LEAK = 0.005  # no hope of more than ~23 dB from the filter alone: the step never drops to nothing
 
 
@@ -47,6 +51,7 @@ class EchoCanceller:
         self._error_smooth = np.zeros(bins)
         self._pey, self._pyy = 1.0, 1.0
         self._leak = 0.0
+        self.echo = np.zeros(block)
         self._learned = 0.0  # sum of early steps: the filter has "adapted" once this passes its length
         self.adapted = False
 
@@ -59,6 +64,7 @@ class EchoCanceller:
         self._spectra[0] = np.fft.rfft(np.concatenate([self._previous, reference]))
         self._previous = reference
         echo = np.fft.irfft((self._weights * self._spectra).sum(axis=0))[n:]
+        self.echo = echo  # the estimate of our voice in this block
         error = mic - echo
         error_spectrum = np.fft.rfft(np.concatenate([np.zeros(n), error]))
         self._adapt(reference, echo, error, error_spectrum)
@@ -93,14 +99,14 @@ class EchoCanceller:
         if sxx < self.block * 16:  # our voice is silent: no echo to learn
             return None
         if not self.adapted:  # the echo estimate is still meaningless: judge by the reference alone
-            rate = min(0.25 * sxx / see, 0.25)
+            rate = min(EARLY_STEP * sxx / see, EARLY_STEP)
             self._learned += rate
             self.adapted = self._learned > self.partitions and self._leak > 0.03
             self._update_leak(syy, see, echo_bins, error_bins)
             return rate / (self._power + 10.0)
         self._update_leak(syy, see, echo_bins, error_bins)
         ratio = (1e-4 * sxx + 3.0 * self._leak * syy) / see
-        ratio = min(max(ratio, sey * sey / (1.0 + see * syy)), 0.5)  # echo still in the residual
+        ratio = min(max(ratio, sey * sey / (1.0 + see * syy)), MAX_STEP)  # echo still in the residual
         residual = np.minimum(self._leak * echo_bins, 0.5 * (error_bins + 1.0))
         mask = 0.7 * residual + 0.3 * ratio * (error_bins + 1.0)
         return mask / ((error_bins + 1.0) * (self._power + 10.0))
@@ -125,15 +131,20 @@ PLAYED_RATE = 22050  # the player's rate: 441 of its samples span one 320-sample
 PLAYED_BLOCK = PLAYED_RATE * BLOCK // RATE
 MARGIN_SECONDS = 0.02  # never trust the devices' latencies to the last sample: the echo must not come first
 RESYNC_SECONDS = 0.06  # the chunk count and the clocks disagree by more than this: line up again
+GATE = 1.0  # a chunk whose residual is weaker than the echo estimate holds no one else's voice ...
+GATE_GAIN = 0.1  # ... and is turned down by 20 dB, so the stop listener hears silence around a stop
+SLIP_CHUNKS = 50  # ... for a whole second, even in the chunks read on time
 
 
 class OwnVoiceRemoval:
     """The microphone's stream less our own voice: lines up what the player wrote (`voice.Played`)
     with each captured 20 ms chunk and runs the canceller on the pair.
 
-    The two streams are lined up once by the clock (capture time less the devices' latencies), then
-    kept in step by counting samples, so scheduling jitter does not shake the filter; the rest of
-    the delay (loudspeaker to microphone, the room) is the adaptive filter's to learn.
+    Both streams are continuous (the player writes silence when idle), so they are lined up once by
+    the clock (capture time less the devices' latencies) and then kept in step by counting samples:
+    a chunk handled late (the listener was decoding) does not shake the filter. The clock is asked
+    again only when the count has slipped for good (a device that dropped audio); the rest of the
+    delay (loudspeaker to microphone, the room) is the adaptive filter's to learn.
     """
 
     def __init__(self, played, capture_latency: float = 0.0, canceller: EchoCanceller | None = None):
@@ -143,29 +154,28 @@ class OwnVoiceRemoval:
         self.canceller = canceller or EchoCanceller()
         self._latency = max(0.0, played.latency_seconds + capture_latency - MARGIN_SECONDS)
         self._cursor: int | None = None  # the played sample lined up with the next chunk's start
-        self._drift = 0.0  # smoothed disagreement between the count and the clock, in samples
+        self._slips: collections.deque[int] = collections.deque(maxlen=SLIP_CHUNKS)
         self._reach = resampling_reach(PLAYED_RATE, RATE)
         self._taps = resampling_taps(np.arange(BLOCK), PLAYED_RATE, RATE)
 
     def clean(self, chunk: bytes, captured_at: float) -> bytes:
-        """One chunk (20 ms, 16 kHz, 16-bit) that ended at `captured_at`, less our voice."""
-        if len(chunk) != 2 * BLOCK:
-            return chunk
+        """One chunk (20 ms, 16 kHz, 16-bit) that was read at `captured_at`, less our voice."""
         start = self._line_up(captured_at)
-        if start is None:
+        if start is None or len(chunk) != 2 * BLOCK:
             return chunk
         reach = self._reach
         played = np.frombuffer(self.played.read(start - reach, PLAYED_BLOCK + 2 * reach + 1), "<i2")
         indices, weights = self._taps
         reference = (played[indices + reach].astype(np.float64) * weights).sum(axis=1)
-        mic = np.frombuffer(chunk, "<i2")
-        residual = self.canceller.process(mic, reference)
+        residual = self.canceller.process(np.frombuffer(chunk, "<i2"), reference)
+        echo = self.canceller.echo
+        if residual @ residual < GATE * (echo @ echo):  # what is left is our voice's remains
+            residual = residual * GATE_GAIN
         return np.clip(np.round(residual), -32768, 32767).astype("<i2").tobytes()
 
-    def skip(self) -> None:
-        """A chunk went by without cancelling (nothing of ours was playing): keep the count."""
-        if self._cursor is not None:
-            self._cursor += PLAYED_BLOCK
+    def skip(self, captured_at: float) -> None:
+        """A chunk went by with nothing of ours playing: keep the count, at no cost."""
+        self._line_up(captured_at)
 
     def _line_up(self, captured_at: float) -> int | None:
         by_clock = self.played.position_at(captured_at - BLOCK / RATE - self._latency)
@@ -173,9 +183,12 @@ class OwnVoiceRemoval:
             return None
         if self._cursor is None:
             self._cursor = by_clock
-        self._drift = 0.9 * self._drift + 0.1 * (by_clock - self._cursor)
-        if abs(self._drift) > RESYNC_SECONDS * PLAYED_RATE:
-            self._cursor, self._drift = by_clock, 0.0
+        # A chunk read late looks ahead of the count; one read on time shows the true slip.
+        self._slips.append(by_clock - self._cursor)
+        slip = min(self._slips)
+        if len(self._slips) == SLIP_CHUNKS and abs(slip) > RESYNC_SECONDS * PLAYED_RATE:
+            self._cursor += slip
+            self._slips.clear()
         start = self._cursor
         self._cursor += PLAYED_BLOCK
         return start

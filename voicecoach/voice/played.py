@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import collections
+import itertools
 import threading
 
 from voicecoach.voice.frames import SAMPLE_RATE
@@ -40,9 +42,11 @@ class Played:
         """Samples [start, start + count) as 16-bit frames; silence for what is not (or no longer) held."""
         out = bytearray(2 * count)
         with self._lock:
-            for first, _, frames in self._chunks:
-                last = first + len(frames) // 2
-                lo, hi = max(start, first), min(start + count, last)
+            index = max(0, bisect.bisect_right(self._chunks, start, key=lambda chunk: chunk[0]) - 1)
+            for first, _, frames in itertools.islice(self._chunks, index, None):
+                if first >= start + count:
+                    break
+                lo, hi = max(start, first), min(start + count, first + len(frames) // 2)
                 if lo < hi:
                     out[2 * (lo - start):2 * (hi - start)] = frames[2 * (lo - first):2 * (hi - first)]
         return bytes(out)

@@ -251,9 +251,10 @@ def played_stream(frames: bytes, offset_seconds: float):
     from voicecoach.voice import CHUNK_FRAMES
     from voicecoach.voice.played import Played
 
-    played = Played(keep_seconds=len(frames) / 2 / 22050 + 1)
+    played = Played(keep_seconds=len(frames) / 2 / 22050 + 2)
+    frames = bytes(2 * 22050) + frames  # a second of quiet before the recording starts, as the player writes
     for k, start in enumerate(range(0, len(frames), 2 * CHUNK_FRAMES)):
-        played.wrote(frames[start:start + 2 * CHUNK_FRAMES], k * CHUNK_FRAMES / 22050 + offset_seconds)
+        played.wrote(frames[start:start + 2 * CHUNK_FRAMES], k * CHUNK_FRAMES / 22050 - 1.0 + offset_seconds)
     return played
 
 

@@ -88,6 +88,7 @@ def test_played_keeps_a_few_seconds_and_fills_the_rest_with_silence():
 # ---- end to end: a session in a simulated room --------------------------------------------------
 
 SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "speech" / "words"
+FIRST_LINE = "Welcome, both of you. Settle in, and let the day fall away for a moment."
 LONG_LINE = ("Take a slow breath together, and let your shoulders drop. Notice the chair under you, the air "
              "in the room, and the person beside you. There is no hurry here. We will go one small step at a time.")
 
@@ -100,13 +101,10 @@ class Loudspeaker:
 
         self._file = WavFileSink(path)
         self.air = bytearray()  # everything played, at 22050 Hz
-        self.started = None
         self.lock = threading.Lock()
 
     def write(self, frames):
         with self.lock:
-            if self.started is None:
-                self.started = time.monotonic()
             self.air += frames
         self._file.write(frames)
 
@@ -116,7 +114,10 @@ class Loudspeaker:
 
 class RoomMicrophone:
     """What a microphone across the room hears: the loudspeaker through a room (30 ms away, a 0.3 s
-    tail), and a partner saying a recorded "stop" once our voice has spoken for `after_seconds`."""
+    tail), and a partner saying a recorded "stop" once our voice has spoken for `after_seconds`.
+
+    It runs on the loudspeaker's clock, as when one sound card plays and records: chunk k holds
+    played samples 441 k to 441 (k + 1), however late the threads of a busy machine run."""
 
     finished = False
 
@@ -125,7 +126,7 @@ class RoomMicrophone:
 
         self.speaker = speaker
         self.said = said
-        self.after = after_seconds
+        self.after = round(after_seconds * 22050)
         self.room = room_response(np.random.default_rng(5), delay_ms=30, rate=22050)
         self.echo = np.zeros(0)  # the loudspeaker through the room, at 22050 Hz, as far as it is known
         self.reach = resampling_reach(22050, RATE)
@@ -135,27 +136,25 @@ class RoomMicrophone:
         pass
 
     def chunks(self, stop):
-        start, k, spoke_at, partner = time.monotonic(), 0, None, b""
+        k, spoke_at, partner = len(self.speaker.air) // 882, None, b""  # recording starts now
         while not stop.is_set():
-            k += 1
-            time.sleep(max(0.0, start + k * 0.02 - time.monotonic()))
-            end = start + k * 0.02
-            chunk = self._heard(end)
+            if len(self.speaker.air) < 2 * (441 * (k + 1) + self.reach + 1):
+                time.sleep(0.005)  # not played yet
+                continue
+            chunk = self._heard(441 * k)
             if spoke_at is None and chunk.any():
-                spoke_at = end
-            if spoke_at is not None and end - spoke_at >= self.after and self.said is not None:
+                spoke_at = 441 * k
+            if spoke_at is not None and 441 * k - spoke_at >= self.after and self.said is not None:
                 partner, self.said = self.said, None
             ours, partner = partner[:2 * BLOCK], partner[2 * BLOCK:]
             chunk += np.frombuffer(ours + bytes(2 * BLOCK - len(ours)), "<i2")
+            k += 1
             yield np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
 
-    def _heard(self, end):
-        """The room's sound over the 20 ms that ended at `end`, at 16 kHz."""
+    def _heard(self, first):
+        """The room's sound over played samples `first` to `first` + 441, at 16 kHz."""
         known, taps = len(self.echo), len(self.room)
         with self.speaker.lock:
-            if self.speaker.started is None:
-                return np.zeros(BLOCK)
-            first = round((end - 0.02 - self.speaker.started) * 22050)
             begin = max(0, known - taps + 1)
             air = np.frombuffer(bytes(self.speaker.air[2 * begin:]), "<i2").astype(float)
         if begin + len(air) > known:  # the room's response to what was played since the last chunk
@@ -185,7 +184,7 @@ class Shown(QuietView):
 
 @pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
 def test_a_stop_said_over_a_long_spoken_step_pauses_the_session(tmp_path):
-    """A real session speaks a long line into a simulated room; a partner says "stop" over it.
+    """A real session speaks into a simulated room; a partner says "stop" over its second, long line.
     The ears take our voice out of what the microphone hears, catch the stop, and the session
     hushes and asks "Shall we stop here?" instead of going on."""
     from voicecoach import exercise as ex
@@ -195,25 +194,27 @@ def test_a_stop_said_over_a_long_spoken_step_pauses_the_session(tmp_path):
     from voicecoach.runner import Runner
     from voicecoach.voice import AudioUnavailable, Voice
 
-    exercise = ex.load_text(f'id: e\ntitle: E\nminutes: 1\nsteps:\n  - say: "{LONG_LINE}"\n  - say: "Next part."\n')
+    exercise = ex.load_text(f'id: e\ntitle: E\nminutes: 1\nsteps:\n  - say: "{FIRST_LINE}"\n'
+                            f'  - say: "{LONG_LINE}"\n  - say: "Next part."\n')
     speaker = Loudspeaker(tmp_path / "out.wav")
     try:
-        voice = Voice(speaker)
+        voice = Voice(speaker, volume=0.6)  # our voice ~6 dB under the stop, and nothing clips
     except AudioUnavailable as error:
         pytest.skip(str(error))
-    stop = recognizer.load_file(SPEECH / "stop" / "sc1_1eddce1d_nohash_3.wav").astype(float) * 7  # our voice ~6 dB under it
-    room = RoomMicrophone(speaker, np.clip(stop, -32768, 32767).astype("<i2").tobytes(), after_seconds=6.0)
+    stop = recognizer.load_file(SPEECH / "stop" / "sc1_1eddce1d_nohash_3.wav").astype(float) * 5
+    said = len(voice.synthesizer.render(FIRST_LINE)) / 2 / 22050  # the filter has learned the room meanwhile
+    room = RoomMicrophone(speaker, np.clip(stop, -32768, 32767).astype("<i2").tobytes(), after_seconds=said + 3)
     session = S.Session(exercise, {"A": "Sam", "B": "Alex"}, time_scale=0.05)  # "Shall we stop?" waits 1 s
     shown = Shown()
     runner = Runner(session, voice, None, shown)
     runner.ears = SpokenCues(room, recognizer.Recognizer(), playing=runner.playing_words,
                              reference=lambda: voice.played)
-    line_seconds = len(voice.synthesizer.render(LONG_LINE)) / 2 / 22050
+    line_seconds = said + len(voice.synthesizer.render(LONG_LINE)) / 2 / 22050
     started = time.monotonic()
     try:
         outcome = runner.run()
     finally:
         voice.close()
     assert outcome is S.Outcome.STOPPED
-    assert shown.lines[1:] == [S.CONFIRM_STOP_LINE]  # "Next part." was never said
+    assert shown.lines[2:] == [S.CONFIRM_STOP_LINE]  # "Next part." was never said
     assert time.monotonic() - started < line_seconds  # the long line was cut short

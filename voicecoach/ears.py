@@ -335,7 +335,7 @@ class Microphone:
 
         self._pa, self._stream = open_stream("microphone", rate=16000, input=True,
                                              frames_per_buffer=16000 * CHUNK_MS // 1000)
-        self.latency_seconds = stream_latency(self._stream.get_input_latency)  # for the echo canceller
+        self.latency_seconds = stream_latency(self._stream, "input")  # for the echo canceller
         self.finished = False
 
     def open_window(self):

@@ -21,9 +21,11 @@ import numpy as np
 
 RATE = 16000
 BLOCK = 320  # 20 ms, one chunk of the ears: the canceller adds no delay of its own
-TAIL_MS = 260  # playback-to-capture delay (the reference leads by ~40 ms) plus the room's tail
+TAIL_MS = 260  # the reference's lead (20-40 ms), the loudspeaker-to-microphone delay, the room's tail
 EARLY_STEP = 0.25  # the step before the filter has adapted (Speex's)
 MAX_STEP = 0.5  # ... and after, when all of the residual is our echo
+DOUBLE_TALK = 1.0  # once adapted, a residual louder than the echo estimate is a partner talking over us
+HELD_BLOCKS = 100  # ... for up to 2 s; longer, and it is the echo path that changed
 MIN_LEAK = 0.005  # no hope of more than ~23 dB from the filter alone: the step never drops to nothing
 
 
@@ -35,12 +37,13 @@ class EchoCanceller:
 
     Double talk: the step is scaled by an estimate of how much of the residual is still our echo
     (the residual-to-error ratio, from the echo estimate, the residual and a running "leak"
-    estimate). While a partner talks over us the residual is much louder than the echo estimate, so
-    the filter all but stops learning instead of learning the partner's voice.
+    estimate). While a partner talks over us the residual is louder than the echo estimate, so the
+    filter stops learning instead of learning the partner's voice (for up to 2 s: longer, the room
+    itself has changed, and the filter starts again).
     """
 
     def __init__(self, tail_ms: int = TAIL_MS, block: int = BLOCK, rate: int = RATE):
-        self.block = block
+        self.tail_ms, self.block, self.rate = tail_ms, block, rate
         self.partitions = max(1, -(-tail_ms * rate // 1000 // block))
         bins = block + 1
         self._weights = np.zeros((self.partitions, bins), complex)  # one filter per partition
@@ -54,6 +57,7 @@ class EchoCanceller:
         self.echo = np.zeros(block)
         self._learned = 0.0  # sum of early steps: the filter has "adapted" once this passes its length
         self.adapted = False
+        self._held = 0  # blocks in a row without learning, for double talk
 
     def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
         """One block of what the microphone heard, less the estimate of our voice in it."""
@@ -98,6 +102,12 @@ class EchoCanceller:
         """The per-bin step size (Valin 2007), or None when there is nothing to learn from."""
         if sxx < self.block * 16:  # our voice is silent: no echo to learn
             return None
+        if self.adapted and see > DOUBLE_TALK * syy:  # someone else is louder than our echo: hold still
+            self._held += 1
+            if self._held > HELD_BLOCKS:  # not a word said over us but a room that changed: start again
+                self.__init__(self.tail_ms, self.block, self.rate)
+            return None
+        self._held = 0
         if not self.adapted:  # the echo estimate is still meaningless: judge by the reference alone
             rate = min(EARLY_STEP * sxx / see, EARLY_STEP)
             self._learned += rate
@@ -129,11 +139,13 @@ class EchoCanceller:
 
 PLAYED_RATE = 22050  # the player's rate: 441 of its samples span one 320-sample block of ours
 PLAYED_BLOCK = PLAYED_RATE * BLOCK // RATE
-MARGIN_SECONDS = 0.02  # never trust the devices' latencies to the last sample: the echo must not come first
-RESYNC_SECONDS = 0.06  # the chunk count and the clocks disagree by more than this: line up again
+LEAD_SECONDS = 0.02  # the devices' latencies are taken this much short, so that the reference leads the
+# echo even when they are off: a filter can only learn an echo that comes after its source (a chunk read
+# late makes the lead longer; the filter's length absorbs it)
+RESYNC_SECONDS = 0.1  # the chunk count and the clocks disagree by more than this ...
+SLIP_CHUNKS = 250  # ... for five seconds, even in the chunks read on time (a busy listener reads late)
 GATE = 1.0  # a chunk whose residual is weaker than the echo estimate holds no one else's voice ...
 GATE_GAIN = 0.1  # ... and is turned down by 20 dB, so the stop listener hears silence around a stop
-SLIP_CHUNKS = 50  # ... for a whole second, even in the chunks read on time
 
 
 class OwnVoiceRemoval:
@@ -152,7 +164,7 @@ class OwnVoiceRemoval:
 
         self.played = played
         self.canceller = canceller or EchoCanceller()
-        self._latency = max(0.0, played.latency_seconds + capture_latency - MARGIN_SECONDS)
+        self._lookback = BLOCK / RATE + max(0.0, played.latency_seconds + capture_latency - LEAD_SECONDS)
         self._cursor: int | None = None  # the played sample lined up with the next chunk's start
         self._slips: collections.deque[int] = collections.deque(maxlen=SLIP_CHUNKS)
         self._reach = resampling_reach(PLAYED_RATE, RATE)
@@ -178,7 +190,7 @@ class OwnVoiceRemoval:
         self._line_up(captured_at)
 
     def _line_up(self, captured_at: float) -> int | None:
-        by_clock = self.played.position_at(captured_at - BLOCK / RATE - self._latency)
+        by_clock = self.played.position_at(captured_at - self._lookback)
         if by_clock is None:
             return None
         if self._cursor is None:
@@ -189,6 +201,7 @@ class OwnVoiceRemoval:
         if len(self._slips) == SLIP_CHUNKS and abs(slip) > RESYNC_SECONDS * PLAYED_RATE:
             self._cursor += slip
             self._slips.clear()
+            self.canceller = EchoCanceller()  # the echo path it learned is gone: learn it afresh
         start = self._cursor
         self._cursor += PLAYED_BLOCK
         return start

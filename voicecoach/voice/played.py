@@ -31,12 +31,17 @@ class Played:
                 self._chunks.popleft()
 
     def position_at(self, when: float) -> int | None:
-        """The sample being written at monotonic time `when` (None before anything was written)."""
+        """The sample being written at monotonic time `when` (None before anything was written).
+
+        A chunk written late (the player was held up, then caught up in a burst) is stamped late
+        for its place in the stream; the chunk written most on time in the last seconds says
+        where the stream stands, so the earliest start of the stream its stamps imply counts."""
         with self._lock:
-            for start, at, frames in reversed(self._chunks):
-                if at <= when:
-                    return min(start + round((when - at) * SAMPLE_RATE), self.written)
-            return self._chunks[0][0] if self._chunks else None
+            if not self._chunks:
+                return None
+            origin = min(at - start / SAMPLE_RATE for start, at, _ in self._chunks)
+            first = self._chunks[0][0]
+            return min(max(first, round((when - origin) * SAMPLE_RATE)), self.written)
 
     def read(self, start: int, count: int) -> bytes:
         """Samples [start, start + count) as 16-bit frames; silence for what is not (or no longer) held."""

@@ -29,7 +29,7 @@ class DeviceSink:
     def __init__(self):
         self._pa, self._stream = open_stream("audio output device", rate=SAMPLE_RATE, output=True,
                                              frames_per_buffer=CHUNK_FRAMES)
-        self.latency_seconds = stream_latency(self._stream.get_output_latency)  # for the echo canceller
+        self.latency_seconds = stream_latency(self._stream, "output")  # for the echo canceller
 
     def write(self, frames: bytes) -> None:
         self._stream.write(frames)

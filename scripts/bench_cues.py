@@ -7,11 +7,14 @@ cue word, hits and false accepts on non-cue words with 95 % Wilson intervals; la
 detector's end of speech to the decision; real-time factor on one core; load time; peak memory;
 then again with 10 dB SNR pink noise and with babble mixed from non-cue words; then recorded "stop"
 words under the assistant's own espeak voice (heard through a simulated room) at 0, -6 and -12 dB,
-through the half-duplex path of ears.py, with and without its echo canceller; then the cue words with no recordings, on espeak speech (plumbing only).
+through the half-duplex path of ears.py, with and without its echo canceller; then the cue words
+with no recordings, on espeak speech (plumbing only).
 
     PYTHONPATH=. python scripts/bench_cues.py [--split report|tune|all] [--quick] [--jobs 2]
 
-The whole run decodes ~3,600 streams: about 5 minutes on two free cores (--quick: about 1 minute).
+The whole run decodes ~3,600 streams: about 5 minutes on two free cores (--quick: about 1 minute);
+the assistant's own voice, five ways (without and with the echo canceller, cold, misaligned), takes
+about 20 minutes more on one core (--own-speech-only runs it alone).
 """
 
 from __future__ import annotations

@@ -43,9 +43,13 @@ class EchoCanceller:
     """
 
     def __init__(self, tail_ms: int = TAIL_MS, block: int = BLOCK, rate: int = RATE):
-        self.tail_ms, self.block, self.rate = tail_ms, block, rate
+        self.block, self.rate = block, rate
         self.partitions = max(1, -(-tail_ms * rate // 1000 // block))
-        bins = block + 1
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the echo path: start learning it afresh."""
+        block, bins = self.block, self.block + 1
         self._weights = np.zeros((self.partitions, bins), complex)  # one filter per partition
         self._spectra = np.zeros((self.partitions, bins), complex)  # the reference, newest first
         self._previous = np.zeros(block)  # the reference block before this one (overlap-save)
@@ -105,7 +109,7 @@ class EchoCanceller:
         if self.adapted and see > DOUBLE_TALK * syy:  # someone else is louder than our echo: hold still
             self._held += 1
             if self._held > HELD_BLOCKS:  # not a word said over us but a room that changed: start again
-                self.__init__(self.tail_ms, self.block, self.rate)
+                self.reset()
             return None
         self._held = 0
         if not self.adapted:  # the echo estimate is still meaningless: judge by the reference alone
@@ -124,7 +128,7 @@ class EchoCanceller:
     def _update_leak(self, syy, see, echo_bins, error_bins):
         """How much of the echo estimate's power leaks into the residual: a linear regression of
         the residual's spectral changes on the echo estimate's (Valin 2007)."""
-        average = self.block / RATE
+        average = self.block / self.rate
         de, dy = error_bins - self._error_smooth, echo_bins - self._echo_smooth
         self._error_smooth += average * (error_bins - self._error_smooth)
         self._echo_smooth += average * (echo_bins - self._echo_smooth)
@@ -201,7 +205,7 @@ class OwnVoiceRemoval:
         if len(self._slips) == SLIP_CHUNKS and abs(slip) > RESYNC_SECONDS * PLAYED_RATE:
             self._cursor += slip
             self._slips.clear()
-            self.canceller = EchoCanceller()  # the echo path it learned is gone: learn it afresh
+            self.canceller.reset()  # the echo path it learned is gone: learn it afresh
         start = self._cursor
         self._cursor += PLAYED_BLOCK
         return start

@@ -25,7 +25,7 @@ TAIL_MS = 260  # the reference's lead (20-40 ms), the loudspeaker-to-microphone 
 EARLY_STEP = 0.25  # the step before the filter has adapted (Speex's)
 MAX_STEP = 0.5  # ... and after, when all of the residual is our echo
 DOUBLE_TALK = 1.0  # once adapted, a residual louder than the echo estimate is a partner talking over us
-HELD_BLOCKS = 100  # ... for up to 2 s; longer, and it is the echo path that changed
+HELD_BLOCKS = 100  # ... for up to 2 s of our speech without a pause; longer, and it is the echo path that changed
 MIN_LEAK = 0.005  # no hope of more than ~23 dB from the filter alone: the step never drops to nothing
 
 
@@ -105,6 +105,7 @@ class EchoCanceller:
     def _step(self, sxx, syy, see, sey, echo_bins, error_bins):
         """The per-bin step size (Valin 2007), or None when there is nothing to learn from."""
         if sxx < self.block * 16:  # our voice is silent: no echo to learn
+            self._held = 0
             return None
         if self.adapted and see > DOUBLE_TALK * syy:  # someone else is louder than our echo: hold still
             self._held += 1

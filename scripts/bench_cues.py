@@ -6,12 +6,15 @@ reporting half (voices it was not tuned on; the figures to quote). For each cont
 cue word, hits and false accepts on non-cue words with 95 % Wilson intervals; latency from the
 detector's end of speech to the decision; real-time factor on one core; load time; peak memory;
 then again with 10 dB SNR pink noise and with babble mixed from non-cue words; then recorded "stop"
-words under the assistant's own espeak voice at 0, -6 and -12 dB, through the half-duplex path of
-ears.py; then the cue words with no recordings, on espeak speech (plumbing only).
+words under the assistant's own espeak voice (heard through a simulated room) at 0, -6 and -12 dB,
+through the half-duplex path of ears.py, with and without its echo canceller; then the cue words
+with no recordings, on espeak speech (plumbing only).
 
     PYTHONPATH=. python scripts/bench_cues.py [--split report|tune|all] [--quick] [--jobs 2]
 
-The whole run decodes ~3,600 streams: about 5 minutes on two free cores (--quick: about 1 minute).
+The whole run decodes ~3,600 streams: about 5 minutes on two free cores (--quick: about 1 minute);
+the assistant's own voice, five ways (without and with the echo canceller, cold, misaligned), takes
+about 20 minutes more on one core (--own-speech-only runs it alone).
 """
 
 from __future__ import annotations
@@ -239,46 +242,121 @@ def render_16k(synthesizer, text: str):
     return to_mono_16k(synthesizer.render(text), SAMPLE_RATE).astype(np.float64)
 
 
-def stops_over_own_speech(stream, words: str, recognizer) -> int:
-    from voicecoach.ears import stops_heard_while_saying
+ROOM_NOISE_DB = -40  # pink noise under our voice as the microphone hears it: a quiet room
+# How the canceller is given our voice: not at all (as before), lined up, or with its clock off by 20 ms.
+# "cold": the session's first line, the canceller has heard nothing of ours before the stop's line.
+REFERENCES = {"without canceller": None, "with canceller": 0.0, "cold (first line)": 0.0,
+              "reference 20 ms late": 0.02, "reference 20 ms early": -0.02}
 
-    return stops_heard_while_saying(words, stream.tobytes(), recognizer)
+
+def played_stream(frames: bytes, offset_seconds: float):
+    """What the player wrote, chunk by chunk, stamped on the recording's clock (plus an error)."""
+    from voicecoach.voice import CHUNK_FRAMES
+    from voicecoach.voice.played import Played
+
+    played = Played(keep_seconds=len(frames) / 2 / 22050 + 2)
+    frames = bytes(2 * 22050) + frames  # a second of quiet before the recording starts, as the player writes
+    for k, start in enumerate(range(0, len(frames), 2 * CHUNK_FRAMES)):
+        played.wrote(frames[start:start + 2 * CHUNK_FRAMES], k * CHUNK_FRAMES / 22050 - 1.0 + offset_seconds)
+    return played
+
+
+def through_room(frames: bytes, index: int):
+    """Our voice as the microphone hears it in room `index` (seeded): 10-60 ms away, RT60 0.3 s,
+    over a little pink noise; a second of the room's tail after it."""
+    import numpy as np
+
+    from voicecoach.echo import room_response
+    from voicecoach.recognizer import to_mono_16k
+    from voicecoach.voice import SAMPLE_RATE
+
+    rng = np.random.default_rng(1000 + index)
+    room = room_response(rng, delay_ms=rng.uniform(10, 60))
+    voice = np.concatenate([to_mono_16k(frames, SAMPLE_RATE).astype(np.float64), np.zeros(16000)])
+    echo = np.convolve(voice, room)[:len(voice)]
+    noise = pink_noise(len(echo), rng) * math.sqrt(speech_power(echo) * 10 ** (ROOM_NOISE_DB / 10))
+    return echo + noise
+
+
+def canceller_cpu(streams) -> float:
+    """CPU seconds the canceller takes per second of audio (one core), over (mic, played) pairs."""
+    import numpy as np
+
+    from voicecoach.echo import OwnVoiceRemoval
+
+    spent = audio = 0.0
+    for mic, played in streams:
+        removal = OwnVoiceRemoval(played)
+        pcm = np.clip(mic, -32768, 32767).astype(np.int16).tobytes()
+        t = time.process_time()
+        for start in range(0, len(pcm) - 639, 640):
+            removal.clean(pcm[start:start + 640], (start + 640) / 32000)
+        spent += time.process_time() - t
+        audio += len(mic) / 16000
+    return spent / audio
 
 
 def own_speech(recognizer, stop_paths: list[str], quick: bool) -> None:
-    """Print stops caught over the assistant's own speech at several levels, and stops it heard in itself."""
+    """Print stops caught over the assistant's own speech, heard through a simulated room, at several
+    levels, with and without the echo canceller; and stops it heard in itself."""
     import numpy as np
 
+    from voicecoach.ears import stops_heard_while_saying
     from voicecoach.recognizer import load_file
     from voicecoach.voice import Synthesizer
 
     synthesizer = Synthesizer()
     lines = own_lines(1 if quick else 2, 4 if quick else 19)
-    voices = [render_16k(synthesizer, line) for line in lines]
-    print(f"\n=== the assistant's own speech (espeak, {len(lines)} lines of the built-in exercises, "
-          f"{sum(len(v) for v in voices) / 16000:.0f} s), through the half-duplex 'stop while speaking' path ===")
-    heard_in_itself = 0
-    for line, v in zip(lines, voices):
-        heard_in_itself += stops_over_own_speech(np.concatenate([v, np.zeros(16000)]).astype(np.int16), line,
-                                                 recognizer)
-    print(f"  stops heard in its own speech alone: {fmt(heard_in_itself, len(lines))} lines")
+    rendered = [synthesizer.render(line) for line in lines]
+    # Each line comes after the one before it (the canceller has heard one line of ours first, as
+    # in a session), in a room of its own.
+    warm = [(f"{lines[i - 1]} {lines[i]}", rendered[i - 1] + rendered[i], len(rendered[i - 1]) // 2)
+            for i in range(len(lines))]
+    cold = [(lines[i], rendered[i], 0) for i in range(len(lines))]
+    pairs_said, heard = warm, [through_room(frames, i) for i, (_, frames, _) in enumerate(warm)]
+    references = {name: offset for name, offset in REFERENCES.items()
+                  if not quick or name in ("without canceller", "with canceller")}
+    print(f"\n=== the assistant's own speech (espeak, {len(lines)} lines of the built-in exercises, each after "
+          f"the one before, {sum(len(h) for h in heard) / 16000:.0f} s), heard through a simulated room "
+          f"(10-60 ms, RT60 0.3 s, pink noise {ROOM_NOISE_DB} dB), through the 'stop while speaking' path ===")
+    print(f"  canceller CPU: {canceller_cpu([(h, played_stream(f, 0.0)) for h, (_, f, _) in zip(heard, pairs_said)]):.3f}"
+          " s per second of audio (one core)")
     rng = np.random.default_rng(7)
     per_stop = 2 if quick else 4  # each recorded stop under a few lines, different lines for each
-    pairs = [(p, (k * per_stop + j) % len(lines)) for k, p in enumerate(stop_paths) for j in range(per_stop)]
-    for level in OWN_LEVELS_DB:
-        caught = false = 0
-        for path, i in pairs:
-            stop, voice = load_file(path).astype(np.float64), voices[i]
-            gain = math.sqrt(speech_power(stop) / speech_power(voice) * 10 ** (level / 10))
-            mix = np.concatenate([voice * gain, np.zeros(16000)])
-            at = int(rng.integers(0, max(1, len(voice) - len(stop))))
-            mix[at:at + len(stop)] += stop
-            n = stops_over_own_speech(np.clip(mix, -32768, 32767).astype(np.int16), lines[i], recognizer)
-            caught += n >= 1
-            false += max(0, n - 1)
-        print(f"  recorded 'stop' with our voice at {level:+3d} dB: caught {fmt(caught, len(pairs))}"
-              f"   extra stops {false}")
-    print("  (lines that say 'stop' themselves mute the stop listener while they play; not mixed here)")
+    mixes = [(p, (k * per_stop + j) % len(lines)) for k, p in enumerate(stop_paths) for j in range(per_stop)]
+    placed = {}
+    for path, i in mixes:  # the same stop at the same moment of the line, whether it comes warm or cold
+        stop = load_file(path).astype(np.float64)
+        into = int(rng.integers(0, max(1, len(through_room(rendered[i], i)) - 16000 - len(stop))))
+        placed[path, i] = (stop, into)
+    alone_stops = sum(stops_heard_while_saying("", np.concatenate([np.zeros(8000), load_file(p), np.zeros(16000)])
+                                               .astype(np.int16).tobytes(), recognizer) >= 1 for p in stop_paths)
+    print(f"  the same recorded stops with no voice of ours, through this path: {fmt(alone_stops, len(stop_paths))}")
+    for name, offset in references.items():
+        pairs_said = cold if name.startswith("cold") else warm
+        heard = [through_room(frames, i) for i, (_, frames, _) in enumerate(pairs_said)]
+        played = [None if offset is None else played_stream(f, offset) for _, f, _ in pairs_said]
+        alone = sum(stops_heard_while_saying(words, np.clip(h, -32768, 32767).astype(np.int16).tobytes(),
+                                             recognizer, played[i])
+                    for i, ((words, _, _), h) in enumerate(zip(pairs_said, heard)))
+        row = []
+        for level in OWN_LEVELS_DB:
+            caught = false = 0
+            for path, i in mixes:
+                stop, into = placed[path, i]
+                at = round(pairs_said[i][2] * 16000 / 22050) + into
+                gain = math.sqrt(speech_power(stop) / speech_power(heard[i]) * 10 ** (level / 10))
+                mix = heard[i] * gain
+                mix[at:at + len(stop)] += stop
+                n = stops_heard_while_saying(pairs_said[i][0], np.clip(mix, -32768, 32767).astype(np.int16).tobytes(),
+                                             recognizer, played[i])
+                caught += n >= 1
+                false += max(0, n - 1)
+            row.append(f"{level:+3d} dB {fmt(caught, len(mixes))} (+{false})")
+        print(f"  {name:>22}: stops in our speech alone {alone}/{len(lines)};  'stop' said with our voice at "
+              + ";  ".join(row))
+    print("  (lines that say 'stop' themselves mute the stop listener while they play; not mixed here;"
+          " (+n): extra stops in a mix)")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -353,6 +431,7 @@ def main(argv=None) -> int:
     ap.add_argument("--errors", action="store_true", help="list every miss and false accept")
     ap.add_argument("--speech", type=Path, default=SPEECH, help="folder of <word>/*.wav recordings")
     ap.add_argument("--no-own-speech", action="store_true", help="skip the assistant's own speech and espeak parts")
+    ap.add_argument("--own-speech-only", action="store_true", help="only 'stop' said over the assistant's own speech")
     ap.add_argument("--enrolled", action="store_true",
                     help="with and without an enrolled voice profile (runs scripts/bench_enrolled.py)")
     args = ap.parse_args(argv)
@@ -396,6 +475,10 @@ def main(argv=None) -> int:
     tuning = rec.tuning
     del rec
 
+    if args.own_speech_only:
+        _, files = collect(args.split, args.quick)
+        own_speech(Recognizer(Tuning(**tuning_kwargs)), files.get("stop", []), args.quick)
+        return 0
     contexts = args.contexts.split(",")
     conditions = (args.conditions.split(",") if args.conditions else (["clean"] if args.quick else list(CONDITIONS)))
     words, files = collect(args.split, args.quick)

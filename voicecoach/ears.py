@@ -331,10 +331,11 @@ class Microphone:
     """The default input device, at 16 kHz mono."""
 
     def __init__(self):
-        from voicecoach.voice import open_stream
+        from voicecoach.voice.streams import open_stream, stream_latency
 
         self._pa, self._stream = open_stream("microphone", rate=16000, input=True,
                                              frames_per_buffer=16000 * CHUNK_MS // 1000)
+        self.latency_seconds = stream_latency(self._stream, "input")  # for the echo canceller
         self.finished = False
 
     def open_window(self):
@@ -358,13 +359,19 @@ class SpokenCues:
     Half-duplex: while our own voice plays (and a short tail after), what the source hears is only
     listened to for "stop", with the strict grammar of a partner's turn (in which our own scripts
     gave no false stop); everything else heard then is dropped, so the assistant never takes its
-    own words for a cue.
+    own words for a cue. Meanwhile, when `reference` gives what the player wrote (voice.Played),
+    our own voice is first taken out of what the source hears (echo.py), so a stop said over it
+    stands alone; when quiet, the source is heard as it is.
     """
 
-    def __init__(self, source, recognizer, playing=lambda: None, on_heard=None):
+    def __init__(self, source, recognizer, playing=lambda: None, on_heard=None, reference=lambda: None,
+                 clock=time.monotonic):
         self.source = source
         self.recognizer = recognizer
         self.playing = playing  # the words our voice is saying now, "" for a chime, None when quiet
+        self.reference = reference  # what our voice wrote to its sink (voice.Played), or None
+        self.clock = clock
+        self._echo = None  # echo.OwnVoiceRemoval, made on the first chunk heard over our voice
         self.on_heard = on_heard or (lambda text, cue: None)
         self.ended = False
         self._utterances = collections.deque()
@@ -395,18 +402,23 @@ class SpokenCues:
         says_stop = False
         try:
             for chunk in self.source.chunks(self._stop):
-                now = time.monotonic()
+                now = self.clock()
                 words = self.playing()
                 if words is not None:
                     self._muted_until = now + MUTE_TAIL_SECONDS
                     says_stop = "stop" in words.lower()  # "say stop at any time": not theirs
-                if now < self._muted_until:
+                muted = now < self._muted_until
+                echo = self._echo_removal()
+                if muted:
                     self._end_open()
                     endpointer = streaming()  # forget any half-heard word from our own speech
-                    for utterance in over_speech.feed(chunk):
+                    heard = echo.clean(chunk, now) if echo else chunk
+                    for utterance in over_speech.feed(heard):
                         if not says_stop:
                             self._listen_for_stop(utterance)
                     continue
+                if echo:
+                    echo.skip(now)
                 over_speech = Endpointer()
                 for utterance in endpointer.feed(chunk):
                     context, decision, take = self._end_open()
@@ -418,6 +430,17 @@ class SpokenCues:
         except Exception:  # noqa: BLE001 - a microphone that fails leaves the keys working
             self.ended = True
             self._wake()
+
+    def _echo_removal(self):
+        """Our voice's canceller, kept in step with the source from the first chunk (None: no voice)."""
+        played = self.reference()
+        if played is None:
+            return None
+        if self._echo is None or self._echo.played is not played:
+            from voicecoach.echo import OwnVoiceRemoval
+
+            self._echo = OwnVoiceRemoval(played, getattr(self.source, "latency_seconds", 0.0))
+        return self._echo
 
     def _begin(self, preroll: bytes):
         with self._decoding:
@@ -454,7 +477,7 @@ class SpokenCues:
             return self.source.finished and not self._utterances and not self._stops
 
     def take(self, accepted: frozenset, waiting: bool = True) -> Heard | None:
-        if waiting and self.playing() is None and time.monotonic() >= self._muted_until:
+        if waiting and self.playing() is None and self.clock() >= self._muted_until:
             self.source.open_window()  # a recording starts once our voice and its tail are over
         with self._lock:
             if self._stops:
@@ -483,22 +506,27 @@ class SpokenCues:
         self.source.close()
 
 
-def stops_heard_while_saying(words: str, pcm16k: bytes, recognizer) -> int:
+def stops_heard_while_saying(words: str, pcm16k: bytes, recognizer, played=None) -> int:
     """How many stops the half-duplex listener takes from a 16 kHz recording made while our voice
-    says `words`: how the benchmark and the tests measure the assistant hearing itself."""
+    says `words`: how the benchmark and the tests measure the assistant hearing itself. `played`
+    (voice.Played, its times in seconds from the recording's start) is what the player wrote
+    meanwhile, for the echo canceller."""
+    step = 16000 * CHUNK_MS // 1000 * 2
+    heard_until = [0.0]  # the recording's clock: the end of the chunk last heard
 
-    class Played:
+    class Recorded:
         finished = False
 
         def chunks(self, stop):
-            step = 16000 * CHUNK_MS // 1000 * 2
             for start in range(0, len(pcm16k) - step + 1, step):
+                heard_until[0] = (start + step) / 2 / 16000
                 yield pcm16k[start:start + step]
 
         def close(self):
             pass
 
-    spoken = SpokenCues(Played(), recognizer, playing=lambda: words)
+    spoken = SpokenCues(Recorded(), recognizer, playing=lambda: words, reference=lambda: played,
+                        clock=lambda: heard_until[0])
     spoken.listen()
     return len(spoken._stops)
 

@@ -142,25 +142,39 @@ def resample(x, rate_in: int, rate_out: int, half_width: int = 16):
     if rate_in == rate_out or len(x) == 0:
         return np.asarray(x, dtype=np.float64)
     g = math.gcd(rate_in, rate_out)
-    up, down = rate_out // g, rate_in // g
-    cutoff = 0.95 * min(1.0, rate_out / rate_in)  # in units of the input Nyquist frequency
-    reach = math.ceil(half_width / cutoff)  # input samples either side
-    n_out = (len(x) * up) // down
+    n_out = (len(x) * (rate_out // g)) // (rate_in // g)
     out = np.empty(n_out)
-    offsets = np.arange(-reach + 1, reach + 1)
+    reach = resampling_reach(rate_in, rate_out, half_width)
     xp = np.concatenate([np.zeros(reach), np.asarray(x, dtype=np.float64), np.zeros(reach + 1)])
-    beta = 8.6
     chunk = 4096
     for start in range(0, n_out, chunk):
         n = np.arange(start, min(n_out, start + chunk))
-        base = (n * down) // up  # integer part of the input time
-        frac = (n * down - base * up) / up
-        idx = base[:, None] + offsets[None, :]
-        d = offsets[None, :] - frac[:, None]  # distance from the output instant, in input samples
-        w = np.i0(beta * np.sqrt(np.clip(1 - (d / (reach + 1)) ** 2, 0, None))) / np.i0(beta)
-        h = cutoff * np.sinc(cutoff * d) * w
+        idx, h = resampling_taps(n, rate_in, rate_out, half_width)
         out[n] = (xp[idx + reach] * h).sum(axis=1)
     return out
+
+
+def resampling_reach(rate_in: int, rate_out: int, half_width: int = 16) -> int:
+    """How many input samples either side of an output instant `resample` reads."""
+    return math.ceil(half_width / (0.95 * min(1.0, rate_out / rate_in)))
+
+
+def resampling_taps(n, rate_in: int, rate_out: int, half_width: int = 16):
+    """For output samples n: the input indices each reads, and their weights (see `resample`)."""
+    import numpy as np
+
+    g = math.gcd(rate_in, rate_out)
+    up, down = rate_out // g, rate_in // g
+    cutoff = 0.95 * min(1.0, rate_out / rate_in)  # in units of the input Nyquist frequency
+    reach = resampling_reach(rate_in, rate_out, half_width)
+    offsets = np.arange(-reach + 1, reach + 1)
+    beta = 8.6
+    base = (n * down) // up  # integer part of the input time
+    frac = (n * down - base * up) / up
+    idx = base[:, None] + offsets[None, :]
+    d = offsets[None, :] - frac[:, None]  # distance from the output instant, in input samples
+    w = np.i0(beta * np.sqrt(np.clip(1 - (d / (reach + 1)) ** 2, 0, None))) / np.i0(beta)
+    return idx, cutoff * np.sinc(cutoff * d) * w
 
 
 # ----------------------------------------------------------------------------------------------

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import deque
 from typing import Callable
 
 from voicecoach.voice.frames import CHUNK_FRAMES, scale
+from voicecoach.voice.played import Played
 from voicecoach.voice.sinks import Sink
 
 OnDone = Callable[[], None] | None
@@ -27,6 +29,7 @@ class Player:
         self._closing = False
         self.error: BaseException | None = None
         self._silence = bytes(2 * CHUNK_FRAMES)
+        self.played = Played(getattr(sink, "latency_seconds", 0.0))  # for the ears' echo canceller
         self._thread = threading.Thread(target=self._run, name="voicecoach-player", daemon=True)
         self._thread.start()
 
@@ -88,10 +91,11 @@ class Player:
         try:
             while not self._closing:
                 chunk, on_done, hushes, last = self._next_chunk()
-                if chunk is self._silence:
+                if chunk is not self._silence:
+                    chunk = scale(chunk, self._volume)
+                if chunk:
+                    self.played.wrote(chunk, time.monotonic())
                     self._sink.write(chunk)
-                elif chunk:
-                    self._sink.write(scale(chunk, self._volume))
                 if last and on_done and hushes == self._hushes:
                     on_done()
         except BaseException as e:

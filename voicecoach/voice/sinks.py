@@ -10,7 +10,7 @@ from typing import Protocol
 
 from voicecoach.errors import BadInput
 from voicecoach.voice.frames import CHUNK_FRAMES, SAMPLE_RATE
-from voicecoach.voice.streams import close_stream, open_stream
+from voicecoach.voice.streams import close_stream, open_stream, stream_latency
 
 FIRST_SOUND_ENV = "VOICECOACH_FIRST_SOUND_FILE"  # a file the WAV sink notes its first sound's time in
 
@@ -29,6 +29,7 @@ class DeviceSink:
     def __init__(self):
         self._pa, self._stream = open_stream("audio output device", rate=SAMPLE_RATE, output=True,
                                              frames_per_buffer=CHUNK_FRAMES)
+        self.latency_seconds = stream_latency(self._stream, "output")  # for the echo canceller
 
     def write(self, frames: bytes) -> None:
         self._stream.write(frames)

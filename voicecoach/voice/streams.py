@@ -33,3 +33,11 @@ def close_stream(audio, stream) -> None:
         stream.stop_stream()
         stream.close()
         audio.terminate()
+
+
+def stream_latency(stream, direction: str) -> float:
+    """A stream's own latency estimate (PortAudio's, "input" or "output"), in seconds; 0 when it gives none."""
+    try:
+        return max(0.0, float(getattr(stream, f"get_{direction}_latency")()))
+    except Exception:  # noqa: BLE001 - only a hint for lining up the echo canceller
+        return 0.0

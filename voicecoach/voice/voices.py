@@ -39,6 +39,11 @@ class Voice:
     def playing(self) -> bool:
         return self.player.playing
 
+    @property
+    def played(self):
+        """What was written to the sink lately (voice.Played): the ears' echo canceller's reference."""
+        return self.player.played
+
     def _check_output(self) -> None:
         """A sound card that went away mid-session: say so, so the session can go on in text."""
         if self.player.error is not None:
@@ -138,6 +143,8 @@ class TextVoice:
     @property
     def playing(self) -> bool:
         return False  # nothing sounds, so nothing can be misheard
+
+    played = None  # nothing is written anywhere, so there is no echo to cancel
 
     def close(self):
         self.hush()

@@ -1,5 +1,6 @@
 """The echo canceller takes our own voice out of what the microphone hears, and leaves a partner's."""
 
+import math
 import threading
 import time
 from pathlib import Path
@@ -101,10 +102,12 @@ class Loudspeaker:
 
         self._file = WavFileSink(path)
         self.air = bytearray()  # everything played, at 22050 Hz
+        self.origin = math.inf  # when sample 0 was played, by the most punctual write (as voice.Played)
         self.lock = threading.Lock()
 
     def write(self, frames):
         with self.lock:
+            self.origin = min(self.origin, time.monotonic() - len(self.air) / 2 / 22050)
             self.air += frames
         self._file.write(frames)
 
@@ -117,7 +120,8 @@ class RoomMicrophone:
     tail), and a partner saying a recorded "stop" once our voice has spoken for each of `after_seconds`.
 
     It runs on the loudspeaker's clock, as when one sound card plays and records: chunk k holds
-    played samples 441 k to 441 (k + 1), however late the threads of a busy machine run."""
+    played samples 441 k to 441 (k + 1), however late the threads of a busy machine run, and
+    `captured_at` is when its end was played, as a sound card's own time stamps would say."""
 
     finished = False
 
@@ -131,6 +135,7 @@ class RoomMicrophone:
         self.echo = np.zeros(0)  # the loudspeaker through the room, at 22050 Hz, as far as it is known
         self.reach = resampling_reach(22050, RATE)
         self.taps = resampling_taps(np.arange(BLOCK), 22050, RATE)
+        self.captured_at = time.monotonic()
 
     def open_window(self):
         pass
@@ -150,6 +155,7 @@ class RoomMicrophone:
             ours, partner = partner[:2 * BLOCK], partner[2 * BLOCK:]
             chunk += np.frombuffer(ours + bytes(2 * BLOCK - len(ours)), "<i2")
             k += 1
+            self.captured_at = self.speaker.origin + 441 * k / 22050
             yield np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
 
     def _heard(self, first):
@@ -204,12 +210,12 @@ def test_a_stop_said_over_a_long_spoken_step_pauses_the_session(tmp_path):
         pytest.skip(str(error))
     stop = recognizer.load_file(SPEECH / "stop" / "sc1_1eddce1d_nohash_3.wav").astype(float) * 5
     said = len(voice.synthesizer.render(FIRST_LINE)) / 2 / 22050  # the filter has learned the room meanwhile
-    room = RoomMicrophone(speaker, np.clip(stop, -32768, 32767).astype("<i2").tobytes(), after_seconds=[said + 3, said + 6])  # said again, as the README asks
+    room = RoomMicrophone(speaker, np.clip(stop, -32768, 32767).astype("<i2").tobytes(), after_seconds=[said + 3, said + 6, said + 9])  # said again, as the README asks
     session = S.Session(exercise, {"A": "Sam", "B": "Alex"}, time_scale=0.05)  # "Shall we stop?" waits 1 s
     shown = Shown()
     runner = Runner(session, voice, None, shown)
     runner.ears = SpokenCues(room, recognizer.Recognizer(), playing=runner.playing_words,
-                             reference=lambda: voice.played)
+                             reference=lambda: voice.played, clock=lambda: room.captured_at)
     line_seconds = said + len(voice.synthesizer.render(LONG_LINE)) / 2 / 22050
     started = time.monotonic()
     try:

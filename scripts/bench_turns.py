@@ -169,6 +169,17 @@ def per_hour(k: int, seconds: float) -> str:
     return f"{k / hours:.2f} an hour ({k} in {seconds / 60:.0f} min) [{low / hours:.2f}-{high / hours:.2f}]"
 
 
+def report(title: str, samples, recognizer, rng, starts) -> None:
+    """The false cues heard in a stretch of talk, an hour and one by one."""
+    heard, texts, cpu = cues_heard(samples, recognizer, rng, starts)
+    seconds = len(samples) / RATE
+    print(f"\n=== {title}: {seconds / 60:.1f} min, {heard['utterances']} utterances, CPU {cpu:.0f} s ===")
+    for cue in ("done", "stop", "pause"):
+        print(f"  false {cue:5s}: {per_hour(heard[cue], seconds)}")
+    for text in texts:
+        print(f"    {text}")
+
+
 def main(argv=None) -> int:
     import numpy as np
 
@@ -186,24 +197,10 @@ def main(argv=None) -> int:
     recognizer = Recognizer()
 
     talk, n_clips, starts = real_talk(args.minutes * 60, rng)
-    heard, texts, cpu = cues_heard(talk, recognizer, rng, starts)
-    seconds = len(talk) / RATE
-    print(f"=== recorded words strung into talk ({n_clips} clips, {seconds / 60:.0f} min, "
-          f"{heard['utterances']} utterances; CPU {cpu:.0f} s) ===")
-    for cue in ("done", "stop", "pause"):
-        print(f"  false {cue:5s}: {per_hour(heard[cue], seconds)}")
-    for text in texts:
-        print(f"    {text}")
-
+    report(f"recorded words strung into talk ({n_clips} clips)", talk, recognizer, rng, starts)
     spoken, starts = espeak_talk(TALK, rng)
-    heard, texts, cpu = cues_heard(spoken, recognizer, rng, starts)
-    seconds = len(spoken) / RATE
-    print(f"\n=== espeak, {len(VOICES)} voices x {len(TALK)} lines of hard-conversation talk "
-          f"({seconds / 60:.1f} min, {heard['utterances']} utterances) ===")
-    for cue in ("done", "stop", "pause"):
-        print(f"  false {cue:5s}: {heard[cue]} ({per_hour(heard[cue], seconds)})")
-    for text in texts:
-        print(f"    {text}")
+    report(f"espeak, {len(VOICES)} voices x {len(TALK)} lines of hard-conversation talk", spoken, recognizer, rng,
+           starts)
 
     caught = 0
     for voice in VOICES:

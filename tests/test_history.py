@@ -93,7 +93,7 @@ def test_history_table_shows_local_time_partial_sessions_and_ratings():
     assert local in text
     assert "stopped, got through 3 of 13 steps" in text
     assert "connection: Sam 7, Alex -" in text
-    assert "Every step you got through together is practice" in text
+    assert "Every step you got through is practice" in text
 
 
 def test_history_command_filters_and_json(journal):

@@ -47,5 +47,5 @@ def table(sessions: list[dict]):
         minutes = "" if row["minutes"] is None or row["outcome"] == "declined" else f"{row['minutes']:.0f}"
         result.add_row(when, row["exercise_id"], minutes, how_it_ended(row), ratings_line(row["ratings"]))
     if any(row["outcome"] in ("stopped", "interrupted") and row["steps_done"] for row in sessions):
-        result.caption = "Every step you got through together is practice, even when a session ends early."
+        result.caption = "Every step you got through is practice, even when a session ends early."
     return result

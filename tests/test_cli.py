@@ -553,7 +553,10 @@ _real_open_voice = runner._open_voice
 @pytest.mark.parametrize("args", [["config", "set", "voice", "nonsense/voice"],
                                   ["say", "hi", "--audio-out", "/nonexistent/dir/x.wav"],
                                   ["start", "daily-check-in", "--time-scale", "bad"],
-                                  ["today", "--time-scale", "200"]])
+                                  ["today", "--time-scale", "200"],
+                                  ["start", "daily-check-in", "--audio-in", "/nonexistent/stop.wav"],
+                                  ["today", "--audio-in", "/"],
+                                  ["mic", "--audio-in", "/nonexistent/stop.wav"]])
 def test_bad_values_and_files_exit_2_in_one_line(args):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output

@@ -257,7 +257,7 @@ def safety():
               help="With --solo: who is doing it.")
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file, in real time, instead of the speakers.")
-@click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--audio-in", multiple=True, type=click.Path(path_type=Path),
               callback=recordings,
               help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
 @click.option("--listen/--no-listen", default=True, show_default=True,
@@ -380,7 +380,7 @@ def hear(files, context, no_profile):
 @cli.command(short_help="Check the microphone: level, noise, words heard.")
 @click.option("--seconds", type=click.FloatRange(min=2, max=300), default=15, show_default=True,
               help="How long to listen.")
-@click.option("--audio-in", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--audio-in", type=click.Path(path_type=Path),
               help="Listen to a recording instead of the microphone.")
 def mic(seconds, audio_in):
     """Check the microphone: its level, the room's noise, and what it hears you say."""

@@ -263,7 +263,7 @@ def due():
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file instead of the speakers.")
 @click.option("--listen/--no-listen", default=True, show_default=True, help="Listen for spoken cues.")
-@click.option("--audio-in", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--audio-in", multiple=True, type=click.Path(path_type=Path),
               callback=recordings,
               help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
 @click.option("--solo", is_flag=True, help="Do a planned self-care exercise alone.")

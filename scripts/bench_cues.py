@@ -233,12 +233,14 @@ def own_lines(per_exercise: int, n_exercises: int) -> list[str]:
     return out
 
 
-def render_16k(synthesizer, text: str):
+def render_16k(synthesizer, text: str, voice: str | None = None):
     import numpy as np
 
     from voicecoach.recognizer import to_mono_16k
     from voicecoach.voice import SAMPLE_RATE
 
+    if voice is not None:
+        synthesizer.voice_id = voice
     return to_mono_16k(synthesizer.render(text), SAMPLE_RATE).astype(np.float64)
 
 
@@ -365,7 +367,7 @@ def own_speech(recognizer, stop_paths: list[str], quick: bool) -> None:
 SYNTHETIC = {
     "navigation": ["next", "go on", "forward", "continue", "pause", "resume", "repeat", "skip", "slower", "faster",
                    "louder", "quieter"],
-    "turn": ["i'm done", "pause"],
+    "turn": ["i'm done", "i'm finished", "pause"],
     "rating": ["ten"],
 }
 SYNTH_VOICES = ("gmw/en-us", "gmw/en", "gmw/en-gb-x-rp")
@@ -375,27 +377,35 @@ ROOM_NOISE_LSB = 30  # a quiet room's noise floor, about -60 dBFS: a whole-utter
 def synthetic(recognizer) -> None:
     import numpy as np
 
-    from voicecoach.recognizer import hear_stream, pad_stream
+    import flite_voices
+    from voicecoach.recognizer import CUE_PHRASES, hear_stream, pad_stream
     from voicecoach.voice import Synthesizer
 
-    print("\n=== cue words with no recordings, on synthetic espeak speech over a -60 dBFS noise floor "
+    print("\n=== cue words with no recordings, on synthetic speech over a -60 dBFS noise floor "
           "(plumbing only, not accuracy) ===")
-    from voicecoach.recognizer import CUE_PHRASES
-
     synthesizer = Synthesizer()
+    speakers = [(f"espeak {voice}", lambda text, voice=voice: render_16k(synthesizer, text, voice))
+                for voice in SYNTH_VOICES]
+    if flite_voices.available():
+        speakers += [(f"flite {voice} x{stretch}",
+                      lambda text, voice=voice, stretch=stretch: flite_voices.render(text, voice, stretch))
+                     for voice in flite_voices.VOICES for stretch in flite_voices.STRETCHES]
+    else:
+        print("  (flite is not installed: espeak only; `apt install flite` adds four more human-like voices)")
     rng = np.random.default_rng(3)
     for context, phrases in SYNTHETIC.items():
-        row = []
+        row = {}
         for phrase in phrases:
-            got = []
-            for voice in SYNTH_VOICES:
-                synthesizer.voice_id = voice
-                stream = pad_stream(render_16k(synthesizer, phrase).astype(np.int16)).astype(np.float64)
+            for name, say in speakers:
+                stream = pad_stream(say(phrase).astype(np.int16)).astype(np.float64)
                 stream += rng.normal(0, ROOM_NOISE_LSB, len(stream))  # no microphone gives digital silence
                 out = hear_stream(np.clip(stream, -32768, 32767).astype(np.int16), context, recognizer)
+                got = row.setdefault(phrase, {}).setdefault(name.split()[0], [])
                 got.append(out["cue"] == CUE_PHRASES[context][phrase])
-            row.append(f"{phrase} {sum(got)}/{len(got)}")
-        print(f"  {context}: " + ", ".join(row))
+        for engine in ("espeak", "flite"):
+            counts = [f"{phrase} {sum(by[engine])}/{len(by[engine])}" for phrase, by in row.items() if engine in by]
+            if counts:
+                print(f"  {context}, {engine}: " + ", ".join(counts))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -432,6 +442,7 @@ def main(argv=None) -> int:
     ap.add_argument("--speech", type=Path, default=SPEECH, help="folder of <word>/*.wav recordings")
     ap.add_argument("--no-own-speech", action="store_true", help="skip the assistant's own speech and espeak parts")
     ap.add_argument("--own-speech-only", action="store_true", help="only 'stop' said over the assistant's own speech")
+    ap.add_argument("--synthetic-only", action="store_true", help="only the cue phrases nobody recorded (plumbing)")
     ap.add_argument("--enrolled", action="store_true",
                     help="with and without an enrolled voice profile (runs scripts/bench_enrolled.py)")
     args = ap.parse_args(argv)
@@ -478,6 +489,9 @@ def main(argv=None) -> int:
     if args.own_speech_only:
         _, files = collect(args.split, args.quick)
         own_speech(Recognizer(Tuning(**tuning_kwargs)), files.get("stop", []), args.quick)
+        return 0
+    if args.synthetic_only:
+        synthetic(Recognizer(Tuning(**tuning_kwargs)))
         return 0
     contexts = args.contexts.split(",")
     conditions = (args.conditions.split(",") if args.conditions else (["clean"] if args.quick else list(CONDITIONS)))

@@ -10,10 +10,11 @@ does) and counts every cue it hears, none of which was said:
   go and the sixteen non-cue words, many speakers), trimmed to their speech and strung into
   sentences of two to seven words with short gaps, a quarter of them said alone, with pauses of
   0.4-1.5 s between them, shuffled afresh for each stretch;
-- our espeak voices saying what a partner might say in a hard conversation, including the phrases
-  the issue warns of ("it's over", "stop lying to me", "I'm done pretending").
+- synthetic voices (espeak's, and flite's four when flite is installed) saying what a partner might
+  say in a hard conversation, including the phrases the issue warns of ("it's over", "stop lying to
+  me", "I'm done pretending").
 
-Then, as plumbing, "I'm done" said alone in the espeak voices: how often a real turn end is heard.
+Then, as plumbing, each way of ending a turn said alone in those voices: how often it is heard.
 No recording here is a real conversation (no overlap, laughter or room); the figure says what the
 grammar and the whole-utterance rule do with talk, not what a living room would give.
 
@@ -66,9 +67,15 @@ TALK = [
     "Right. Okay. So where was I.",
     "Pausing to breathe helped me, I think.",
     "I'm done with the dishes, by the way, you don't have to.",
+    "I'm not finished. There is one more thing.",
+    "Finished? No. I don't think we are finished with this.",
+    "I felt finished, like there was nothing left to say.",
+    "Done and dusted, that is what you said, and it wasn't.",
+    "I don't. I really don't.",
+    "Are you finished with me?",
 ]
 VOICES = ("gmw/en-us", "gmw/en", "gmw/en-gb-scotland", "gmw/en-029")
-TURN_END = "I'm done."
+TURN_ENDS = ("I'm done.", "I am done.", "Done.", "I'm finished.", "Finished.")
 
 
 def trimmed(x, floor_db: float = 30.0, margin_ms: int = 40):
@@ -108,21 +115,33 @@ def real_talk(seconds: float, rng):
     return np.concatenate(parts), len(clips), starts
 
 
-def espeak_talk(lines, rng):
-    """Each line in each voice at a speaking rate near ours, with pauses between; and where each
-    line starts (ms, voice, line), to name what a false cue came from."""
-    import numpy as np
-
+def speakers(rng) -> list[tuple[str, object]]:
+    """(name, say) for each synthetic voice: espeak's, and flite's when it is installed."""
+    import flite_voices
     from voicecoach.recognizer import to_mono_16k
     from voicecoach.voice import SAMPLE_RATE, Synthesizer
 
+    def espeak(voice, rate_wpm):
+        synthesizer = Synthesizer(voice_id=voice, rate_wpm=rate_wpm)
+        return lambda text: to_mono_16k(synthesizer.render(text), SAMPLE_RATE).astype(float)
+
+    said = [(f"espeak {voice}", espeak(voice, int(rng.integers(140, 190)))) for voice in VOICES]
+    if flite_voices.available():
+        said += [(f"flite {voice}", lambda text, voice=voice: flite_voices.render(text, voice)) for voice in flite_voices.VOICES]
+    return said
+
+
+def synthetic_talk(lines, rng, voices):
+    """Each line in each voice, with pauses between; and where each line starts (ms, voice, line),
+    to name what a false cue came from."""
+    import numpy as np
+
     parts, starts, at = [], [], 0
-    for voice in VOICES:
-        synthesizer = Synthesizer(voice_id=voice, rate_wpm=int(rng.integers(140, 190)))
+    for name, say in voices:
         for line in lines:
-            parts.append(to_mono_16k(synthesizer.render(line), SAMPLE_RATE).astype(np.float64))
+            parts.append(say(line))
             parts.append(np.zeros(int(RATE * rng.uniform(0.6, 1.5))))
-            starts.append((at * 1000 // RATE, voice, line))
+            starts.append((at * 1000 // RATE, name, line))
             at += len(parts[-2]) + len(parts[-1])
     return np.concatenate(parts), starts
 
@@ -183,11 +202,10 @@ def report(title: str, samples, recognizer, rng, starts) -> None:
 def main(argv=None) -> int:
     import numpy as np
 
-    from voicecoach.recognizer import Recognizer, to_mono_16k
-    from voicecoach.voice import SAMPLE_RATE, Synthesizer
+    from voicecoach.recognizer import Recognizer
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=60.0, help="minutes of talk from recorded words")
+    ap.add_argument("--minutes", type=float, default=60.0, help="minutes of talk from recorded words (0: synthetic voices only)")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args(argv)
     if not SPEECH.is_dir():
@@ -196,19 +214,22 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     recognizer = Recognizer()
 
-    talk, n_clips, starts = real_talk(args.minutes * 60, rng)
-    report(f"recorded words strung into talk ({n_clips} clips)", talk, recognizer, rng, starts)
-    spoken, starts = espeak_talk(TALK, rng)
-    report(f"espeak, {len(VOICES)} voices x {len(TALK)} lines of hard-conversation talk", spoken, recognizer, rng,
+    if args.minutes > 0:
+        talk, n_clips, starts = real_talk(args.minutes * 60, rng)
+        report(f"recorded words strung into talk ({n_clips} clips)", talk, recognizer, rng, starts)
+    voices = speakers(rng)
+    spoken, starts = synthetic_talk(TALK, rng, voices)
+    report(f"{len(voices)} synthetic voices x {len(TALK)} lines of hard-conversation talk", spoken, recognizer, rng,
            starts)
 
-    caught = 0
-    for voice in VOICES:
-        synthesizer = Synthesizer(voice_id=voice, rate_wpm=160)
-        said = to_mono_16k(synthesizer.render(TURN_END), SAMPLE_RATE).astype(np.float64)
-        heard, _, _ = cues_heard(np.concatenate([np.zeros(RATE // 2), said, np.zeros(RATE)]), recognizer, rng)
-        caught += heard["done"] > 0
-    print(f"\n=== plumbing: {TURN_END!r} said alone in espeak: heard {caught}/{len(VOICES)} voices ===")
+    print(f"\n=== plumbing: turn ends said alone, {len(voices)} synthetic voices ===")
+    for phrase in TURN_ENDS:
+        caught = []
+        for name, say in voices:
+            heard, _, _ = cues_heard(np.concatenate([np.zeros(RATE // 2), say(phrase), np.zeros(RATE)]), recognizer, rng)
+            caught.append(heard["done"] > 0)
+        print(f"  {phrase!r}: heard in {sum(caught)}/{len(caught)}"
+              + (f" (missed: {', '.join(name for (name, _), hit in zip(voices, caught) if not hit)})" if not all(caught) else ""))
     return 0
 
 

@@ -428,6 +428,27 @@ def test_a_session_driven_by_recorded_voices(tmp_path):
     assert session["ratings"] == [{"key": "calm", "slot": "A", "name": "Partner A", "value": 2}]
 
 
+SYNTHETIC = Path(__file__).resolve().parent / "data" / "flite"
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_a_turn_ended_by_voice(tmp_path):
+    """A spoken "I'm done" (flite's voice: nobody recorded the phrase) ends the turn after a soft
+    check answered by a recorded "yes"; without it the turn would run to its 30 s limit."""
+    exercise = tmp_path / "turns.yaml"
+    exercise.write_text("id: turns\ntitle: Turns\nminutes: 1\nsteps:\n"
+                        "  - turn: {speaker: A, prompt: 'Say one thing, {speaker}.', limit: 30}\n"
+                        "  - say: 'Thank you both.'\n")
+    result = invoke("start", str(exercise), "--audio-in", str(SYNTHETIC / "rms_im_done.wav"),
+                    "--audio-in", str(SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"), input="")
+    assert result.exit_code == 0, result.output
+    said = result.output[result.output.index("Say one thing"):]
+    assert said.index("> I'm done") < said.index("Finished, Partner A?") < said.index("> yes") \
+        < said.index("Thank you both.")
+    assert "Let's bring that to a close" not in said
+    assert history()[0]["outcome"] == "completed"
+
+
 def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
     from voicecoach import ears
 

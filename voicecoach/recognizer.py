@@ -38,7 +38,8 @@ CUE_PHRASES: dict[str, dict[str, str | int]] = {
         "slower": "slower", "faster": "faster", "louder": "louder", "quieter": "quieter",
         "stop": "stop",
     },
-    "turn": {"i'm done": "done", "i am done": "done", "stop": "stop", "pause": "pause"},
+    "turn": {"i'm done": "done", "i am done": "done", "i'm finished": "done", "i am finished": "done",
+             "stop": "stop", "pause": "pause"},
     "rating": {word: number for number, word in enumerate(NUMBER_WORDS)},
     "answer": {"yes": "yes", "no": "no"},
 }

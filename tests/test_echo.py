@@ -86,6 +86,44 @@ def test_played_keeps_a_few_seconds_and_fills_the_rest_with_silence():
     assert not any(np.frombuffer(played.read(20 * 441, 10), "<i2"))  # not written yet
 
 
+
+def test_the_live_microphone_lines_up_by_the_sound_cards_capture_time(monkeypatch):
+    """PortAudio's capture time of each chunk, on our monotonic clock, is what the canceller lines
+    our voice up by: not when the listener read it (here half a second later, as a busy machine's)."""
+    import sys
+
+    from test_doctor import STREAM_EPOCH, fake_pyaudio
+
+    from voicecoach import echo
+    from voicecoach.ears import Microphone, SpokenCues
+
+    card = fake_pyaudio()
+    monkeypatch.setitem(sys.modules, "pyaudio", card)
+    stamps, enough = [], threading.Event()
+
+    class Lining:  # stands in for OwnVoiceRemoval: what it is asked to line up, and when
+        def __init__(self, played, capture_latency):
+            self.played = played
+
+        def clean(self, chunk, captured_at):
+            stamps.append(captured_at)
+            if len(stamps) >= 10:
+                enough.set()
+            return bytes(len(chunk))
+
+        def skip(self, captured_at):
+            pass
+
+    monkeypatch.setattr(echo, "OwnVoiceRemoval", Lining)
+    played = Played()
+    ears = SpokenCues(Microphone(), None, playing=lambda: "Breathe in", reference=lambda: played)
+    ears.start(lambda: None)
+    assert enough.wait(5)
+    ears.close()
+    chunk_seconds = 320 / RATE
+    expected = [adc + STREAM_EPOCH + chunk_seconds for adc in card.captured[:10]]  # each chunk's end
+    assert stamps[:10] == pytest.approx(expected, abs=0.005)  # read times are ADC_LAG later
+
 # ---- end to end: a session in a simulated room --------------------------------------------------
 
 SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "speech" / "words"

@@ -428,6 +428,21 @@ def test_a_session_driven_by_recorded_voices(tmp_path):
     assert session["ratings"] == [{"key": "calm", "slot": "A", "name": "Partner A", "value": 2}]
 
 
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_a_recorded_cue_answers_a_wait_that_is_shorter_than_the_recording(tmp_path):
+    """At --time-scale 0.05 a 10 s pause lasts half a second, less than a recorded "go" takes to be
+    heard: the pause waits for the clip it started, and the "go" moves the session on."""
+    exercise = tmp_path / "pause.yaml"
+    exercise.write_text("id: pause\ntitle: Pause\nminutes: 1\nsteps:\n"
+                        "  - pause: {say: 'Breathe out.', seconds: 10}\n  - say: 'Done.'\n")
+    result = invoke("start", str(exercise), "--time-scale", "0.05",
+                    "--audio-in", str(SPEECH / "go" / "sc1_2f813234_nohash_1.wav"),
+                    "--audio-in", str(SPEECH / "go" / "sc1_37e8db82_nohash_1.wav"), input="")
+    assert result.exit_code == 0, result.output
+    said = result.output[result.output.index("Breathe out."):]
+    assert "  > next" in said and said.index("  > next") < said.index("Done.")
+
 def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
     from voicecoach import ears
 

@@ -306,6 +306,14 @@ class Recordings:
                     and self._quiet_ms >= PLAYLIST_GAP_MS):
                 self._playing = self.clips.pop(0)
 
+    @property
+    def settling(self) -> bool:
+        """A playlist clip has started and is not yet heard out: the session's deadline waits for it,
+        so that the clip answers the moment it was played for however fast the session runs
+        (--time-scale), as a piped line does."""
+        with self._lock:
+            return not self.continuous and (bool(self._playing) or self._quiet_ms < PLAYLIST_GAP_MS)
+
     def chunks(self, stop: threading.Event):
         """16 kHz mono chunks of CHUNK_MS at real-time pace, silence between clips."""
         step = 16000 * CHUNK_MS // 1000 * 2
@@ -497,6 +505,10 @@ class SpokenCues:
             with self._lock:
                 self._stops.append(Heard(Cue.STOP, None, Source.VOICE))
             self._wake()
+
+    @property
+    def settling(self) -> bool:
+        return getattr(self.source, "settling", False)
 
     @property
     def exhausted(self) -> bool:

@@ -577,6 +577,24 @@ def test_bad_values_and_files_exit_2_in_one_line(args):
     assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output
 
 
+
+@pytest.mark.parametrize("args, line", [
+    (["mic", "--seconds", "0"], "Error: Invalid value for '--seconds': 0.0 is not in the range 2<=x<=300."),
+    (["hear", "--context", "chat", "x.wav"],
+     "Error: Invalid value for '--context': 'chat' is not one of 'navigation', 'turn', 'rating', 'answer'."),
+    (["config", "set"], "Error: Missing argument 'KEY'."),
+    (["forget"], "Error: say what to forget: --all, --before DATE or --session ID"),
+    (["--bogus"], "Error: No such option '--bogus'. Did you mean '--verbose'?")])
+def test_click_usage_errors_are_one_line_naming_the_value(args, line):
+    """Click's own range, choice and usage errors, in any command, are one line without its usage block."""
+    result = CliRunner().invoke(cli, args)
+    assert (result.exit_code, result.output) == (2, line + "\n")
+
+
+def test_help_still_shows_the_usage():
+    assert invoke("mic", "--help").output.startswith("Usage: cli mic [OPTIONS]")  # CliRunner names it cli
+    assert CliRunner().invoke(cli, ["config"]).output.startswith("Usage: cli config [OPTIONS] COMMAND")
+
 def test_an_audio_in_that_is_not_a_wav_file_is_named(tmp_path):
     plan = tmp_path / "plan.ics"
     plan.write_text("BEGIN:VCALENDAR\n")

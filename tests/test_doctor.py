@@ -30,7 +30,7 @@ def fake_pyaudio(output=True, microphone=True, hang=None):
 
     An input stream with a callback is fed from its own thread, as PortAudio does, each buffer with
     its capture time (`input_buffer_adc_time`, ADC_LAG before it is handed over) on the stream's
-    clock; `module.captured` lists those times."""
+    clock; `module.captured` lists those times, and each buffer's first sample is its index there."""
     module = types.ModuleType("pyaudio")
     module.paInt16 = 8
     module.paContinue = 0
@@ -51,9 +51,10 @@ def fake_pyaudio(output=True, microphone=True, hang=None):
             while not self.stopped.wait(0.002):
                 adc = self.get_time() - ADC_LAG
                 times = {"input_buffer_adc_time": adc, "current_time": adc + ADC_LAG, "output_buffer_dac_time": 0.0}
-                if self.callback(tone(self.frames), self.frames, times, 0)[1] != module.paContinue:
-                    return
+                numbered = len(module.captured).to_bytes(2, "little") + tone(self.frames)[2:]  # its first sample
                 module.captured.append(adc)
+                if self.callback(numbered, self.frames, times, 0)[1] != module.paContinue:
+                    return
 
         def get_time(self):
             return time.monotonic() - STREAM_EPOCH

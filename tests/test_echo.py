@@ -106,7 +106,7 @@ def test_the_live_microphone_lines_up_by_the_sound_cards_capture_time(monkeypatc
             self.played = played
 
         def clean(self, chunk, captured_at):
-            stamps.append(captured_at)
+            stamps.append((int.from_bytes(chunk[:2], "little"), captured_at))  # the fake card numbers them
             if len(stamps) >= 10:
                 enough.set()
             return bytes(len(chunk))
@@ -121,8 +121,28 @@ def test_the_live_microphone_lines_up_by_the_sound_cards_capture_time(monkeypatc
     assert enough.wait(5)
     ears.close()
     chunk_seconds = 320 / RATE
-    expected = [adc + STREAM_EPOCH + chunk_seconds for adc in card.captured[:10]]  # each chunk's end
-    assert stamps[:10] == pytest.approx(expected, abs=0.005)  # read times are ADC_LAG later
+    expected = [card.captured[index] + STREAM_EPOCH + chunk_seconds for index, _ in stamps[:10]]  # its end
+    assert [stamp for _, stamp in stamps[:10]] == pytest.approx(expected, abs=0.05)  # read: ADC_LAG later
+
+
+def test_the_live_microphone_starts_from_now_each_time_it_is_read(monkeypatch):
+    """What was captured before chunks() was asked for (between two enrolment takes) is dropped."""
+    import sys
+
+    from test_doctor import STREAM_EPOCH, fake_pyaudio
+
+    from voicecoach.ears import Microphone
+
+    card = fake_pyaudio()
+    monkeypatch.setitem(sys.modules, "pyaudio", card)
+    microphone = Microphone()
+    try:
+        while len(card.captured) < 20:
+            time.sleep(0.01)
+        next(microphone.chunks(threading.Event()))
+    finally:
+        microphone.close()
+    assert microphone.captured_at > card.captured[19] + STREAM_EPOCH
 
 # ---- end to end: a session in a simulated room --------------------------------------------------
 

@@ -368,6 +368,11 @@ class Microphone:
             self._captured.put_nowait((data, adc, time.monotonic()))
 
     def chunks(self, stop: threading.Event):
+        """The chunks captured from now on (what came before, such as between two enrolment
+        takes, is dropped), each with `captured_at` set to when its end was captured."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._captured.get_nowait()
         while not stop.is_set():
             try:
                 data, adc, handed = self._captured.get(timeout=0.1)

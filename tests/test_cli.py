@@ -449,6 +449,21 @@ def test_a_turn_ended_by_voice(tmp_path):
     assert history()[0]["outcome"] == "completed"
 
 
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_a_recorded_cue_answers_a_wait_that_is_shorter_than_the_recording(tmp_path):
+    """At --time-scale 0.05 a 10 s pause lasts half a second, less than a recorded "go" takes to be
+    heard: the pause waits for the clip it started, and the "go" moves the session on."""
+    exercise = tmp_path / "pause.yaml"
+    exercise.write_text("id: pause\ntitle: Pause\nminutes: 1\nsteps:\n"
+                        "  - pause: {say: 'Breathe out.', seconds: 10}\n  - say: 'Done.'\n")
+    result = invoke("start", str(exercise), "--time-scale", "0.05",
+                    "--audio-in", str(SPEECH / "go" / "sc1_2f813234_nohash_1.wav"),
+                    "--audio-in", str(SPEECH / "go" / "sc1_37e8db82_nohash_1.wav"), input="")
+    assert result.exit_code == 0, result.output
+    said = result.output[result.output.index("Breathe out."):]
+    assert "  > next" in said and said.index("  > next") < said.index("Done.")
+
+
 def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
     from voicecoach import ears
 
@@ -582,6 +597,24 @@ def test_bad_values_and_files_exit_2_in_one_line(args):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output
 
+
+
+@pytest.mark.parametrize("args, line", [
+    (["mic", "--seconds", "0"], "Error: Invalid value for '--seconds': 0.0 is not in the range 2<=x<=300."),
+    (["hear", "--context", "chat", "x.wav"],
+     "Error: Invalid value for '--context': 'chat' is not one of 'navigation', 'turn', 'rating', 'answer'."),
+    (["config", "set"], "Error: Missing argument 'KEY'."),
+    (["forget"], "Error: say what to forget: --all, --before DATE or --session ID"),
+    (["--bogus"], "Error: No such option '--bogus'. Did you mean '--verbose'?")])
+def test_click_usage_errors_are_one_line_naming_the_value(args, line):
+    """Click's own range, choice and usage errors, in any command, are one line without its usage block."""
+    result = CliRunner().invoke(cli, args)
+    assert (result.exit_code, result.output) == (2, line + "\n")
+
+
+def test_help_still_shows_the_usage():
+    assert invoke("mic", "--help").output.startswith("Usage: cli mic [OPTIONS]")  # CliRunner names it cli
+    assert CliRunner().invoke(cli, ["config"]).output.startswith("Usage: cli config [OPTIONS] COMMAND")
 
 def test_an_audio_in_that_is_not_a_wav_file_is_named(tmp_path):
     plan = tmp_path / "plan.ics"

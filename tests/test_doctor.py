@@ -5,6 +5,7 @@ import math
 import os
 import sys
 import threading
+import time
 import types
 import wave
 from array import array
@@ -20,37 +21,72 @@ TIMEOUT = "5"  # seconds a check may take in these tests; the hang test uses far
 ALSA_NOISE = b"ALSA lib pcm.c:2664:(snd_pcm_open_noupdate) Unknown PCM cards.pcm.rear\n"
 
 
+STREAM_EPOCH = 1000.0  # the fake PortAudio's stream time is time.monotonic() less this
+ADC_LAG = 0.5  # the fake sound card hands over each buffer this long after capturing its first sample
+
+
 def fake_pyaudio(output=True, microphone=True, hang=None):
-    """A PyAudio stand-in that, like the real one, writes ALSA noise to fd 2 from 'C' while starting."""
+    """A PyAudio stand-in that, like the real one, writes ALSA noise to fd 2 from 'C' while starting.
+
+    An input stream with a callback is fed from its own thread, as PortAudio does, each buffer with
+    its capture time (`input_buffer_adc_time`, ADC_LAG before it is handed over) on the stream's
+    clock; `module.captured` lists those times, and each buffer's first sample is its index there."""
     module = types.ModuleType("pyaudio")
     module.paInt16 = 8
+    module.paContinue = 0
+    module.captured = []
+
+    def tone(frames):
+        wave = (int(3000 * math.sin(i / 5)) for i in range(frames))  # about -20 dBFS: someone talking
+        return array("h", wave).tobytes()
 
     class Stream:
+        def __init__(self, rate, frames, callback):
+            self.rate, self.frames, self.callback = rate, frames, callback
+            self.stopped = threading.Event()
+            if callback is not None:
+                threading.Thread(target=self._feed, daemon=True).start()
+
+        def _feed(self):
+            while not self.stopped.wait(0.002):
+                adc = self.get_time() - ADC_LAG
+                times = {"input_buffer_adc_time": adc, "current_time": adc + ADC_LAG, "output_buffer_dac_time": 0.0}
+                numbered = len(module.captured).to_bytes(2, "little") + tone(self.frames)[2:]  # its first sample
+                module.captured.append(adc)
+                if self.callback(numbered, self.frames, times, 0)[1] != module.paContinue:
+                    return
+
+        def get_time(self):
+            return time.monotonic() - STREAM_EPOCH
+
+        def is_active(self):
+            return not self.stopped.is_set()
+
         def read(self, frames, exception_on_overflow=True):
-            tone = (int(3000 * math.sin(i / 5)) for i in range(frames))  # about -20 dBFS: someone talking
-            return array("h", tone).tobytes()
+            return tone(frames)
 
         def write(self, frames):
             pass
 
         def stop_stream(self):
-            pass
+            self.stopped.set()
 
         def close(self):
-            pass
+            self.stopped.set()
 
     class PyAudio:
         def __init__(self):
             os.write(2, ALSA_NOISE)
 
-        def open(self, format, channels, rate, output=False, input=False, frames_per_buffer=None):
+        def open(self, format, channels, rate, output=False, input=False, frames_per_buffer=None,
+                 stream_callback=None):
             if hang is not None:
                 hang.wait()
             if output and not output_ok:
                 raise OSError(-9996, "Invalid output device (no default output device)")
             if input and not microphone_ok:
                 raise OSError(-9996, "Invalid input device (no default input device)")
-            return Stream()
+            return Stream(rate, frames_per_buffer, stream_callback)
 
         def get_default_output_device_info(self):
             return {"name": "Test speakers"}

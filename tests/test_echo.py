@@ -86,6 +86,64 @@ def test_played_keeps_a_few_seconds_and_fills_the_rest_with_silence():
     assert not any(np.frombuffer(played.read(20 * 441, 10), "<i2"))  # not written yet
 
 
+
+def test_the_live_microphone_lines_up_by_the_sound_cards_capture_time(monkeypatch):
+    """PortAudio's capture time of each chunk, on our monotonic clock, is what the canceller lines
+    our voice up by: not when the listener read it (here half a second later, as a busy machine's)."""
+    import sys
+
+    from test_doctor import STREAM_EPOCH, fake_pyaudio
+
+    from voicecoach import echo
+    from voicecoach.ears import Microphone, SpokenCues
+
+    card = fake_pyaudio()
+    monkeypatch.setitem(sys.modules, "pyaudio", card)
+    stamps, enough = [], threading.Event()
+
+    class Lining:  # stands in for OwnVoiceRemoval: what it is asked to line up, and when
+        def __init__(self, played, capture_latency):
+            self.played = played
+
+        def clean(self, chunk, captured_at):
+            stamps.append((int.from_bytes(chunk[:2], "little"), captured_at))  # the fake card numbers them
+            if len(stamps) >= 10:
+                enough.set()
+            return bytes(len(chunk))
+
+        def skip(self, captured_at):
+            pass
+
+    monkeypatch.setattr(echo, "OwnVoiceRemoval", Lining)
+    played = Played()
+    ears = SpokenCues(Microphone(), None, playing=lambda: "Breathe in", reference=lambda: played)
+    ears.start(lambda: None)
+    assert enough.wait(5)
+    ears.close()
+    chunk_seconds = 320 / RATE
+    expected = [card.captured[index] + STREAM_EPOCH + chunk_seconds for index, _ in stamps[:10]]  # its end
+    assert [stamp for _, stamp in stamps[:10]] == pytest.approx(expected, abs=0.05)  # read: ADC_LAG later
+
+
+def test_the_live_microphone_starts_from_now_each_time_it_is_read(monkeypatch):
+    """What was captured before chunks() was asked for (between two enrolment takes) is dropped."""
+    import sys
+
+    from test_doctor import STREAM_EPOCH, fake_pyaudio
+
+    from voicecoach.ears import Microphone
+
+    card = fake_pyaudio()
+    monkeypatch.setitem(sys.modules, "pyaudio", card)
+    microphone = Microphone()
+    try:
+        while len(card.captured) < 20:
+            time.sleep(0.01)
+        next(microphone.chunks(threading.Event()))
+    finally:
+        microphone.close()
+    assert microphone.captured_at > card.captured[19] + STREAM_EPOCH
+
 # ---- end to end: a session in a simulated room --------------------------------------------------
 
 SPEECH = Path(__file__).resolve().parents[1].parent / "shared" / "speech" / "words"

@@ -438,3 +438,51 @@ def test_a_private_file_written_as_the_lock_comes_is_sealed_not_left_plain(home,
     assert lock.is_locked(home)
     assert files_holding(home, MARK) == []
     assert vault.read_private(home / "plan-state.json") == f"next: {MARK}".encode()
+
+
+def test_threads_entering_and_leaving_the_folders_flock_at_once_always_hold_it(tmp_path):
+    """The doctor and the sealing timer use the flock from threads: with every line of lock.py
+    giving way to another thread, each thread inside `exclusive` holds the folder's flock, and
+    none is left held after."""
+    import fcntl
+    import os
+    import time
+
+    def held_by_us() -> bool:  # another open of the folder cannot take the flock while we hold it
+        fd = os.open(tmp_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    def give_way(frame, event, arg):
+        def each_line(frame, event, arg):
+            if event == "line":
+                time.sleep(0.0001)  # lets another thread run here
+            return each_line
+        return each_line if frame.f_code.co_filename == lock.__file__ else None
+
+    problems = []
+
+    def enter_and_leave():
+        try:
+            for _ in range(50):
+                with lock.exclusive(tmp_path):
+                    if not held_by_us():
+                        problems.append("inside without the flock")
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            problems.append(repr(error))
+
+    threading.settrace(give_way)
+    try:
+        threads = [threading.Thread(target=enter_and_leave) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+    finally:
+        threading.settrace(None)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert problems == [] and not held_by_us()

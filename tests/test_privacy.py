@@ -220,3 +220,39 @@ def test_temporary_files_a_crash_left_are_erased_at_start_but_never_a_live_one(h
     notes = [line for line in result.stderr.splitlines() if "temporary" in line]
     assert notes == [f"Removed 2 temporary files that an interrupted write left behind: {stale[0]}, {stale[1]}"]
     assert not any(path.exists() for path in stale) and live.exists() and users.exists()
+
+
+def test_a_settings_write_that_is_cut_short_leaves_the_old_settings_and_no_temporary(home, monkeypatch):
+    from voicecoach import config
+
+    config.save(config.Settings(partner_a="Sam"))
+
+    def cut(fd):
+        raise KeyboardInterrupt  # Ctrl-C in the middle of the write
+
+    monkeypatch.setattr(os, "fsync", cut)
+    with pytest.raises(KeyboardInterrupt):
+        config.save(config.Settings(partner_a="Robin"))
+    assert sorted(path.name for path in home.iterdir()) == ["config.yaml", "safety-note-shown"]
+    assert config.load().partner_a == "Sam"
+
+
+def test_a_settings_temporary_a_crash_left_in_the_config_folder_is_erased_at_start(tmp_path, monkeypatch):
+    """Without VOICECOACH_HOME the settings have their own folder (~/.config/voicecoach), swept too."""
+    from voicecoach import config, paths
+
+    monkeypatch.delenv("VOICECOACH_HOME")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    saved = config.save(config.Settings(partner_a="Sam"))
+    assert saved.parent == paths.config_dir() != paths.data_dir()
+    stale = saved.parent / ".config.yaml.k3x_9q2a.tmp"  # as vault.write_atomically names it
+    stale.write_bytes(b"partner-a: Robin\n")
+    stale.chmod(0o600)
+    os.utime(stale, (0, 0))
+
+    result = invoke("list", "--json")
+
+    assert result.exit_code == 0
+    assert f"Removed 1 temporary file that an interrupted write left behind: {stale}" in result.stderr
+    assert not stale.exists() and saved.exists()

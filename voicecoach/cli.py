@@ -54,9 +54,19 @@ class _Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            _one_line(error)
+            raise
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:  # a subcommand's options: a range, a choice, a missing value
+            _one_line(error)
+            raise
         except ExerciseError as error:
             for problem in error.problems:
                 click.echo(str(problem), err=True)
@@ -65,6 +75,13 @@ class _Group(click.Group):
             click.echo(f"Error: {error}", err=True)
             ctx.exit(error.exit_code)
 
+
+
+def _one_line(error: click.UsageError) -> None:
+    """A usage mistake is said as click's one "Error: ..." line, which names the option and value,
+    without the usage block above it (--help shows that); a bare group still shows its help."""
+    if not isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        error.ctx = None
 
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="voicecoach")

@@ -2,7 +2,6 @@
 
 import dataclasses
 import difflib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,20 +136,16 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
 
 
 def save(settings: Settings, file: Path | None = None) -> Path:
-    """Write the settings atomically and owner-only."""
+    """Write the settings atomically and owner-only, through the same temporary file as every other
+    write (vault.write_atomically), so a crash's leftover is swept at the next start."""
     import yaml
+
+    from voicecoach import vault
 
     file = file or path(create=True)
     data = {key: getattr(settings, name) for key, name in KEYS.items()
             if getattr(settings, name) != getattr(Settings(), name)}
-    temporary = file.with_name(file.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(data, handle, sort_keys=False, allow_unicode=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, file)
-    os.chmod(file, 0o600)
+    vault.write_atomically(file, yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8"))
     return file
 
 

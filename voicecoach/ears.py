@@ -8,6 +8,7 @@ import codecs
 import collections
 import contextlib
 import os
+import queue
 import select
 import sys
 import threading
@@ -305,6 +306,14 @@ class Recordings:
                     and self._quiet_ms >= PLAYLIST_GAP_MS):
                 self._playing = self.clips.pop(0)
 
+    @property
+    def settling(self) -> bool:
+        """A playlist clip has started and is not yet heard out: the session's deadline waits for it,
+        so that the clip answers the moment it was played for however fast the session runs
+        (--time-scale), as a piped line does."""
+        with self._lock:
+            return not self.continuous and (bool(self._playing) or self._quiet_ms < PLAYLIST_GAP_MS)
+
     def chunks(self, stop: threading.Event):
         """16 kHz mono chunks of CHUNK_MS at real-time pace, silence between clips."""
         step = 16000 * CHUNK_MS // 1000 * 2
@@ -328,23 +337,53 @@ class Recordings:
 
 
 class Microphone:
-    """The default input device, at 16 kHz mono."""
+    """The default input device, at 16 kHz mono, each chunk stamped with when it was captured.
+
+    PortAudio hands over each buffer from its own thread with the sound card's capture time
+    (`input_buffer_adc_time`); the stamp is that time on our monotonic clock (voice.Played's), not
+    the time the listener got round to the chunk, which is late and uneven on a busy machine and
+    would misplace our voice for the echo canceller.
+    """
+
+    QUEUE_CHUNKS = 250  # five seconds held while the listener is busy; past that, chunks are dropped
 
     def __init__(self):
-        from voicecoach.voice.streams import open_stream, stream_latency
+        from voicecoach.voice.streams import open_stream, stream_latency, stream_time_offset
 
+        self._captured = queue.Queue(maxsize=self.QUEUE_CHUNKS)
         self._pa, self._stream = open_stream("microphone", rate=16000, input=True,
-                                             frames_per_buffer=16000 * CHUNK_MS // 1000)
+                                             frames_per_buffer=16000 * CHUNK_MS // 1000, on_input=self._capture)
+        self._offset = stream_time_offset(self._stream)  # PortAudio's stream time to time.monotonic
         self.latency_seconds = stream_latency(self._stream, "input")  # for the echo canceller
+        self.captured_at = None  # when the end of the chunk last yielded was captured (monotonic)
         self.finished = False
 
     def open_window(self):
         pass
 
+    def _capture(self, data: bytes, times: dict) -> None:
+        """PortAudio's thread: keep the chunk with its capture time (None: the host API gives none)."""
+        adc = times.get("input_buffer_adc_time") or None
+        with contextlib.suppress(queue.Full):  # the listener is far behind: this chunk is dropped
+            self._captured.put_nowait((data, adc, time.monotonic()))
+
     def chunks(self, stop: threading.Event):
-        frames = 16000 * CHUNK_MS // 1000
+        """The chunks captured from now on (what came before, such as between two enrolment
+        takes, is dropped), each with `captured_at` set to when its end was captured."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._captured.get_nowait()
         while not stop.is_set():
-            yield self._stream.read(frames, exception_on_overflow=False)
+            try:
+                data, adc, handed = self._captured.get(timeout=0.1)
+            except queue.Empty:
+                if not self._stream.is_active():
+                    raise OSError("the microphone stopped") from None
+                continue
+            seconds = len(data) / 2 / 16000
+            known = adc is not None and self._offset is not None
+            self.captured_at = adc + self._offset + seconds if known else handed
+            yield data
 
     def close(self):
         from voicecoach.voice import close_stream
@@ -403,6 +442,8 @@ class SpokenCues:
         try:
             for chunk in self.source.chunks(self._stop):
                 now = self.clock()
+                captured_at = getattr(self.source, "captured_at", None)  # a sound card's own stamp
+                at = now if captured_at is None else captured_at
                 words = self.playing()
                 if words is not None:
                     self._muted_until = now + MUTE_TAIL_SECONDS
@@ -412,13 +453,13 @@ class SpokenCues:
                 if muted:
                     self._end_open()
                     endpointer = streaming()  # forget any half-heard word from our own speech
-                    heard = echo.clean(chunk, now) if echo else chunk
+                    heard = echo.clean(chunk, at) if echo else chunk
                     for utterance in over_speech.feed(heard):
                         if not says_stop:
                             self._listen_for_stop(utterance)
                     continue
                 if echo:
-                    echo.skip(now)
+                    echo.skip(at)
                 over_speech = Endpointer()
                 for utterance in endpointer.feed(chunk):
                     context, decision, take = self._end_open()
@@ -469,6 +510,10 @@ class SpokenCues:
             with self._lock:
                 self._stops.append(Heard(Cue.STOP, None, Source.VOICE))
             self._wake()
+
+    @property
+    def settling(self) -> bool:
+        return getattr(self.source, "settling", False)
 
     @property
     def exhausted(self) -> bool:

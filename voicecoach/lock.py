@@ -10,6 +10,7 @@ import getpass
 import json
 import os
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -162,31 +163,41 @@ def forget_keys() -> None:
 
 
 _held: dict = {}  # folder -> [fd, depth]: flock conflicts between two fds of one process
+_guards: dict = {}  # folder -> threading.Lock over its entry in _held
+_guards_lock = threading.Lock()
 
 
 @contextmanager
 def exclusive(folder: Path):
-    """Serialise writers of a locked folder across processes: flock on the folder itself; re-entrant."""
+    """Serialise writers of a locked folder across processes: flock on the folder itself; re-entrant.
+
+    The hold is the process's, as the flock is: any of its threads may enter again, and whichever
+    leaves last lets it go (sealed.py takes it in a writer and releases it on its timer's thread),
+    so the count is shared and guarded by a lock per folder rather than kept per thread."""
     name = str(Path(folder).resolve())
     if fcntl is None:
         yield
         return
-    if name in _held:
-        _held[name][1] += 1
-    else:
-        fd = os.open(name, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(fd)
-            raise
-        _held[name] = [fd, 1]
+    with _guards_lock:
+        guard = _guards.setdefault(name, threading.Lock())
+    with guard:  # a thread waiting for another process's flock holds up only this folder's entry
+        if name in _held:
+            _held[name][1] += 1
+        else:
+            fd = os.open(name, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            _held[name] = [fd, 1]
     try:
         yield
     finally:
-        _held[name][1] -= 1
-        if _held[name][1] == 0:
-            os.close(_held.pop(name)[0])  # closing drops the lock
+        with guard:
+            _held[name][1] -= 1
+            if _held[name][1] == 0:
+                os.close(_held.pop(name)[0])  # closing drops the lock
 
 
 @contextmanager

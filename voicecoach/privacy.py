@@ -45,17 +45,18 @@ def _tighten(path: Path, wanted: int) -> bool:
 
 def remove_stale_temporaries() -> list[Path]:
     """Erase the temporary files of vault.write_atomically that a crash left in the data folder (they
-    may hold plaintext); the user's own exercises folder is not ours to tidy."""
-    folder = paths.data_dir(create=False)
+    may hold plaintext) or the settings' folder; the user's own exercises folder is not ours to tidy."""
+    data = paths.data_dir(create=False)
     cutoff = time.time() - STALE_SECONDS
     removed = []
-    for top, dirs, files in os.walk(folder):
-        if Path(top) == folder and "exercises" in dirs:
-            dirs.remove("exercises")
-        for name in files:
-            path = Path(top) / name
-            if vault.TEMPORARY.fullmatch(name) and _modified_before(path, cutoff) and vault.erase(path):
-                removed.append(path)
+    for folder in dict.fromkeys([data, paths.config_dir(create=False)]):
+        for top, dirs, files in os.walk(folder):
+            if Path(top) == data and "exercises" in dirs:
+                dirs.remove("exercises")
+            for name in files:
+                path = Path(top) / name
+                if vault.TEMPORARY.fullmatch(name) and _modified_before(path, cutoff) and vault.erase(path):
+                    removed.append(path)
     return removed
 
 

@@ -375,9 +375,9 @@ ROOM_NOISE_LSB = 30  # a quiet room's noise floor, about -60 dBFS: a whole-utter
 
 
 def synthetic(recognizer) -> None:
+    import flite_voices
     import numpy as np
 
-    import flite_voices
     from voicecoach.recognizer import CUE_PHRASES, hear_stream, pad_stream
     from voicecoach.voice import Synthesizer
 

@@ -118,6 +118,7 @@ def real_talk(seconds: float, rng):
 def speakers(rng) -> list[tuple[str, object]]:
     """(name, say) for each synthetic voice: espeak's, and flite's when it is installed."""
     import flite_voices
+
     from voicecoach.recognizer import to_mono_16k
     from voicecoach.voice import SAMPLE_RATE, Synthesizer
 

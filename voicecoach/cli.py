@@ -76,12 +76,12 @@ class _Group(click.Group):
             ctx.exit(error.exit_code)
 
 
-
 def _one_line(error: click.UsageError) -> None:
     """A usage mistake is said as click's one "Error: ..." line, which names the option and value,
     without the usage block above it (--help shows that); a bare group still shows its help."""
     if not isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):
         error.ctx = None
+
 
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="voicecoach")

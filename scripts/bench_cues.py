@@ -559,6 +559,10 @@ def main(argv=None) -> int:
                             print(f"        miss {Path(r['path']).name}: {r['cue']!r} ({r['text']})")
             print(f"  {'ALL':>8}          {'right' if closed else 'caught'} {fmt(tot_hit, tot_n)}"
                   + (f"   right & sure {fmt(tot_sure, tot_n)}" if closed else ""))
+            if closed:  # what a couple would find in the journal unasked: a wrong answer nobody was asked about
+                wrong_sure = sum(1 for r in cr if r["word"] in RECORDED_CUES[context] and r["cue"] is not None
+                                 and r["cue"] != RECORDED_CUES[context][r["word"]] and not r["unsure"])
+                print(f"  {'':>8}          wrong & sure (kept without a check) {fmt(wrong_sure, tot_n)}")
             pos = [r for r in cr if r["word"] in RECORDED_CUES[context]]
             for source, label in (("sc1_", "Speech Commands, many speakers"), ("fsdd_", "FSDD, 8 kHz, one speaker")):
                 sr = [r for r in pos if Path(r["path"]).name.startswith(source)]

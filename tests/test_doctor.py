@@ -59,6 +59,9 @@ def fake_pyaudio(output=True, microphone=True, hang=None):
         def get_time(self):
             return time.monotonic() - STREAM_EPOCH
 
+        def get_input_latency(self):
+            return ADC_LAG  # as PortAudio reports it: the capture stamps already allow for it
+
         def is_active(self):
             return not self.stopped.is_set()
 

@@ -99,11 +99,12 @@ def test_the_live_microphone_lines_up_by_the_sound_cards_capture_time(monkeypatc
 
     card = fake_pyaudio()
     monkeypatch.setitem(sys.modules, "pyaudio", card)
-    stamps, enough = [], threading.Event()
+    stamps, enough, latencies = [], threading.Event(), []
 
     class Lining:  # stands in for OwnVoiceRemoval: what it is asked to line up, and when
         def __init__(self, played, capture_latency):
             self.played = played
+            latencies.append(capture_latency)
 
         def clean(self, chunk, captured_at):
             stamps.append((int.from_bytes(chunk[:2], "little"), captured_at))  # the fake card numbers them
@@ -123,6 +124,7 @@ def test_the_live_microphone_lines_up_by_the_sound_cards_capture_time(monkeypatc
     chunk_seconds = 320 / RATE
     expected = [card.captured[index] + STREAM_EPOCH + chunk_seconds for index, _ in stamps[:10]]  # its end
     assert [stamp for _, stamp in stamps[:10]] == pytest.approx(expected, abs=0.05)  # read: ADC_LAG later
+    assert latencies == [0.0]  # the card's stamps are the capture time: its latency is not taken off again
 
 
 def test_the_live_microphone_starts_from_now_each_time_it_is_read(monkeypatch):

@@ -354,7 +354,8 @@ class Microphone:
         self._pa, self._stream = open_stream("microphone", rate=16000, input=True,
                                              frames_per_buffer=16000 * CHUNK_MS // 1000, on_input=self._capture)
         self._offset = stream_time_offset(self._stream)  # PortAudio's stream time to time.monotonic
-        self.latency_seconds = stream_latency(self._stream, "input")  # for the echo canceller
+        self._input_latency = stream_latency(self._stream, "input")
+        self.latency_seconds = 0.0  # for the echo canceller: the stamps below already allow for it
         self.captured_at = None  # when the end of the chunk last yielded was captured (monotonic)
         self.finished = False
 
@@ -382,7 +383,8 @@ class Microphone:
                 continue
             seconds = len(data) / 2 / 16000
             known = adc is not None and self._offset is not None
-            self.captured_at = adc + self._offset + seconds if known else handed
+            # Without the card's time, the hand-over less the input latency PortAudio reports.
+            self.captured_at = adc + self._offset + seconds if known else handed - self._input_latency
             yield data
 
     def close(self):

@@ -7,7 +7,7 @@ cue word, hits and false accepts on non-cue words with 95 % Wilson intervals; la
 detector's end of speech to the decision; real-time factor on one core; load time; peak memory;
 then again with 10 dB SNR pink noise and with babble mixed from non-cue words; then recorded "stop"
 words under the assistant's own espeak voice (heard through a simulated room) at 0, -6 and -12 dB,
-through the half-duplex path of ears.py, with and without its echo canceller; then the cue words
+through the half-duplex path of ears/spoken.py, with and without its echo canceller; then the cue words
 with no recordings, on espeak speech (plumbing only).
 
     PYTHONPATH=. python scripts/bench_cues.py [--split report|tune|all] [--quick] [--jobs 2]
@@ -214,7 +214,7 @@ def _run(job):
 
 
 # ------------------------------------------------------------------------------------------------
-# The assistant's own voice: "stop" said over it, heard through the half-duplex path of ears.py
+# The assistant's own voice: "stop" said over it, heard through the half-duplex path of ears/spoken.py
 
 OWN_LEVELS_DB = (0, -6, -12)  # the assistant's speech against the spoken "stop", speech power to speech power
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from voicecoach.cues import Cue, Heard, Source, legend, parse_key, parse_typed
-from voicecoach.ears import TypedCues, _split_keys
+from voicecoach.ears import TypedCues
+from voicecoach.ears.typed import _split_keys
 from voicecoach.recognizer import Decision
 from voicecoach.session import NAVIGATION
 

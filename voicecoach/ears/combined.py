@@ -1,0 +1,44 @@
+"""Several cue sources heard at once, so keys or typed lines work beside a voice."""
+
+
+class AnyOf:
+    """Several sources at once (keys or typed lines, and a voice): the first cue that comes wins."""
+
+    def __init__(self, *sources):
+        self.sources = sources
+
+    @property
+    def ended(self):
+        return all(source.ended for source in self.sources)
+
+    @property
+    def exhausted(self):
+        return all(source.exhausted for source in self.sources)
+
+    @property
+    def settling(self):
+        return any(getattr(source, "settling", False) for source in self.sources)
+
+    def start(self, wake):
+        for source in self.sources:
+            source.start(wake)
+
+    def take(self, accepted, waiting=True):
+        for source in self.sources:
+            heard = source.take(accepted, waiting)
+            if heard is not None:
+                return heard
+        return None
+
+    def drop_stuck(self, accepted):
+        for source in self.sources:
+            source.drop_stuck(accepted)
+
+    def hide_typing(self, hidden):
+        for source in self.sources:
+            if hasattr(source, "hide_typing"):
+                source.hide_typing(hidden)
+
+    def close(self):
+        for source in self.sources:
+            source.close()

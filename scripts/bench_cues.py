@@ -413,6 +413,21 @@ def collect(split: str, quick: bool):
     return words, files
 
 
+def decoder_value(text: str):
+    """'16' -> 16, '1e-5' -> 1e-05, 'false' -> False, anything else stays text (as PocketSphinx takes it)."""
+    low = text.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main(argv=None) -> int:
     global SPEECH
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -427,6 +442,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-distractors", action="store_true")
     ap.add_argument("--drop", default="", help="cue phrases to leave out, e.g. forward")
     ap.add_argument("--variant", action="append", default=[], help="an extra pronunciation, e.g. 'seven(2)=S EH V N'")
+    ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="a further PocketSphinx setting, e.g. topn=16 or remove_noise=false (repeatable)")
     ap.add_argument("--live-cmn", action="store_true", help="decode as the audio comes, with a running mean (the old way)")
     ap.add_argument("--errors", action="store_true", help="list every miss and false accept")
     ap.add_argument("--speech", type=Path, default=SPEECH, help="folder of <word>/*.wav recordings")
@@ -456,6 +473,12 @@ def main(argv=None) -> int:
         tuning_kwargs["variants"] = tuple(tuple(v.split("=", 1)) for v in args.variant)
     if args.live_cmn:
         tuning_kwargs.update(whole_utterance=False, options=())
+    if args.option:
+        options = dict(tuning_kwargs.get("options", Tuning().options))
+        for item in args.option:
+            key, _, value = item.partition("=")
+            options[key.strip().lstrip("-")] = decoder_value(value.strip())
+        tuning_kwargs["options"] = tuple(options.items())
     if args.trailing_ms is None:
         from voicecoach.recognizer import TRAILING_MS
 

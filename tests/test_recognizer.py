@@ -43,6 +43,15 @@ def test_load_is_fast(rec):
     assert rec.load_seconds < 1.0
 
 
+def test_a_decoder_option_takes_even_where_the_model_sets_it_otherwise():
+    # the model's feat.params says "-remove_noise yes"; a Decoder built with remove_noise=False kept it on
+    rec = R.Recognizer(R.Tuning(options=(("cmn", "batch"), ("remove_noise", False), ("topn", 8))))
+    assert rec._decoder.config["remove_noise"] is False
+    assert rec._decoder.config["topn"] == 8
+    assert rec._decoder.config["cmn"] == "batch"
+    assert R.Recognizer()._decoder.config["remove_noise"] is True
+
+
 def test_contexts_and_decision_shape(rec):
     assert R.CONTEXTS == ("navigation", "turn", "rating", "answer")
     d = rec.decide(b"\0\0" * 16000, 16000, "answer")

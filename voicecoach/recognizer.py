@@ -390,8 +390,15 @@ class Recognizer:
         self.tuning = tuning or Tuning()
         self.phrases = {context: {p: cue for p, cue in phrases.items() if p not in self.tuning.dropped}
                         for context, phrases in CUE_PHRASES.items()}
-        self._decoder = pocketsphinx.Decoder(lm=None, bestpath=False, wip=self.tuning.wip, loglevel=loglevel,
-                                             **dict(self.tuning.options))
+        options = dict(self.tuning.options)
+        self._decoder = pocketsphinx.Decoder(lm=None, bestpath=False, wip=self.tuning.wip, loglevel=loglevel, **options)
+        # The model's feat.params (e.g. "-remove_noise yes") overrides a setting passed at its default value;
+        # set such ones again and rebuild the front end so they take.
+        overridden = {key: value for key, value in options.items() if self._decoder.config[key] != value}
+        if overridden:
+            for key, value in overridden.items():
+                self._decoder.config[key] = value
+            self._decoder.reinit_feat()
         for phone in PHONES:
             self._decoder.add_word(GARBAGE_PREFIX + phone.lower(), phone, False)
         for word, phones in self.tuning.variants:

@@ -52,6 +52,22 @@ def test_a_decoder_option_takes_even_where_the_model_sets_it_otherwise():
     assert R.Recognizer()._decoder.config["remove_noise"] is True
 
 
+def test_a_noise_floor_goes_under_what_the_decoder_hears_only_when_asked():
+    import numpy as np
+
+    rec = R.Recognizer(R.Tuning(floor_rms=30))
+    rec.begin("answer")
+    rec.feed(b"\0\0" * 8000)
+    heard = np.frombuffer(rec._heard(), dtype="<i2").astype(np.float64)
+    rec.end()
+    assert len(heard) == 8000 and 25 < np.sqrt(np.mean(heard ** 2)) < 35
+    plain = R.Recognizer()
+    plain.begin("answer")
+    plain.feed(b"\0\0" * 8000)
+    assert plain._heard() == b"\0\0" * 8000
+    plain.end()
+
+
 def test_contexts_and_decision_shape(rec):
     assert R.CONTEXTS == ("navigation", "turn", "rating", "answer")
     d = rec.decide(b"\0\0" * 16000, 16000, "answer")

@@ -447,6 +447,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--wip", type=float, default=None)
     ap.add_argument("--garbage", default=None, help="context=weight,... for the garbage alternative")
+    ap.add_argument("--language-weight", default=None,
+                    help="context=lw,... (a context left out takes the decoder's lw); '' for the decoder's everywhere")
     ap.add_argument("--trailing-ms", type=int, default=None)
     ap.add_argument("--no-distractors", action="store_true")
     ap.add_argument("--drop", default="", help="cue phrases to leave out, e.g. forward")
@@ -485,6 +487,9 @@ def main(argv=None) -> int:
         tuning_kwargs.update(whole_utterance=False, options=())
     if args.option:
         tuning_kwargs["options"] = decoder_options(args.option, tuning_kwargs.get("options", Tuning().options))
+    if args.language_weight is not None:
+        tuning_kwargs["language_weight"] = tuple((k, float(v)) for k, v in
+                                                 (item.split("=") for item in args.language_weight.split(",") if item))
     if args.floor_rms is not None:
         tuning_kwargs["floor_rms"] = args.floor_rms
     if args.trailing_ms is None:
@@ -522,7 +527,8 @@ def main(argv=None) -> int:
         ids = sorted({speaker_of(p.name) for p in SPEECH.glob("*/*.wav") if half_of(speaker_of(p.name)) == half})
         print(f"{half} speakers ({len(ids)}): {' '.join(ids)}")
     print(f"tuning: wip={tuning.wip:g}, garbage={dict(tuning.garbage_weight)}, trailing silence "
-          f"{args.trailing_ms} ms, decoder options {dict(tuning.options)}, floor {tuning.floor_rms:g}, whole utterance {tuning.whole_utterance}, "
+          f"{args.trailing_ms} ms, decoder options {dict(tuning.options)}, language weight "
+          f"{dict(tuning.language_weight)}, floor {tuning.floor_rms:g}, whole utterance {tuning.whole_utterance}, "
           f"extra pronunciations {len(tuning.variants)}")
     print(f"load time (import + decoder + grammars): {load_s * 1000:.0f} ms   target <= 1000 ms")
     missing = [c for c in ("next", "pause", "resume", "repeat", "skip", "slower", "faster", "louder", "quieter",

@@ -78,7 +78,7 @@ def test_contexts_and_decision_shape(rec):
 
 @needs_speech
 @pytest.mark.parametrize("context,words,floor", [
-    # floors a little under what was measured on these recordings: 12/12, 30/36, 8/12 (9/12 before lw 5)
+    # floors a little under what was measured on these recordings: 12/12, 30/36, 9/12
     ("answer", {"yes": "yes", "no": "no"}, 0.9),
     ("rating", {"one": 1, "two": 2, "five": 5, "seven": 7, "nine": 9, "zero": 0}, 0.75),
     ("navigation", {"go": "next", "stop": "stop"}, 0.6),  # rejection costs hits

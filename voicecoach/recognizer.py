@@ -351,11 +351,12 @@ class Tuning:
     # a new voice or microphone is then not heard through the previous one's mean. On the tune half it
     # cut navigation's false accepts from 6.6 % to 2.5 % and added 5 points to ratings, for ~60 ms.
     whole_utterance: bool = True
-    # Further PocketSphinx settings. lw (language weight) 5 instead of 6.5 scales down the grammar's penalties
-    # (word insertion, silence) against the acoustics: on the tune half, ratings 60.7 -> 63.6 % right (145 ->
-    # 152 of 239), non-cue words taken as a sure rating 9 -> 4 of 72, navigation false accepts 7 -> 5 of 319,
-    # latency unchanged (p50 283 ms).
-    options: tuple[tuple[str, object], ...] = (("cmn", "batch"), ("lw", 5.0))
+    options: tuple[tuple[str, object], ...] = (("cmn", "batch"),)  # further PocketSphinx settings
+    # Language weight per context (the decoder's, 6.5, elsewhere): 5 scales down the grammar's penalties (word
+    # insertion, silence) against the acoustics. On the tune half, ratings 145 -> 152 of 239 right, non-cue
+    # words taken as a sure rating 9 -> 4 of 72, same latency. Not in navigation and turn: their 7 tune-half
+    # cues cannot show what it does to a stop, and on the report half it cost 3 of 13 (docs/RECOGNITION.md).
+    language_weight: tuple[tuple[str, float], ...] = (("rating", 5.0), ("answer", 5.0))
     dropped: tuple[str, ...] = ()  # cue phrases left out of the grammars (to measure what one costs)
     variants: tuple[tuple[str, str], ...] = ()  # extra pronunciations, e.g. (("seven(3)", "S EH V N"),)
     # RMS (in 16-bit steps) of pink noise added under what the decoder hears, so it never hears digital
@@ -398,11 +399,15 @@ class Recognizer:
         self._decoder = self._new_decoder(dict(self.tuning.options), loglevel)
         for phone in PHONES:
             self._decoder.add_word(GARBAGE_PREFIX + phone.lower(), phone, False)
+        default_lw = self._decoder.config["lw"]
         for context, phrases in self.phrases.items():
+            # a grammar's search takes the language weight in the config when it is added
+            self._decoder.config["lw"] = dict(self.tuning.language_weight).get(context, default_lw)
             self._decoder.add_jsgf_string(f"{context}_forced", _grammar(context, phrases, None))
             distractors = DISTRACTORS if (context in OPEN_CONTEXTS and self.tuning.distractors) else ()
             self._decoder.add_jsgf_string(f"{context}_open",
                                           _grammar(context, phrases, self.tuning.garbage(context), distractors))
+        self._decoder.config["lw"] = default_lw
         self._floor = _pink_floor(self.tuning.floor_rms) if self.tuning.floor_rms else None
         self._context: str | None = None
         self._pcm: list[bytes] = []

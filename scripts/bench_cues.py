@@ -423,6 +423,30 @@ def collect(split: str, quick: bool):
     return words, files
 
 
+def decoder_options(items: list[str], base) -> tuple:
+    """KEY=VALUE items over a tuple of (key, value) settings."""
+    options = dict(base)
+    for item in items:
+        key, _, value = item.partition("=")
+        options[key.strip().lstrip("-")] = decoder_value(value.strip())
+    return tuple(options.items())
+
+
+def decoder_value(text: str):
+    """'16' -> 16, '1e-5' -> 1e-05, 'false' -> False, anything else stays text (as PocketSphinx takes it)."""
+    low = text.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main(argv=None) -> int:
     global SPEECH
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -433,10 +457,15 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--wip", type=float, default=None)
     ap.add_argument("--garbage", default=None, help="context=weight,... for the garbage alternative")
+    ap.add_argument("--language-weight", default=None,
+                    help="context=lw,... (a context left out takes the decoder's lw); '' for the decoder's everywhere")
     ap.add_argument("--trailing-ms", type=int, default=None)
     ap.add_argument("--no-distractors", action="store_true")
     ap.add_argument("--drop", default="", help="cue phrases to leave out, e.g. forward")
     ap.add_argument("--variant", action="append", default=[], help="an extra pronunciation, e.g. 'seven(2)=S EH V N'")
+    ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="a further PocketSphinx setting, e.g. topn=16 or remove_noise=false (repeatable)")
+    ap.add_argument("--floor-rms", type=float, default=None, help="pink noise floor under what the decoder hears")
     ap.add_argument("--live-cmn", action="store_true", help="decode as the audio comes, with a running mean (the old way)")
     ap.add_argument("--errors", action="store_true", help="list every miss and false accept")
     ap.add_argument("--speech", type=Path, default=SPEECH, help="folder of <word>/*.wav recordings")
@@ -467,6 +496,13 @@ def main(argv=None) -> int:
         tuning_kwargs["variants"] = tuple(tuple(v.split("=", 1)) for v in args.variant)
     if args.live_cmn:
         tuning_kwargs.update(whole_utterance=False, options=())
+    if args.option:
+        tuning_kwargs["options"] = decoder_options(args.option, tuning_kwargs.get("options", Tuning().options))
+    if args.language_weight is not None:
+        tuning_kwargs["language_weight"] = tuple((k, float(v)) for k, v in
+                                                 (item.split("=") for item in args.language_weight.split(",") if item))
+    if args.floor_rms is not None:
+        tuning_kwargs["floor_rms"] = args.floor_rms
     if args.trailing_ms is None:
         from voicecoach.recognizer import TRAILING_MS
 
@@ -505,7 +541,8 @@ def main(argv=None) -> int:
         ids = sorted({speaker_of(p.name) for p in SPEECH.glob("*/*.wav") if half_of(speaker_of(p.name)) == half})
         print(f"{half} speakers ({len(ids)}): {' '.join(ids)}")
     print(f"tuning: wip={tuning.wip:g}, garbage={dict(tuning.garbage_weight)}, trailing silence "
-          f"{args.trailing_ms} ms, decoder options {dict(tuning.options)}, whole utterance {tuning.whole_utterance}, "
+          f"{args.trailing_ms} ms, decoder options {dict(tuning.options)}, language weight "
+          f"{dict(tuning.language_weight)}, floor {tuning.floor_rms:g}, whole utterance {tuning.whole_utterance}, "
           f"extra pronunciations {len(tuning.variants)}")
     print(f"load time (import + decoder + grammars): {load_s * 1000:.0f} ms   target <= 1000 ms")
     missing = [c for c in ("next", "pause", "resume", "repeat", "skip", "slower", "faster", "louder", "quieter",

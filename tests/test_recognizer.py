@@ -39,6 +39,31 @@ def write_wav(path, samples, rate, channels=1):
         w.writeframes(struct.pack(f"<{len(samples)}h", *samples))
 
 
+def test_a_decoder_option_takes_even_where_the_model_sets_it_otherwise():
+    # the model's feat.params says "-remove_noise yes"; a Decoder built with remove_noise=False kept it on
+    rec = R.Recognizer(R.Tuning(options=(("cmn", "batch"), ("remove_noise", False), ("topn", 8))))
+    assert rec._decoder.config["remove_noise"] is False
+    assert rec._decoder.config["topn"] == 8
+    assert rec._decoder.config["cmn"] == "batch"
+    assert R.Recognizer()._decoder.config["remove_noise"] is True
+
+
+def test_a_noise_floor_goes_under_what_the_decoder_hears_only_when_asked():
+    import numpy as np
+
+    rec = R.Recognizer(R.Tuning(floor_rms=30))
+    rec.begin("answer")
+    rec.feed(b"\0\0" * 8000)
+    heard = np.frombuffer(rec._heard(), dtype="<i2").astype(np.float64)
+    rec.end()
+    assert len(heard) == 8000 and 25 < np.sqrt(np.mean(heard ** 2)) < 35
+    plain = R.Recognizer()
+    plain.begin("answer")
+    plain.feed(b"\0\0" * 8000)
+    assert plain._heard() == b"\0\0" * 8000
+    plain.end()
+
+
 def test_contexts_and_decision_shape(rec):
     assert R.CONTEXTS == ("navigation", "turn", "rating", "answer")
     d = rec.decide(b"\0\0" * 16000, 16000, "answer")

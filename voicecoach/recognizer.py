@@ -353,8 +353,16 @@ class Tuning:
     # cut navigation's false accepts from 6.6 % to 2.5 % and added 5 points to ratings, for ~60 ms.
     whole_utterance: bool = True
     options: tuple[tuple[str, object], ...] = (("cmn", "batch"),)  # further PocketSphinx settings
+    # Language weight per context (the decoder's, 6.5, elsewhere): 5 scales down the grammar's penalties (word
+    # insertion, silence) against the acoustics. On the tune half, ratings 145 -> 152 of 239 right, non-cue
+    # words taken as a sure rating 9 -> 4 of 72, same latency. Not in navigation and turn: their 7 tune-half
+    # cues cannot show what it does to a stop, and on the report half it cost 3 of 13 (docs/RECOGNITION.md).
+    language_weight: tuple[tuple[str, float], ...] = (("rating", 5.0), ("answer", 5.0))
     dropped: tuple[str, ...] = ()  # cue phrases left out of the grammars (to measure what one costs)
     variants: tuple[tuple[str, str], ...] = ()  # extra pronunciations, e.g. (("seven(3)", "S EH V N"),)
+    # RMS (in 16-bit steps) of pink noise added under what the decoder hears, so it never hears digital
+    # silence (the model was trained on audio with a noise floor); 0 for none.
+    floor_rms: float = 0.0
 
     def garbage(self, context: str) -> float:
         return dict(self.garbage_weight).get(context, 1.0)
@@ -385,26 +393,42 @@ class Recognizer:
     name = "pocketsphinx"
 
     def __init__(self, tuning: Tuning | None = None, loglevel: str = "FATAL"):
-        import pocketsphinx
-
         t0 = time.perf_counter()
         self.tuning = tuning or Tuning()
         self.phrases = {context: {p: cue for p, cue in phrases.items() if p not in self.tuning.dropped}
                         for context, phrases in CUE_PHRASES.items()}
-        self._decoder = pocketsphinx.Decoder(lm=None, bestpath=False, wip=self.tuning.wip, loglevel=loglevel,
-                                             **dict(self.tuning.options))
+        self._decoder = self._new_decoder(dict(self.tuning.options), loglevel)
         for phone in PHONES:
             self._decoder.add_word(GARBAGE_PREFIX + phone.lower(), phone, False)
-        for word, phones in self.tuning.variants:
-            self._decoder.add_word(word, phones, False)
+        default_lw = self._decoder.config["lw"]
         for context, phrases in self.phrases.items():
+            # a grammar's search takes the language weight in the config when it is added
+            self._decoder.config["lw"] = dict(self.tuning.language_weight).get(context, default_lw)
             self._decoder.add_jsgf_string(f"{context}_forced", _grammar(context, phrases, None))
             distractors = DISTRACTORS if (context in OPEN_CONTEXTS and self.tuning.distractors) else ()
             self._decoder.add_jsgf_string(f"{context}_open",
                                           _grammar(context, phrases, self.tuning.garbage(context), distractors))
+        self._decoder.config["lw"] = default_lw
+        self._floor = _pink_floor(self.tuning.floor_rms) if self.tuning.floor_rms else None
         self._context: str | None = None
         self._pcm: list[bytes] = []
         self.load_seconds = time.perf_counter() - t0
+
+    def _new_decoder(self, options: dict, loglevel: str):
+        import pocketsphinx
+
+        decoder = pocketsphinx.Decoder(**{"lm": None, "bestpath": False, "wip": self.tuning.wip, "loglevel": loglevel,
+                                          **options})
+        # The model's feat.params (e.g. "-remove_noise yes") overrides a setting passed at its default value;
+        # set such ones again and rebuild the front end so they take.
+        overridden = {key: value for key, value in options.items() if decoder.config[key] != value}
+        if overridden:
+            for key, value in overridden.items():
+                decoder.config[key] = value
+            decoder.reinit_feat()
+        for word, phones in self.tuning.variants:
+            decoder.add_word(word, phones, False)
+        return decoder
 
     # --- whole utterances
 
@@ -434,7 +458,7 @@ class Recognizer:
     def end(self) -> Decision:
         context = self._context
         if self.tuning.whole_utterance:
-            self._decoder.process_raw(b"".join(self._pcm), False, True)
+            self._decoder.process_raw(self._heard(), False, True)
         self._decoder.end_utt()
         words = self._words()
         phrases = self.phrases[context]
@@ -448,15 +472,30 @@ class Recognizer:
             return Decision(cue, text, None, unsure)
         forced_words = words
         if rejected:
-            self._decoder.activate_search(f"{context}_forced")
-            self._decoder.start_utt()
-            self._decoder.process_raw(b"".join(self._pcm), False, True)
-            self._decoder.end_utt()
-            forced_words = self._words()
+            forced_words = self._forced(context)
         forced = " ".join(forced_words)
         cue = phrases.get(forced)
         unsure = rejected or any(w in CONFUSABLE for w in forced_words)
         return Decision(cue, forced if cue is not None else text, None, unsure if cue is not None else True)
+
+    def _forced(self, context: str) -> list[str]:
+        """The words of the forced choice among the context's cues ([] when no path reached the end)."""
+        self._decoder.activate_search(f"{context}_forced")
+        self._decoder.start_utt()
+        self._decoder.process_raw(self._heard(), False, True)
+        self._decoder.end_utt()
+        return self._words()
+
+    def _heard(self) -> bytes:
+        """The utterance as the decoder is given it: over the noise floor, if any."""
+        pcm = b"".join(self._pcm)
+        if self._floor is None:
+            return pcm
+        import numpy as np
+
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        floor = np.resize(self._floor, len(x))
+        return np.clip(np.round(x + floor), -32768, 32767).astype("<i2").tobytes()
 
     def _speech_beside_words_ms(self) -> int:
         """Milliseconds of loud audio that the decoder labelled silence or filler, not a word."""
@@ -479,6 +518,18 @@ class Recognizer:
         if hyp is None or not hyp.hypstr:
             return []
         return [w for w in hyp.hypstr.split() if not w.startswith("<") and not w.startswith("[")]
+
+
+def _pink_floor(rms: float, seconds: int = 4):
+    """A fixed stretch of pink noise with the given RMS (seeded, so decisions are repeatable)."""
+    import numpy as np
+
+    n = RATE * seconds
+    spectrum = np.fft.rfft(np.random.default_rng(0).standard_normal(n))
+    f = np.arange(len(spectrum), dtype=np.float64)
+    f[0] = 1.0
+    pink = np.fft.irfft(spectrum / np.sqrt(f), n)
+    return pink * (rms / np.sqrt(np.mean(pink ** 2)))
 
 
 def _show(words: list[str]) -> str:

@@ -196,12 +196,12 @@ def _run(job):
 
     from voicecoach.recognizer import LEAD_MS, RATE, hear_stream, load_file, pad_stream
 
-    context, word, path, condition, snr_db, babble_paths, trailing_ms = job
+    context, word, path, condition, snr_db, babble_paths, trailing_ms, own_floor = job
     try:
         samples = load_file(path)
     except Exception as e:  # noqa: BLE001
         return {"context": context, "word": word, "path": path, "error": str(e)}
-    stream = pad_stream(samples)
+    stream = pad_stream(samples, own_floor=own_floor)
     if condition != "clean":
         rng = np.random.default_rng(zlib.crc32(f"{path}{condition}".encode()))
         noise = pink_noise(len(stream), rng) if condition.startswith("pink") else babble(len(stream), rng, babble_paths)
@@ -471,6 +471,8 @@ def main(argv=None) -> int:
     ap.add_argument("--speech", type=Path, default=SPEECH, help="folder of <word>/*.wav recordings")
     ap.add_argument("--no-own-speech", action="store_true", help="skip the assistant's own speech and espeak parts")
     ap.add_argument("--own-speech-only", action="store_true", help="only 'stop' said over the assistant's own speech")
+    ap.add_argument("--own-floor", action="store_true",
+                    help="pad each file with noise at its own floor, as a live microphone goes on, not 1 LSB of dither")
     ap.add_argument("--synthetic-only", action="store_true", help="only the cue phrases nobody recorded (plumbing)")
     ap.add_argument("--enrolled", action="store_true",
                     help="with and without an enrolled voice profile (runs scripts/bench_enrolled.py)")
@@ -556,7 +558,7 @@ def main(argv=None) -> int:
         for context in contexts_in(condition, contexts):
             for w in list(RECORDED_CUES[context]) + negatives(context, words):
                 for p in files.get(w, []):
-                    jobs.append((context, w, p, condition, snr, babble_paths, args.trailing_ms))
+                    jobs.append((context, w, p, condition, snr, babble_paths, args.trailing_ms, args.own_floor))
 
     t_run = time.perf_counter()
     if args.jobs > 1:

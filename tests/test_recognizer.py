@@ -64,6 +64,18 @@ def test_a_noise_floor_goes_under_what_the_decoder_hears_only_when_asked():
     plain.end()
 
 
+def test_padding_goes_on_at_the_recordings_own_floor_when_asked():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    clip = rng.normal(0, 50, 16000)  # a room at 50 steps ...
+    clip[6000:10000] += 5000 * np.sin(np.arange(4000) / 3)  # ... and a word in it
+    lead = R.LEAD_MS * 16
+    padded = R.pad_stream(clip.astype(np.int16), own_floor=True).astype(np.float64)
+    assert 40 < np.sqrt(np.mean(padded[:lead] ** 2)) < 60
+    assert np.abs(R.pad_stream(clip.astype(np.int16))[:lead]).max() <= 1  # by default, 1 step of dither
+
+
 def test_contexts_and_decision_shape(rec):
     assert R.CONTEXTS == ("navigation", "turn", "rating", "answer")
     d = rec.decide(b"\0\0" * 16000, 16000, "answer")

@@ -548,14 +548,24 @@ LEAD_MS = 300  # silence before the file's audio, so the detector sees the speec
 TAIL_MS = 1000  # silence after it, so the detector can see the speech end
 
 
-def pad_stream(samples, lead_ms: int = LEAD_MS, tail_ms: int = TAIL_MS, seed: int = 0):
-    """The file's 16 kHz samples between stretches of near-silence (1 LSB dither, not digital zero)."""
+def pad_stream(samples, lead_ms: int = LEAD_MS, tail_ms: int = TAIL_MS, seed: int = 0, own_floor: bool = False):
+    """The file's 16 kHz samples between stretches of quiet, as a live microphone would go on.
+
+    With `own_floor`, the quiet is noise at the recording's own floor (its quietest tenth of 10 ms
+    frames): a microphone never falls silent around a word, and a floor that stops dead at both ends
+    of the clip is a burst the endpointer and the utterance's mean must make sense of (the recordings'
+    floors run from 2 to 240 LSB). Otherwise 1 LSB of dither, not digital zero."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    lead = rng.integers(-1, 2, RATE * lead_ms // 1000)
-    tail = rng.integers(-1, 2, RATE * tail_ms // 1000)
-    return np.concatenate([lead, samples, tail]).astype(np.int16)
+    lead_n, tail_n = RATE * lead_ms // 1000, RATE * tail_ms // 1000
+    if not own_floor:
+        return np.concatenate([rng.integers(-1, 2, lead_n), samples, rng.integers(-1, 2, tail_n)]).astype(np.int16)
+    x = np.asarray(samples, dtype=np.float64)
+    n = len(x) // 160
+    rms = max(1.0, float(np.percentile(np.sqrt((x[: n * 160].reshape(n, 160) ** 2).mean(axis=1)), 10))) if n else 1.0
+    lead, tail = (np.clip(np.round(rng.normal(0, rms, k)), -32768, 32767) for k in (lead_n, tail_n))
+    return np.concatenate([lead, x, tail]).astype(np.int16)
 
 
 def hear_stream(samples, context: str, recognizer: Recognizer, trailing_ms: int = TRAILING_MS, mode: int = 3,

@@ -8,7 +8,7 @@ detector's end of speech to the decision; real-time factor on one core; load tim
 then again with 10 dB SNR pink noise and with babble mixed from non-cue words; then recorded "stop"
 words under the assistant's own espeak voice (heard through a simulated room) at 0, -6 and -12 dB,
 through the half-duplex path of ears/spoken.py, with and without its echo canceller; then the cue words
-with no recordings, on espeak speech (plumbing only).
+with no recordings, on synthetic speech: espeak, and flite's voices when flite is installed (plumbing only).
 
     PYTHONPATH=. python scripts/bench_cues.py [--split report|tune|all] [--quick] [--jobs 2]
 

@@ -549,12 +549,11 @@ TAIL_MS = 1000  # silence after it, so the detector can see the speech end
 
 
 def pad_stream(samples, lead_ms: int = LEAD_MS, tail_ms: int = TAIL_MS, seed: int = 0, own_floor: bool = False):
-    """The file's 16 kHz samples between stretches of quiet, as a live microphone would go on.
+    """The file's 16 kHz samples between stretches of quiet: 1 LSB of dither (not digital zero).
 
-    With `own_floor`, the quiet is noise at the recording's own floor (its quietest tenth of 10 ms
-    frames): a microphone never falls silent around a word, and a floor that stops dead at both ends
-    of the clip is a burst the endpointer and the utterance's mean must make sense of (the recordings'
-    floors run from 2 to 240 LSB). Otherwise 1 LSB of dither, not digital zero."""
+    With `own_floor`, noise at the recording's own floor instead (its quietest tenth of 10 ms frames),
+    as a live microphone would go on around a word; the benchmark measures both (bench_cues.py
+    --own-floor), and the halves of the recordings disagree on which does better (RECOGNITION.md)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)

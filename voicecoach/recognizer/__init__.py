@@ -1,0 +1,49 @@
+"""Offline spoken-cue recognition: a voice-activity endpointer and one long-lived PocketSphinx decoder.
+
+The recogniser listens only for what makes sense at the moment (a *context*), with one small grammar
+per context. One module a concept: the cues and grammars (vocabulary), audio files and rates (audio),
+cutting a stream into utterances (endpointer), the engine (pocketsphinx_engine) and hearing files as
+if live (hearing); callers import from here. Nothing heavy (numpy, PocketSphinx, webrtcvad) is
+imported until a function needs it.
+"""
+
+from voicecoach.recognizer.audio import (
+    RATE,
+    AudioError,
+    load_file,
+    read_wav,
+    resample,
+    resampling_reach,
+    resampling_taps,
+    to_mono_16k,
+)
+from voicecoach.recognizer.endpointer import TRAILING_MS, Endpointer, Utterance, endpoint, make_vad
+from voicecoach.recognizer.hearing import LEAD_MS, TAIL_MS, hear_file, hear_stream, pad_stream
+from voicecoach.recognizer.pocketsphinx_engine import (
+    ABOVE_FLOOR_DB,
+    LOUD_DB,
+    MAX_LOUD_SILENCE_MS,
+    CueEngine,
+    Decision,
+    Recognizer,
+    Tuning,
+)
+from voicecoach.recognizer.vocabulary import (
+    CONFUSABLE,
+    CONTEXTS,
+    CUE_PHRASES,
+    DISTRACTORS,
+    GARBAGE_PREFIX,
+    NUMBER_WORDS,
+    OPEN_CONTEXTS,
+    PHONES,
+)
+
+__all__ = [
+    "RATE", "AudioError", "load_file", "read_wav", "resample", "resampling_reach", "resampling_taps", "to_mono_16k",
+    "TRAILING_MS", "Endpointer", "Utterance", "endpoint", "make_vad",
+    "LEAD_MS", "TAIL_MS", "hear_file", "hear_stream", "pad_stream",
+    "ABOVE_FLOOR_DB", "LOUD_DB", "MAX_LOUD_SILENCE_MS", "CueEngine", "Decision", "Recognizer", "Tuning",
+    "CONFUSABLE", "CONTEXTS", "CUE_PHRASES", "DISTRACTORS", "GARBAGE_PREFIX", "NUMBER_WORDS", "OPEN_CONTEXTS",
+    "PHONES",
+]

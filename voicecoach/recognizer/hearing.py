@@ -1,0 +1,110 @@
+"""Hearing files as if live: a file's samples, padded with quiet, streamed through the endpointer and
+the recogniser in 20 ms chunks (`voicecoach hear` and the benchmarks)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from voicecoach.recognizer.audio import RATE, AudioError, load_file
+from voicecoach.recognizer.endpointer import TRAILING_MS, Endpointer, Utterance
+from voicecoach.recognizer.pocketsphinx_engine import Recognizer
+
+LEAD_MS = 300  # silence before the file's audio, so the detector sees the speech start
+TAIL_MS = 1000  # silence after it, so the detector can see the speech end
+
+
+def pad_stream(samples, lead_ms: int = LEAD_MS, tail_ms: int = TAIL_MS, seed: int = 0, own_floor: bool = False):
+    """The file's 16 kHz samples between stretches of quiet: 1 LSB of dither (not digital zero).
+
+    With `own_floor`, noise at the recording's own floor instead (its quietest tenth of 10 ms frames),
+    as a live microphone would go on around a word; the benchmark measures both (bench_cues.py
+    --own-floor), and the halves of the recordings disagree on which does better (RECOGNITION.md)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    lead_n, tail_n = RATE * lead_ms // 1000, RATE * tail_ms // 1000
+    if not own_floor:
+        return np.concatenate([rng.integers(-1, 2, lead_n), samples, rng.integers(-1, 2, tail_n)]).astype(np.int16)
+    x = np.asarray(samples, dtype=np.float64)
+    n = len(x) // 160
+    rms = max(1.0, float(np.percentile(np.sqrt((x[: n * 160].reshape(n, 160) ** 2).mean(axis=1)), 10))) if n else 1.0
+    lead, tail = (np.clip(np.round(rng.normal(0, rms, k)), -32768, 32767) for k in (lead_n, tail_n))
+    return np.concatenate([lead, x, tail]).astype(np.int16)
+
+
+def hear_stream(samples, context: str, recognizer: Recognizer, trailing_ms: int = TRAILING_MS, mode: int = 3,
+                chunk_ms: int = 20) -> dict:
+    """Streams 16 kHz int16 samples through endpointer and recogniser as if live.
+
+    Returns the first utterance that gave a cue (else the last one heard): cue, text, confidence,
+    unsure, speech_end_ms (detector), decided_ms (stream position at the end of speech plus the
+    silence wait plus the time the decision took), compute_ms (all processing time), and vad.
+    Times are this thread's CPU time, so a machine busy with other work does not inflate them.
+    """
+    t0 = time.thread_time()
+    state = {"open": False}
+
+    def on_start(preroll: bytes):
+        recognizer.begin(context)
+        recognizer.feed(preroll)
+        state["open"] = True
+
+    ep = Endpointer(trailing_ms=trailing_ms, mode=mode, on_start=on_start, on_frame=recognizer.feed)
+    pcm = samples.tobytes()
+    step = RATE * chunk_ms // 1000 * 2
+    result = None
+
+    def close(u: Utterance) -> dict:
+        t_end = time.thread_time()
+        decision = recognizer.end()
+        state["open"] = False
+        final_ms = (time.thread_time() - t_end) * 1000
+        return {"cue": decision.cue, "text": decision.text, "confidence": decision.confidence,
+                "unsure": decision.unsure, "speech_end_ms": u.end_ms,
+                "decided_ms": round(u.decided_at_ms + final_ms)}
+
+    for i in range(0, len(pcm), step):
+        for u in ep.feed(pcm[i:i + step]):
+            result = close(u)
+            if result["cue"] is not None:
+                break
+        else:
+            if state["open"] and not ep.in_speech:  # a click too short to be an utterance
+                recognizer._decoder.end_utt()
+                state["open"] = False
+            continue
+        break
+    else:
+        for u in ep.flush():
+            result = close(u)
+    if state["open"]:
+        recognizer._decoder.end_utt()
+    if result is None:
+        result = {"cue": None, "text": "", "confidence": None, "unsure": False, "speech_end_ms": None,
+                  "decided_ms": None}
+    result["compute_ms"] = round((time.thread_time() - t0) * 1000, 1)
+    result["vad"] = ep.vad_name
+    return result
+
+
+def hear_file(path: str | os.PathLike, context: str = "navigation", recognizer: Recognizer | None = None,
+              trailing_ms: int = TRAILING_MS) -> dict:
+    """`voicecoach hear` for one file: its JSON fields, or {"file", "error"}; never raises."""
+    name = os.fspath(path)
+    try:
+        samples = load_file(path)
+    except AudioError as e:
+        return {"file": name, "error": str(e)}
+    except Exception as e:  # noqa: BLE001 - one line per bad file, the others still run
+        return {"file": name, "error": f"cannot read: {type(e).__name__}: {e}".splitlines()[0]}
+    recognizer = recognizer or Recognizer()
+    out = hear_stream(pad_stream(samples), context, recognizer, trailing_ms=trailing_ms)
+    return {"file": name, "cue": out["cue"], "text": out["text"], "confidence": out["confidence"],
+            "speech_end_ms": _file_ms(out["speech_end_ms"]), "decided_ms": _file_ms(out["decided_ms"]),
+            "compute_ms": out["compute_ms"]}
+
+
+def _file_ms(stream_ms: int | None) -> int | None:
+    """A position in the padded stream as milliseconds from the start of the file's own audio."""
+    return None if stream_ms is None else stream_ms - LEAD_MS

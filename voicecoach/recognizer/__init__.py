@@ -2,9 +2,9 @@
 
 The recogniser listens only for what makes sense at the moment (a *context*), with one small grammar
 per context. One module a concept: the cues and grammars (vocabulary), audio files and rates (audio),
-cutting a stream into utterances (endpointer), the engine (pocketsphinx_engine) and hearing files as
-if live (hearing); callers import from here. Nothing heavy (numpy, PocketSphinx, webrtcvad) is
-imported until a function needs it.
+cutting a stream into utterances (endpointer), what an engine decides (engine), the PocketSphinx
+engine (pocketsphinx_engine) and hearing files as if live (hearing); callers import from here.
+Nothing heavy (numpy, PocketSphinx, webrtcvad) is imported until a function needs it.
 """
 
 from voicecoach.recognizer.audio import (
@@ -18,13 +18,12 @@ from voicecoach.recognizer.audio import (
     to_mono_16k,
 )
 from voicecoach.recognizer.endpointer import TRAILING_MS, Endpointer, Utterance, endpoint, make_vad
+from voicecoach.recognizer.engine import CueEngine, Decision
 from voicecoach.recognizer.hearing import LEAD_MS, TAIL_MS, hear_file, hear_stream, pad_stream
 from voicecoach.recognizer.pocketsphinx_engine import (
     ABOVE_FLOOR_DB,
     LOUD_DB,
     MAX_LOUD_SILENCE_MS,
-    CueEngine,
-    Decision,
     Recognizer,
     Tuning,
 )

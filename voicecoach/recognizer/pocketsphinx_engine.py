@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Protocol
 
 from voicecoach.recognizer.audio import RATE, to_mono_16k
+from voicecoach.recognizer.engine import Decision
 from voicecoach.recognizer.vocabulary import (
     CONFUSABLE,
     CONTEXTS,
@@ -35,22 +35,6 @@ from voicecoach.recognizer.vocabulary import (
 LOUD_DB = 15  # a 10 ms frame within this of the utterance's loudest frame is speech,
 ABOVE_FLOOR_DB = 6  # if it is also this far above the utterance's quietest tenth
 MAX_LOUD_SILENCE_MS = 300
-
-
-@dataclasses.dataclass(frozen=True)
-class Decision:
-    """What one utterance meant in a context."""
-
-    cue: str | int | None  # canonical cue name, a rating number, or None (nothing / not a cue)
-    text: str  # the words recognised ("" if nothing; garbage shown as "<other>")
-    confidence: float | None  # None: PocketSphinx's scores do not separate cues from other words
-    unsure: bool  # confirm before acting on it
-
-
-class CueEngine(Protocol):
-    """One offline engine: decides what a 16 kHz mono 16-bit utterance meant in a context."""
-
-    def decide(self, pcm: bytes, rate: int, context: str) -> Decision: ...
 
 
 @dataclasses.dataclass(frozen=True)

@@ -478,6 +478,33 @@ def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
     assert history()[0]["ratings"][0]["value"] == 6
 
 
+def test_a_microphone_that_stops_mid_session_is_said_once_and_the_keys_go_on(monkeypatch):
+    from voicecoach import ears
+
+    class Unplugged:
+        """Hands over a moment of room noise, then fails as a USB microphone pulled out does."""
+
+        finished = False
+
+        def chunks(self, stop):
+            yield bytes(640)
+            raise OSError("the microphone stopped")
+
+        def open_window(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(ears, "Microphone", Unplugged)
+    monkeypatch.setattr(runner, "_open_ears", TestEars.real)
+    result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="6\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Not listening any more: the microphone stopped. Keys and typed cues still "
+                               "work.") == 1
+    assert history()[0]["ratings"][0]["value"] == 6
+
+
 class TestEars:
     real = staticmethod(runner._open_ears)
 

@@ -34,6 +34,7 @@ class Runner:
         self._pending: collections.deque = collections.deque()
         self._playing: set[int] = set()
         self._told_input_ended = False
+        self._told_listening_stopped = False
         self._words = ""
         self.learning = None  # learning.SessionLearning when confirmed spoken cues join the voice profile
         self.paused_line = "Paused. Say resume to go on, or stop to end."  # run_exercise words it for the mode
@@ -141,6 +142,10 @@ class Runner:
                     self.view.heard("(answered)" if private else heard.word)
                     return actions
                 continue
+            failure = getattr(self.ears, "failure", None)
+            if failure and not self._told_listening_stopped:  # hands-free, they must know to use the keys
+                self._told_listening_stopped = True
+                self.view.note(f"Not listening any more: {failure}. Keys and typed cues still work.")
             if self.ears.exhausted and not self._told_input_ended:
                 self._told_input_ended = True
                 actions = session.input_ended(now)

@@ -12,6 +12,11 @@ class AnyOf:
         return all(source.ended for source in self.sources)
 
     @property
+    def failure(self):
+        """Why a source stopped listening mid-session (None: none did)."""
+        return next((source.failure for source in self.sources if getattr(source, "failure", None)), None)
+
+    @property
     def exhausted(self):
         return all(source.exhausted for source in self.sources)
 

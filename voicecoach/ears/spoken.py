@@ -52,6 +52,7 @@ class SpokenCues:
         self._echo = None  # echo.OwnVoiceRemoval, made on the first chunk heard over our voice
         self.on_heard = on_heard or (lambda text, cue: None)
         self.ended = False
+        self.failure: str | None = None  # why listening stopped mid-session (a microphone unplugged), to be told
         self._utterances = collections.deque()
         self._stops = collections.deque()  # "stop" heard over our own voice
         self._lock = threading.Lock()
@@ -107,7 +108,8 @@ class SpokenCues:
                     self._wake()
                 if self._open is not None and not endpointer.in_speech:  # a click, too short for a word
                     self._end_open()
-        except Exception:  # noqa: BLE001 - a microphone that fails leaves the keys working
+        except Exception as error:  # noqa: BLE001 - a microphone that fails leaves the keys working
+            self.failure = str(error) or type(error).__name__
             self.ended = True
             self._wake()
 

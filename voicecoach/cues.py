@@ -22,6 +22,7 @@ class Cue(enum.Enum):
     YES = "yes"
     NO = "no"
     NUMBER = "number"
+    OTHER = "other"  # a word, line or key that is no cue: only where every answer counts (consent)
 
 
 class Source(enum.Enum):
@@ -124,7 +125,7 @@ def parse_typed(text: str, accepted: frozenset | set | None = None) -> Heard | N
         return Heard(Cue.NUMBER, NUMBER_WORDS.index(words), Source.TEXT)
     matches = [cue for cue, phrases in SYNONYMS.items() if words in phrases]
     if not matches:
-        return None
+        return Heard(Cue.OTHER, None, Source.TEXT) if accepted and Cue.OTHER in accepted else None
     if accepted:
         for cue in matches:
             if cue in accepted:
@@ -141,20 +142,25 @@ def parse_key(key: str, accepted: frozenset | set) -> Heard | None:
     for cue in _KEY_CUES.get(key.lower() if len(key) == 1 and key.isalpha() else key, ()):
         if cue in accepted or cue is Cue.STOP:
             return Heard(cue, None, Source.KEY)
-    return None
+    return Heard(Cue.OTHER, None, Source.KEY) if Cue.OTHER in accepted else None
 
 
 _ORDER = (Cue.NEXT, Cue.DONE, Cue.NUMBER, Cue.YES, Cue.NO, Cue.PAUSE, Cue.RESUME,
           Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER, Cue.STOP)  # as legends list them
 
 
-def legend(accepted: frozenset | set) -> list[tuple[str, str]]:
-    """(key, meaning) pairs for the keys that work right now, in a stable order."""
+def legend(accepted: frozenset | set, consent: bool = False) -> list[tuple[str, str]]:
+    """(key, meaning) pairs for the keys that work right now, in a stable order; at a consent
+    question no is offered as "not today"."""
     meaning = {Cue.NUMBER: "rating (t = ten)", Cue.DONE: "I'm done"}
+    if consent:
+        meaning[Cue.NO] = "not today"
     return [(KEYS[cue], meaning.get(cue, cue.value)) for cue in _ORDER if cue in accepted]
 
 
-def typed_words(accepted: frozenset | set) -> list[str]:
+def typed_words(accepted: frozenset | set, consent: bool = False) -> list[str]:
     """The words that can be typed right now, one for each cue the moment accepts."""
     words = {Cue.NUMBER: "a number from 0 to 10", Cue.DONE: "I'm done"}
+    if consent:
+        words[Cue.NO] = "not today"
     return [words.get(cue, cue.value) for cue in _ORDER if cue in accepted]

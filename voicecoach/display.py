@@ -13,7 +13,11 @@ from voicecoach.cues import legend
 from voicecoach.session import State, View
 
 KIND_NAMES = {"say": "Listening", "pause": "Quiet moment", "breathe": "Breathing", "chime": "Chime",
-              "turn": "Turn", "rate": "Rating", "ask": "Question", "goto": ""}
+              "turn": "Turn", "rate": "Rating", "ask": "Question", "consent": "Private question", "goto": ""}
+
+
+def _legend(view: View) -> list[tuple[str, str]]:
+    return legend(view.offered, consent=view.kind == "consent")
 
 
 def _countdown(view: View, now: float) -> str:
@@ -52,7 +56,7 @@ class PlainView:
     def update(self, view: View, now: float):
         if not self.show_keys or view.speaking:
             return
-        keys = ", ".join(f"{meaning}" for _, meaning in legend(view.accepted))
+        keys = ", ".join(f"{meaning}" for _, meaning in _legend(view))
         if keys != self._legend:
             self._legend = keys
             if keys:
@@ -94,7 +98,7 @@ class LiveView(PlainView):
         progress.add_row(ProgressBar(total=view.step_count, completed=view.step_number - 1),
                          Text(f" step {view.step_number} of {view.step_count}"))
         heard = Text(f"heard: {view.last_heard.word}" if view.last_heard else "heard: -", style="cyan")
-        keys = Text("  ".join(f"[{key}] {meaning}" for key, meaning in legend(view.accepted)), style="dim")
+        keys = Text("  ".join(f"[{key}] {meaning}" for key, meaning in _legend(view)), style="dim")
         body = Group(head, Text(view.text or ""), progress, heard, keys)
         return Panel(body, title=self.title, border_style="blue")
 

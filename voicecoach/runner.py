@@ -274,7 +274,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     else:
         view = display.PlainView(console, exercise.title, show_keys=False)
     def rejected(line, reason):
-        words = typed_words(session.accepted) if session else []
+        words = typed_words(session.offered, consent=session.private) if session else []
         view.note(f"  '{line}': {reason}" + (f"; you can type: {', '.join(words)}" if words else ""))
 
     session = None

@@ -96,6 +96,6 @@ class View:
     text: str
     state: State
     deadline: float | None
-    accepted: frozenset
+    offered: frozenset  # the cues whose keys and words the screen shows now
     last_heard: Heard | None
     speaking: bool = False

@@ -16,6 +16,11 @@ from voicecoach.session.therapist import (HELPLINES_LINE, THERAPIST_LINE, THERAP
 
 NAVIGATION = frozenset({Cue.PAUSE, Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER,
                         Cue.LOUDER, Cue.QUIETER, Cue.STOP})
+VOICE_CHANGES = frozenset({Cue.SLOWER, Cue.FASTER, Cue.LOUDER, Cue.QUIETER})
+# At a consent question every cue is an answer: only a sure yes opens the exercise; repeat asks again and
+# the voice may be changed; anything else (no, stop, skip, next, a number, a word that is no cue) declines.
+CONSENT_ANSWERS = frozenset({Cue.YES, Cue.NO})  # what the screen offers there
+CONSENT_HEARS = frozenset(Cue)
 STOP_SILENCE_SECONDS = 20
 MAX_VISITS_PER_STEP = 25
 DECLINE_LINE = "That's completely fine. Not today is always a good answer. We'll leave it here."
@@ -107,7 +112,9 @@ class Session(StepPrograms):
         if not self.private:
             self.last_heard = heard
         cue = heard.cue
-        if self.state is State.CONFIRMING_STOP:
+        if self.private:
+            self._consent_heard(heard)
+        elif self.state is State.CONFIRMING_STOP:
             if cue in (Cue.YES, Cue.STOP):
                 self._finish(Outcome.STOPPED)
             elif cue is Cue.RESUME:
@@ -133,7 +140,7 @@ class Session(StepPrograms):
         elif cue is Cue.SKIP:
             self._out.append(Hush())
             self._skip()
-        elif cue in (Cue.SLOWER, Cue.FASTER, Cue.LOUDER, Cue.QUIETER):
+        elif cue in VOICE_CHANGES:
             self._out.append(AdjustVoice(cue))
         elif isinstance(self._waiting, _Sound):  # "next", or an answer, while speaking: move on
             self._out.append(Hush())
@@ -141,6 +148,21 @@ class Session(StepPrograms):
         else:
             self._advance(heard)
         return self._flush()
+
+    def _consent_heard(self, heard: Heard):
+        """A partner's private answer: a sure yes goes to the step, which asks the other partner next."""
+        if heard.cue in VOICE_CHANGES:
+            self._out.append(AdjustVoice(heard.cue))
+        elif heard.cue is Cue.REPEAT:
+            self._out.append(Hush())
+            self._start_part()
+        elif heard.cue is Cue.YES and not heard.unsure:
+            if isinstance(self._waiting, _Sound):
+                self._out.append(Hush())
+            self._advance(heard)
+        else:
+            self._out.append(Hush())
+            self._part_done("decline", skipped=False)
 
     def input_ended(self, now: float) -> list:
         """No more typed cues will come: a pause nobody can resume ends the session."""
@@ -173,10 +195,17 @@ class Session(StepPrograms):
             return frozenset({Cue.YES, Cue.NO, Cue.RESUME, Cue.STOP})
         if self.state is not State.RUNNING:
             return frozenset()
+        if self.private:
+            return CONSENT_HEARS
         if isinstance(self._waiting, _Wait):
             return self._waiting.accepted | NAVIGATION
         early = self._waiting.early if isinstance(self._waiting, _Sound) else frozenset()
         return NAVIGATION | {Cue.NEXT} | early
+
+    @property
+    def offered(self) -> frozenset:
+        """The cues the screen offers now: at a consent question only its answers, though any cue declines."""
+        return CONSENT_ANSWERS if self.private else self.accepted
 
     @property
     def step(self):
@@ -193,7 +222,7 @@ class Session(StepPrograms):
         return View(step_number=min(self.index + 1, len(self.exercise.steps)),
                     step_count=len(self.exercise.steps), kind=step.kind if step else "",
                     speaker=self.names.get(slot) if slot else None, text=self.last_text,
-                    state=self.state, deadline=self._deadline, accepted=self.accepted,
+                    state=self.state, deadline=self._deadline, offered=self.offered,
                     last_heard=self.last_heard, speaking=self.speaking)
 
     # ---- moving through the steps -------------------------------------------------------

@@ -12,11 +12,12 @@ MUTE_TAIL_SECONDS = 0.4  # after our own speech ends, the room still rings with 
 
 
 def context_for(accepted) -> str:
-    """The recogniser's grammar for what makes sense at this moment."""
-    if Cue.NUMBER in accepted:
-        return "rating"
+    """The recogniser's grammar for what makes sense at this moment: a question (yes or no, where a
+    consent question accepts every cue) before a rating; every grammar also hears "stop"."""
     if Cue.YES in accepted:
         return "answer"
+    if Cue.NUMBER in accepted:
+        return "rating"
     if Cue.DONE in accepted:
         return "turn"
     return "navigation"

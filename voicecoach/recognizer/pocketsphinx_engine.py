@@ -25,6 +25,7 @@ from voicecoach.recognizer.vocabulary import (
     GARBAGE_PREFIX,
     OPEN_CONTEXTS,
     PHONES,
+    STOP,
     _grammar,
     _show,
 )
@@ -158,6 +159,8 @@ class Recognizer:
         if rejected:
             forced_words = self._forced(context)
         forced = " ".join(forced_words)
+        if rejected and forced == STOP:  # a stop must be heard, never guessed: the moment stays open
+            return Decision(None, text, None, True)
         cue = phrases.get(forced)
         unsure = rejected or any(w in CONFUSABLE for w in forced_words)
         return Decision(cue, forced if cue is not None else text, None, unsure if cue is not None else True)

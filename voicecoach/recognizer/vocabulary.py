@@ -24,9 +24,12 @@ CUE_PHRASES: dict[str, dict[str, str | int]] = {
     },
     "turn": {"i'm done": "done", "i am done": "done", "i'm finished": "done", "i am finished": "done",
              "stop": "stop", "pause": "pause"},
-    "rating": {word: number for number, word in enumerate(NUMBER_WORDS)},
-    "answer": {"yes": "yes", "no": "no"},
+    "rating": {**{word: number for number, word in enumerate(NUMBER_WORDS)}, "stop": "stop"},
+    "answer": {"yes": "yes", "no": "no", "stop": "stop"},
 }
+# "stop" is heard at every moment that listens (DESIGN.md): in the closed contexts it is a phrase of the
+# grammar too, but counts only when the open decode gives it, never as the forced choice of a rejected word.
+STOP = "stop"
 
 # Words that this model confuses with common non-cue words: a hit on one is always "unsure".
 CONFUSABLE = frozenset({"three", "six", "no", "go"})

@@ -133,8 +133,8 @@ def test_forget_erases_and_lists_the_temporary_copies_a_crash_left(home):
         assert f"removed {path}\n" in result.output and not path.exists()
     assert files_holding(home, MARK) == []
 
+    vault.write_private(home / "profiles" / "voice.bin", b"x")  # a private file of ours, in a folder of ours
     profile_left = home / "profiles" / ".voice.bin.zz9_aaaa.tmp"
-    profile_left.parent.mkdir()
     profile_left.write_bytes(MARK.encode())
     result = invoke("forget", "--all", "--yes")
     assert f"removed {profile_left}\n" in result.output and files_holding(home, MARK) == []

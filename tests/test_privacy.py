@@ -204,6 +204,7 @@ def test_without_serialize_as_in_python_3_10_the_image_is_made_through_a_copy(ho
 
 def test_temporary_files_a_crash_left_are_erased_at_start_but_never_a_live_one(home):
     fill(count=1)
+    vault.write_private(home / "profiles" / "voice.bin", b"x")  # a private file of ours, in a folder of ours
     stale = [home / ".journal.sqlite3.k3x_9q2a.tmp", home / "profiles" / ".voice.bin.0abcdefg.tmp"]
     live = home / ".plan.json.zz9_aaaa.tmp"  # a write in progress in another process
     users = home / "exercises" / ".mine.yaml.abcdefgh.tmp"  # the user's own folder: not ours
@@ -256,3 +257,41 @@ def test_a_settings_temporary_a_crash_left_in_the_config_folder_is_erased_at_sta
     assert result.exit_code == 0
     assert f"Removed 1 temporary file that an interrupted write left behind: {stale}" in result.stderr
     assert not stale.exists() and saved.exists()
+
+
+def test_a_shared_home_folder_keeps_the_users_own_files_untouched(home):
+    """VOICECOACH_HOME may be a folder with other files in it: voicecoach changes, sweeps and forgets
+    only what it wrote there, never the user's notes, photos or their editors' temporary files."""
+    notes, photo = home / "notes.txt", home / "photos" / "holiday.jpg"
+    editors = home / ".notes.txt.abcd_123.tmp"  # named as our temporaries are, but of another file
+    photo.parent.mkdir()
+    for path, mode in ((notes, 0o644), (photo, 0o644), (editors, 0o644), (photo.parent, 0o755)):
+        if not path.is_dir():
+            path.write_bytes(b"mine " + path.name.encode())
+        path.chmod(mode)
+    os.utime(editors, (0, 0))
+    before = {path: (path.read_bytes() if path.is_file() else None, os.stat(path).st_mode)
+              for path in (notes, photo, editors, photo.parent)}
+    assert start().exit_code == 0
+    os.chmod(home / "journal.sqlite3", 0o644)  # ours, loosened by another program: tightened
+
+    listed = invoke("list", "--json")
+    forgot = invoke("forget", "--all", "-y")
+
+    assert listed.exit_code == 0 and "temporary" not in listed.stderr
+    assert "1 of voicecoach's" in listed.output
+    assert forgot.exit_code == 0 and not (home / "journal.sqlite3").exists()
+    after = {path: (path.read_bytes() if path.is_file() else None, os.stat(path).st_mode) for path in before}
+    assert after == before
+    assert str(notes) not in forgot.output and "photos" not in forgot.output
+
+
+def test_every_name_voicecoach_writes_under_is_one_of_its_own():
+    """The sweeps and forget --all go by paths.OWN_NAMES: a new file of ours must be named there."""
+    from voicecoach import config, paths, profile, safety
+    from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME
+    from voicecoach.schedule import plans, programs, reminders
+
+    names = {config.FILENAME, lock.SETTINGS, profile.FILENAME, safety.MARKER, vault.INDEX, FILENAME,
+             SEALED_FILENAME, BACKUPS, plans.FILENAME, programs.STATE_FILE, reminders.FILENAME, "running"}
+    assert names <= paths.OWN_NAMES

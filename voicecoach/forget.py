@@ -35,16 +35,14 @@ def start_of(day: date) -> str:
 
 
 def forget_all(folder: Path | None = None) -> Forgotten:
-    """Remove everything voicecoach made in the data folder except KEPT; refuses while a session runs."""
+    """Remove everything voicecoach made in the data folder except KEPT, and nothing it did not make
+    (paths.OWN_NAMES); refuses while a session runs."""
     folder = Path(folder or paths.data_dir(create=False))
     result = Forgotten()
     if not folder.is_dir():
         return result
     _refuse_while_running(folder)
-    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        top = path.relative_to(folder).parts[0]
-        if top in KEPT:
-            continue
+    for path in vault.own_paths(folder, skip=KEPT):  # deepest first; never a file of the user's
         if path.is_dir() and not path.is_symlink():
             try:
                 path.rmdir()

@@ -1,11 +1,24 @@
 """Where voicecoach keeps its files: VOICECOACH_HOME if set, else the platform's places."""
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
 
 APP = "voicecoach"
+
+# Everything voicecoach writes at the top of its data and settings folders, by name. Checks at start-up
+# (owner-only modes, a crash's temporary files) and `forget --all` touch these and what is inside them
+# only, so a folder the user chose (VOICECOACH_HOME) may also hold files of their own, left untouched.
+OWN_NAMES = frozenset({
+    "journal.sqlite3", "journal.sqlite3-wal", "journal.sqlite3-shm", "journal.sqlite3-journal",
+    "journal.sqlite3.locked", "journal-damaged.sqlite3", "backups", "running", "lock.json",
+    "config.yaml", "safety-note-shown", "private-files.txt", "voice-profile.npz",
+    "plan.json", "program.json", "reminders.json", "exercises", "programs",
+})
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+"""How an atomic write names its temporary file: a dot, the file's name, mkstemp's eight random characters."""
 
 
 def _private_dir(path: Path, ours: bool = True) -> Path:

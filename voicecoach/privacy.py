@@ -13,8 +13,9 @@ STALE_SECONDS = 60
 
 
 def repair_modes() -> list[Path]:
-    """Make every file (0600) and folder (0700) under the data and config folders owner-only;
-    returns what was loose. The folders themselves too, unless the user chose them (VOICECOACH_HOME)."""
+    """Make voicecoach's files (0600) and folders (0700) in the data and config folders owner-only,
+    and all inside its folders; returns what was loose. The folders themselves too, unless the user
+    chose them (VOICECOACH_HOME): files of the user's own there are not ours to change."""
     repaired = []
     chosen = paths.home_override() is not None
     for top in {paths.data_dir(create=False), paths.config_dir(create=False)}:
@@ -22,12 +23,9 @@ def repair_modes() -> list[Path]:
             continue
         if not chosen and _tighten(top, 0o700):
             repaired.append(top)
-        for folder, dirs, files in os.walk(top):
-            for name in dirs + files:
-                path = Path(folder) / name
-                wanted = 0o700 if name in dirs else 0o600
-                if _tighten(path, wanted):
-                    repaired.append(path)
+        for path in vault.own_paths(top):
+            if _tighten(path, 0o700 if path.is_dir() and not path.is_symlink() else 0o600):
+                repaired.append(path)
     return repaired
 
 
@@ -44,20 +42,16 @@ def _tighten(path: Path, wanted: int) -> bool:
 
 
 def remove_stale_temporaries() -> list[Path]:
-    """Erase the temporary files of vault.write_atomically that a crash left in the data folder (they
-    may hold plaintext) or the settings' folder; the user's own exercises folder is not ours to tidy."""
-    data = paths.data_dir(create=False)
+    """Erase the temporary files of vault.write_atomically that a crash left beside our files in the data
+    folder (they may hold plaintext) or the settings' folder; the user's own exercises, and a temporary
+    file of anything else, are not ours to tidy."""
     cutoff = time.time() - STALE_SECONDS
     removed = []
-    for folder in dict.fromkeys([data, paths.config_dir(create=False)]):
-        for top, dirs, files in os.walk(folder):
-            if Path(top) == data and "exercises" in dirs:
-                dirs.remove("exercises")
-            for name in files:
-                path = Path(top) / name
-                if vault.TEMPORARY.fullmatch(name) and _modified_before(path, cutoff) and vault.erase(path):
-                    removed.append(path)
-    return removed
+    for folder in dict.fromkeys([paths.data_dir(create=False), paths.config_dir(create=False)]):
+        for path in vault.own_paths(folder, skip=("exercises", "programs")):  # the user's own files
+            if vault.TEMPORARY.fullmatch(path.name) and _modified_before(path, cutoff) and vault.erase(path):
+                removed.append(path)
+    return sorted(removed)
 
 
 def _modified_before(path: Path, cutoff: float) -> bool:

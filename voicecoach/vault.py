@@ -8,14 +8,13 @@ so that `voicecoach lock` knows what to seal and `unlock` what to open.
 
 import glob
 import os
-import re
 import tempfile
 from pathlib import Path
 
 from voicecoach import paths
 
 INDEX = "private-files.txt"
-TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+TEMPORARY = paths.TEMPORARY
 """How write_atomically names its temporary file (mkstemp's eight random characters); a crash
 mid-write leaves one behind, in plaintext when the folder is not locked."""
 
@@ -57,6 +56,32 @@ def private_files(folder: Path) -> list[Path]:
     except FileNotFoundError:
         return []
     return [Path(folder) / name for name in names if name and (Path(folder) / name).is_file()]
+
+
+def own_paths(folder: Path, skip=()) -> list[Path]:
+    """What voicecoach wrote in its data or settings folder, deepest first: the names it uses
+    (paths.OWN_NAMES), the private files listed in its index, the temporary files of writes to
+    those, and all inside its own folders; never a file of the user's that shares the folder."""
+    folder = Path(folder)
+    names = set(paths.OWN_NAMES) | {Path(name).parts[0] for name in _indexed(folder)}
+    try:
+        tops = [entry for entry in folder.iterdir() if entry.name not in skip and _named(entry.name, names)]
+    except OSError:
+        return []
+    inside = [path for top in tops if top.is_dir() and not top.is_symlink() for path in top.rglob("*")]
+    return sorted(tops + inside, key=lambda p: (-len(p.parts), p))
+
+
+def _named(name: str, names: set) -> bool:
+    temporary = TEMPORARY.fullmatch(name)
+    return name in names or bool(temporary and temporary["name"] in names)
+
+
+def _indexed(folder: Path) -> list[str]:
+    try:
+        return [name for name in (folder / INDEX).read_text(encoding="utf-8").splitlines() if name.strip()]
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def write_atomically(path: Path, data: bytes) -> None:

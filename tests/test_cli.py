@@ -737,3 +737,10 @@ def test_voices_for_an_unknown_language_is_one_line_and_status_2():
     result = CliRunner().invoke(cli, ["voices", "--language", "xx"])
     assert result.exit_code == 2
     assert result.output == "No voices for language 'xx'; 'voicecoach voices' lists them all.\n"
+
+
+def test_list_shows_a_title_with_brackets_as_written(home):
+    (home / "exercises").mkdir(mode=0o700)
+    (home / "exercises" / "odd.yaml").write_text('id: odd\ntitle: "Odd [/] one"\nminutes: 1\nsteps:\n  - say: "Hi."\n')
+    result = invoke("list")
+    assert result.exit_code == 0 and "Odd [/] one" in result.output

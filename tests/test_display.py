@@ -27,3 +27,32 @@ def test_the_live_panel_shows_step_turn_countdown_last_cue_and_keys():
     assert "step 4 of 13" in text
     assert "heard: next" in text
     assert "[d] I'm done" in text and "[q] stop" in text and "[0-9 t]" not in text
+
+
+ODD = ex.load_text('id: odd\ntitle: "Odd [/] title [bold]x"\nminutes: 1\nsteps:\n'
+                   '  - say: "Breathe [in] slowly [/] then \\e]52;c;aGk=\\a and \\e[31mred\\e[0m."\n'
+                   '  - rate: {ask: "{speaker}, how [slowly] calm?", key: calm, who: A}\n', "odd.yaml")
+
+
+def test_text_from_files_and_settings_is_shown_as_written_never_as_markup_or_raw_control_codes():
+    session = S.Session(ODD, {"A": "Sam [/]", "B": "Alex"})
+    actions = session.start(0.0)
+    for make in (lambda c: display.PlainView(c, ODD.title, show_keys=True), lambda c: display.LiveView(c, ODD.title)):
+        console = Console(file=io.StringIO(), width=200, force_terminal=True, color_system=None)
+        view = make(console)
+        view.start()
+        view.said(actions[0].text if isinstance(actions[0], S.Speak) else session.last_text)
+        view.heard("Sam [/]")
+        view.note("'[bold]x': not a cue I know")
+        console.print(view._render(session.view(), 0.0)) if isinstance(view, display.LiveView) else None
+        view.close()
+        text = console.file.getvalue()
+        assert "Odd [/] title [bold]x" in text
+        assert "Breathe [in] slowly [/] then \\x1b]52;c;aGk=\\x07 and \\x1b[31mred\\x1b[0m." in text
+        assert "\x1b]52" not in text and "\x07" not in text and "> Sam [/]" in text and "'[bold]x'" in text
+    assert "Sam [/] calm 7" in display.summary(_rated(session), "completed", logged=False)
+
+
+def _rated(session):
+    session.ratings.append(S.RecordRating(1, "calm", "A", "Sam [/]", 7))
+    return session

@@ -189,8 +189,13 @@ def list_exercises(as_json):
         table.add_column("id", no_wrap=True, min_width=max((len(row["id"]) for row in rows), default=0))
         for column in ("title", "minutes", "tags"):  # these wrap, so the ids people type are never cut short
             table.add_column(column, justify="right" if column == "minutes" else "left")
-        for row in rows:
-            table.add_row(row["id"], row["title"], f"{row['minutes']:g}", ", ".join(row["tags"]))
+        from rich.text import Text
+
+        from voicecoach.display import shown
+
+        for row in rows:  # text from files is shown as text, never as markup or raw control codes
+            table.add_row(*(Text(shown(cell)) for cell in (row["id"], row["title"], f"{row['minutes']:g}",
+                                                           ", ".join(row["tags"]))))
         Console().print(table)
     for problem in problems:
         click.echo(f"Skipped: {problem}", err=True)

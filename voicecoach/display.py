@@ -1,6 +1,7 @@
 """The terminal view of a running session: a live panel on a terminal, plain lines elsewhere."""
 
 import math
+import unicodedata
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -14,6 +15,12 @@ from voicecoach.session import State, View
 
 KIND_NAMES = {"say": "Listening", "pause": "Quiet moment", "breathe": "Breathing", "chime": "Chime",
               "turn": "Turn", "rate": "Rating", "ask": "Question", "consent": "Private question", "goto": ""}
+
+
+def shown(text: str) -> str:
+    """Text from exercise files and settings as it is written: a control character (an escape sequence
+    that would recolour the terminal or write to its clipboard) is shown as its code, never sent raw."""
+    return "".join(c if c in "\n\t" or unicodedata.category(c) != "Cc" else f"\\x{ord(c):02x}" for c in text)
 
 
 def _legend(view: View) -> list[tuple[str, str]]:
@@ -39,19 +46,19 @@ class PlainView:
         self._legend = None
 
     def start(self):
-        self.console.print(f"[bold]{self.title}[/]  ({self.how_to_stop})", highlight=False)
+        self.console.print(Text.assemble((shown(self.title), "bold"), f"  ({self.how_to_stop})"), highlight=False)
 
     def said(self, text: str):
-        self.console.print(f"  {text}", highlight=False)
+        self.console.print(f"  {shown(text)}", highlight=False, markup=False)
 
     def chime(self, name: str):
-        self.console.print(f"  ({name})", style="dim", highlight=False)
+        self.console.print(f"  ({shown(name)})", style="dim", highlight=False, markup=False)
 
     def heard(self, word: str):
-        self.console.print(f"  > {word}", style="cyan", highlight=False)
+        self.console.print(f"  > {shown(word)}", style="cyan", highlight=False, markup=False)
 
     def note(self, text: str):
-        self.console.print(text, style="yellow", highlight=False)
+        self.console.print(shown(text), style="yellow", highlight=False, markup=False)
 
     def update(self, view: View, now: float):
         if not self.show_keys or view.speaking:
@@ -97,10 +104,10 @@ class LiveView(PlainView):
         progress.add_column(justify="right")
         progress.add_row(ProgressBar(total=view.step_count, completed=view.step_number - 1),
                          Text(f" step {view.step_number} of {view.step_count}"))
-        heard = Text(f"heard: {view.last_heard.word}" if view.last_heard else "heard: -", style="cyan")
+        heard = Text(f"heard: {shown(view.last_heard.word)}" if view.last_heard else "heard: -", style="cyan")
         keys = Text("  ".join(f"[{key}] {meaning}" for key, meaning in _legend(view)), style="dim")
-        body = Group(head, Text(view.text or ""), progress, heard, keys)
-        return Panel(body, title=self.title, border_style="blue")
+        body = Group(head, Text(shown(view.text or "")), progress, heard, keys)
+        return Panel(body, title=Text(shown(self.title)), border_style="blue")
 
     def close(self):
         self._live.stop()
@@ -116,9 +123,9 @@ OUTCOME_WORDS = {
 
 def summary(session, outcome: str, logged: bool) -> str:
     """The closing line of a session: what happened and whether it was kept."""
-    parts = [OUTCOME_WORDS[outcome].format(title=session.exercise.title)]
+    parts = [OUTCOME_WORDS[outcome].format(title=shown(session.exercise.title))]
     answered = [r for r in session.ratings if r.value is not None]
     if answered and outcome != "declined":
-        parts.append("Ratings: " + ", ".join(f"{r.name} {r.key} {r.value}" for r in answered) + ".")
+        parts.append("Ratings: " + ", ".join(f"{shown(r.name)} {r.key} {r.value}" for r in answered) + ".")
     parts.append("Saved in your journal." if logged else "Not logged.")
     return " ".join(parts)

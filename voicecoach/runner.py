@@ -321,7 +321,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         if journal:
             journal.close()
     if closing_line:
-        console.print(display.summary(session, outcome, logged=runner.journal is not None))
+        console.print(display.summary(session, outcome, logged=runner.journal is not None), markup=False)
     return outcome
 
 

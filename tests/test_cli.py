@@ -10,6 +10,7 @@ import pytest
 from pathlib import Path
 from click.testing import CliRunner
 
+from voicecoach import cli as cli_module
 from voicecoach import runner, voice
 from voicecoach.cli import cli
 
@@ -529,11 +530,18 @@ def test_mic_check_without_a_microphone_is_one_line(monkeypatch):
     assert result.output.strip() == "Error: no microphone (PortAudio: no default input device)"
 
 
-def test_the_safety_note_is_shown_once_on_the_first_start_and_on_request(home):
+def test_the_safety_note_is_shown_until_a_person_has_read_it_and_on_request(home, monkeypatch):
     (home / "safety-note-shown").unlink()
     first = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="7\n")
     assert first.output.startswith("Before you begin\nThese exercises are for partners who feel safe")
     assert "contact your local emergency services" in first.output
+    # With no terminal (a script, setup's check) nobody has read it: the next start shows it again.
+    unseen = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="7\n")
+    assert unseen.output.startswith("Before you begin") and not (home / "safety-note-shown").exists()
+    monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
+    seen = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="\n7\n")
+    assert "Press Enter when you have both read this" in seen.output
+    assert seen.output.index("Press Enter") < seen.output.index("Box breathing")
     second = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="7\n")
     assert "Before you begin" not in second.output
     invoke("config", "set", "helplines", "Relate 0300 003 0396")

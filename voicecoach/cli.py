@@ -135,13 +135,25 @@ def _ask_names_once(settings):
 
 
 def _show_safety_note_once(settings):
-    """Shown on screen, never asked aloud, the first time voicecoach runs in this data folder."""
+    """Shown on screen, never asked aloud, until a person at a terminal has read it in this data folder:
+    it stays until they press Enter. A run with no terminal (a script, setup's check) shows it and
+    does not count as seen."""
     from voicecoach import safety
 
-    if safety.first_time():
-        from rich.console import Console
+    if safety.seen_here():
+        return
+    from rich.console import Console
 
-        Console(highlight=False).print(safety.note(settings.helplines) + "\n", style="yellow", markup=False)
+    Console(highlight=False).print(safety.note(settings.helplines) + "\n", style="yellow", markup=False)
+    if _person_at_terminal():
+        click.prompt("Press Enter when you have both read this", default="", show_default=False,
+                     prompt_suffix=" ")
+        click.echo()
+        safety.remember_seen()
+
+
+def _person_at_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _repair_modes():

@@ -25,12 +25,11 @@ def note(helplines: str) -> str:
     )
 
 
-def first_time() -> bool:
-    """True once per data folder: the first run there (and it remembers that it was shown)."""
-    marker = paths.data_dir(create=False) / MARKER
-    if marker.exists():
-        return False
-    folder = paths.data_dir()
-    descriptor = os.open(folder / MARKER, os.O_WRONLY | os.O_CREAT, 0o600)
+def seen_here() -> bool:
+    """Whether a person has seen the note in this data folder (a run with no terminal does not count)."""
+    return (paths.data_dir(create=False) / MARKER).exists()
+
+
+def remember_seen() -> None:
+    descriptor = os.open(paths.data_dir() / MARKER, os.O_WRONLY | os.O_CREAT, 0o600)
     os.close(descriptor)
-    return True

@@ -168,3 +168,34 @@ def test_due_plan_list_and_program_status_fit_80_columns_with_titles_whole():
         assert max(len(line) for line in output.splitlines()) <= 80, output
         assert all(title in output for title in titles), output
     assert "  Stress-reducing conversation: Wed, Thu, Fri at 20:15\n" in run("due", env=saturday).output
+
+
+def _at_once(commands):
+    """Run voicecoach commands in separate processes, all at once; their exit codes."""
+    import os
+    import subprocess
+    import sys
+
+    from keeping import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    children = [subprocess.Popen([sys.executable, "-m", "voicecoach", *command], env=env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for command in commands]
+    return [(child.wait(timeout=120), child.stderr.read()) for child in children]
+
+
+def test_plan_adds_and_settings_changed_at_once_are_all_kept(home):
+    """Each command reads, changes and writes its file under the folder's lock: none is lost."""
+    from voicecoach import config
+    from voicecoach.schedule import plans
+
+    adds = [["plan", "add", "daily-check-in", "--at", f"20:{minute:02d}"] for minute in range(8)]
+    assert all(code == 0 for code, _ in _at_once(adds))
+    assert sorted(entry.rhythm.at for entry in plans.load().entries) == [f"20:{minute:02d}" for minute in range(8)]
+    sets = [["config", "set", key, value] for key, value in [("partner-a", "Sam"), ("partner-b", "Alex"),
+                                                             ("partner-a-say", "Sammy"), ("helplines", "Relate"),
+                                                             ("prepare-seconds", "12"), ("streaks", "off")]]
+    assert all(code == 0 for code, _ in _at_once(sets))
+    settings = config.as_dict(config.load())
+    assert (settings["partner-a"], settings["partner-b"], settings["partner-a-say"], settings["helplines"],
+            settings["prepare-seconds"], settings["streaks"]) == ("Sam", "Alex", "Sammy", "Relate", 12, False)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from voicecoach import __version__
-from voicecoach.cli_options import TIME_SCALE, recordings
+from voicecoach.cli_options import TIME_SCALE, one_writer, recordings
 from voicecoach.errors import ExerciseError, VoicecoachError
 
 INTERRUPTED = 130  # what a command exits with when a session was interrupted (128 + SIGINT)
@@ -482,6 +482,7 @@ class _SettingsHelp(click.Command):
 @config_group.command("set", cls=_SettingsHelp, short_help="Change one setting.")
 @click.argument("key")
 @click.argument("value")
+@one_writer()
 def config_set(key, value):
     """Change one setting (KEY, below) to VALUE.
 

@@ -1,6 +1,7 @@
 """Option types several commands share."""
 
 import math
+from contextlib import contextmanager
 
 import click
 
@@ -33,3 +34,14 @@ def recordings(ctx, param, value):
     from voicecoach.ears import Recordings
 
     return Recordings(value)
+
+
+@contextmanager
+def one_writer():
+    """Around reading, changing and writing the plan, program, reminders or settings: one process at
+    a time (the data and settings folders' flock), so two commands run at once both keep their change.
+    Also a decorator; never around a session or a question, which would hold up another's journal."""
+    from voicecoach import lock, paths
+
+    with lock.exclusive(paths.data_dir()), lock.exclusive(paths.config_dir()):
+        yield

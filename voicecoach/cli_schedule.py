@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from voicecoach.cli_options import TIME_SCALE, recordings
+from voicecoach.cli_options import TIME_SCALE, one_writer, recordings
 from voicecoach.errors import ScheduleError, VoicecoachError
 
 
@@ -26,6 +26,7 @@ def _clock():
     return zone, moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
+@one_writer()
 def practice_done(exercise_id: str) -> None:
     """A completed, logged session fulfils today's planned slot of it and counts for a program."""
     from voicecoach import schedule
@@ -53,6 +54,7 @@ def plan_group():
 @click.option("--at", "at", required=True, metavar="HH:MM", help="Local time, e.g. 21:00.")
 @click.option("--days", metavar="DAYS", help="daily (default), weekdays, weekends, or a list like mon,thu.")
 @click.option("--every", metavar="N-days|N-weeks", help="Every 2-days, or every 2-weeks on --days.")
+@one_writer()
 def plan_add(exercise_id, at, days, every):
     """Plan an exercise, e.g. 'voicecoach plan add daily-check-in --at 21:00 --days weekdays'."""
     from voicecoach import exercise, schedule
@@ -95,6 +97,7 @@ def plan_list():
 
 @plan_group.command("remove")
 @click.argument("number", type=int)
+@one_writer()
 def plan_remove(number):
     """Remove entry N of 'plan list'."""
     from voicecoach import schedule
@@ -148,6 +151,7 @@ def _resume_all():
 
 @plan_group.command("pause", short_help="Pause the whole plan, or entry N.")
 @click.argument("number", type=int, required=False)
+@one_writer()
 def plan_pause(number):
     """Pause the whole plan, or entry N: nothing is due or reminded until 'plan resume'."""
     _pause(number, True)
@@ -155,6 +159,7 @@ def plan_pause(number):
 
 @plan_group.command("resume", short_help="Resume entry N, or everything paused.")
 @click.argument("number", type=int, required=False)
+@one_writer()
 def plan_resume(number):
     """Resume entry N, or without N everything 'plan pause' paused (the plan and each entry)."""
     if number is None:
@@ -177,7 +182,6 @@ def plan_closeness_reminders(switch, text_cues, time_scale):
     from voicecoach import config, exercise as ex, runner, schedule
     from voicecoach.schedule import plans
 
-    plan = plans.load()
     if switch == "on":
         question = ex.Exercise(id="closeness-reminders", title="Reminders for closeness", minutes=1, steps=(
             ex.Consent(question=CLOSENESS_QUESTION, decline=CLOSENESS_DECLINED),))
@@ -187,12 +191,15 @@ def plan_closeness_reminders(switch, text_cues, time_scale):
             if outcome != "declined":  # a no has had its word already
                 click.echo("Closeness exercises stay without reminders.")
             return
-    plan.closeness_reminders = switch == "on"
-    schedule.save_plan(plan)
+    with one_writer():  # read after the question: a change made meanwhile is kept
+        plan = plans.load()
+        plan.closeness_reminders = switch == "on"
+        schedule.save_plan(plan)
     click.echo(f"Reminders for closeness exercises are {switch}.")
 
 
 @plan_group.command("install", short_help="Remind you at the planned times.")
+@one_writer()
 def plan_install():
     """Remind you at the planned times: a systemd user timer, or crontab lines."""
     from voicecoach import schedule
@@ -213,6 +220,7 @@ def plan_install():
 
 
 @plan_group.command("uninstall", short_help="Remove the reminders 'plan install' put in place.")
+@one_writer()
 def plan_uninstall():
     """Remove the reminders 'plan install' put in place, and nothing else."""
     from voicecoach.schedule import install, reminders
@@ -330,6 +338,7 @@ def program_list():
 
 @program_group.command("start")
 @click.argument("program_id", metavar="ID")
+@one_writer()
 def program_start(program_id):
     """Start a program: its first week's practice goes into your plan."""
     from voicecoach import schedule
@@ -394,11 +403,13 @@ def program_continue(text_cues, time_scale):
         asked = programs.readiness_exercise(program, state["week"])
         ready = runner.run_exercise(asked, config.load(), text_cues=text_cues, time_scale=time_scale,
                                      log=False, listen=False, closing_line=False) == "completed"
-    plan = plans.load()
-    result = programs.move_on(state, plan, program, now.date(), ready, schedule.touch_ids())
-    if result in ("moved", "finished"):
-        schedule.save_plan(plan)
-        programs.save_state(state)
+    with one_writer():  # read again after the question: a change made meanwhile is kept
+        state, program = _running()
+        plan = plans.load()
+        result = programs.move_on(state, plan, program, now.date(), ready, schedule.touch_ids())
+        if result in ("moved", "finished"):
+            schedule.save_plan(plan)
+            programs.save_state(state)
     click.echo({
         "not-yet": f"This week asks for {left} more session{'s' * (left > 1)} first. Take your time.",
         "staying": f"You'll stay with week {state['week']} for now. Ask again whenever you like.",
@@ -409,6 +420,7 @@ def program_continue(text_cues, time_scale):
         _say_entries_used(plan, program, state["week"])
 
 
+@one_writer()
 def _program_pause(paused: bool):
     from voicecoach import schedule
     from voicecoach.schedule import plans, programs
@@ -437,6 +449,7 @@ def program_resume():
 
 
 @program_group.command("stop", short_help="End the program and remove its practice times.")
+@one_writer()
 def program_stop():
     """End the program: its practice times and reminders are removed from your plan."""
     from voicecoach import schedule

@@ -30,7 +30,7 @@ class Recordings:
     def __init__(self, paths):
         self.clips = [_recording(path) for path in paths]
         self.continuous = len(self.clips) == 1
-        self._playing = b""
+        self._playing = memoryview(b"")  # what is left of the clip playing: a view, so a chunk costs no copy of it
         self._quiet_ms = PLAYLIST_GAP_MS  # silence since the last clip ended
         self._lock = threading.Lock()
         self.finished = False
@@ -41,7 +41,7 @@ class Recordings:
         with self._lock:
             if (not self.continuous and not self._playing and self.clips
                     and self._quiet_ms >= PLAYLIST_GAP_MS):
-                self._playing = self.clips.pop(0)
+                self._playing = memoryview(self.clips.pop(0))
 
     @property
     def settling(self) -> bool:
@@ -56,10 +56,10 @@ class Recordings:
         step = 16000 * CHUNK_MS // 1000 * 2
         start, sent = time.monotonic(), 0
         if self.continuous:
-            self._playing = self.clips.pop(0)
+            self._playing = memoryview(self.clips.pop(0))
         while not stop.is_set():
             with self._lock:
-                chunk, self._playing = self._playing[:step], self._playing[step:]
+                chunk, self._playing = bytes(self._playing[:step]), self._playing[step:]
                 self._quiet_ms = 0 if chunk else self._quiet_ms + CHUNK_MS
                 if not self._playing and not self.clips and self._quiet_ms >= 1000:
                     self.finished = True  # a second after the last word: its end has been heard

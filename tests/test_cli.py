@@ -656,7 +656,7 @@ def test_an_audio_in_that_is_not_a_wav_file_is_named(tmp_path):
     plan.write_text("BEGIN:VCALENDAR\n")
     result = CliRunner().invoke(cli, ["start", "box-breathing", "--solo", "--time-scale", "0", "--audio-in", str(plan)])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"Error: --audio-in {plan}: not a readable WAV file")
+    assert result.stderr.startswith(f"Error: --audio-in {plan}: not a sound file (WAV, FLAC, OGG or AIFF)")
 
 
 def test_on_a_first_run_an_unusable_recording_is_said_before_the_safety_note(home, tmp_path):
@@ -665,7 +665,7 @@ def test_on_a_first_run_an_unusable_recording_is_said_before_the_safety_note(hom
     plan.write_text("BEGIN:VCALENDAR\n")
     result = CliRunner().invoke(cli, ["start", "box-breathing", "--solo", "--audio-in", str(plan)])
     assert result.exit_code == 2
-    assert result.output.startswith(f"Error: --audio-in {plan}: not a readable WAV file")
+    assert result.output.startswith(f"Error: --audio-in {plan}: not a sound file (WAV, FLAC, OGG or AIFF)")
     assert "Before you begin" not in result.output
     assert not (home / "safety-note-shown").exists()  # still to be shown, on the first real start
 

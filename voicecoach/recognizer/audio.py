@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import wave
 
 RATE = 16000  # what the decoder and the voice-activity detector are fed: 16 kHz mono 16-bit
@@ -14,31 +15,81 @@ class AudioError(Exception):
     """A file that cannot be used as audio; the message is one line."""
 
 
+MIN_RATE, MAX_RATE = 8000, 192000  # below or above these a header's rate is no real recording's
+MAX_CHANNELS = 32
+
+
 def read_wav(path: str | os.PathLike) -> tuple[bytes, int, int]:
-    """(16-bit PCM frames, sample rate, channels) of a WAV file; raises AudioError."""
+    """(16-bit PCM frames, sample rate, channels) of a sound file: WAV of any common encoding (8, 16,
+    24 or 32-bit, float), FLAC, OGG, AIFF, as libsndfile (soundfile) reads them; raises AudioError
+    with one plain line for anything else. Only regular files: a pipe or a device would never end."""
+    name = os.fspath(path)
     try:
-        with wave.open(os.fspath(path), "rb") as w:
-            if w.getcomptype() != "NONE":
-                raise AudioError(f"compressed WAV ({w.getcomptype()}) is not supported")
-            if w.getsampwidth() != 2:
-                raise AudioError(f"{8 * w.getsampwidth()}-bit WAV is not supported; use 16-bit PCM")
-            rate, channels = w.getframerate(), w.getnchannels()
-            frames = w.readframes(w.getnframes())
+        info = os.stat(name)
     except FileNotFoundError:
         raise AudioError("no such file") from None
-    except IsADirectoryError:
-        raise AudioError("is a directory, not a WAV file") from None
     except PermissionError:
         raise AudioError("permission denied") from None
-    except (wave.Error, EOFError) as e:
-        raise AudioError(f"not a readable WAV file ({e})") from None
     except OSError as e:
         raise AudioError(f"cannot read: {e.strerror or e}") from None
-    if rate <= 0 or channels <= 0:
-        raise AudioError("WAV header has no sample rate or channels")
+    if stat.S_ISDIR(info.st_mode):
+        raise AudioError("is a directory, not a sound file")
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioError("not a regular file (a pipe or a device); give a sound file")
+    if info.st_size == 0:
+        raise AudioError("empty file")
+    try:
+        import soundfile
+    except ImportError:  # without it, 16-bit PCM WAV only
+        return _read_pcm16_wav(name)
+    try:
+        with soundfile.SoundFile(name) as f:
+            rate, channels = f.samplerate, f.channels
+            _check(rate, channels)
+            # As float, scaled here: libsndfile reads a float file as int16 without scaling it (all zeros).
+            import numpy as np
+
+            samples = f.read(dtype="float32", always_2d=True).reshape(-1)
+            frames = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2").tobytes()
+    except soundfile.LibsndfileError as e:
+        if os.access(name, os.R_OK):
+            raise AudioError("not a sound file (WAV, FLAC, OGG or AIFF)" + _why(e)) from None
+        raise AudioError("permission denied") from None
+    except (RuntimeError, OSError) as e:
+        raise AudioError(f"cannot read: {e}".splitlines()[0]) from None
+    if not frames:
+        raise AudioError("the file holds no audio")
+    return frames, rate, channels
+
+
+def _why(error) -> str:
+    """libsndfile's reason, when it says more than that the format is unknown."""
+    text = str(getattr(error, "error_string", "") or "").strip().rstrip(".")
+    return f" ({text})" if text and "format" not in text.lower() and "recognised" not in text.lower() else ""
+
+
+def _check(rate: int, channels: int) -> None:
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioError(f"sample rate {rate:,} Hz is not a real one (from {MIN_RATE:,} to {MAX_RATE:,})")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(f"{channels} channels is not a real recording's number")
+
+
+def _read_pcm16_wav(name: str) -> tuple[bytes, int, int]:
+    try:
+        with wave.open(name, "rb") as w:
+            if w.getcomptype() != "NONE" or w.getsampwidth() != 2:
+                raise AudioError("only 16-bit PCM WAV can be read here (soundfile is not installed)")
+            rate, channels = w.getframerate(), w.getnchannels()
+            _check(rate, channels)
+            frames = w.readframes(w.getnframes())
+    except (wave.Error, EOFError):
+        raise AudioError("not a sound file (WAV, FLAC, OGG or AIFF)") from None
+    except OSError as e:
+        raise AudioError(f"cannot read: {e.strerror or e}") from None
     frames = frames[: len(frames) - len(frames) % (2 * channels)]
     if not frames:
-        raise AudioError("WAV file holds no audio")
+        raise AudioError("the file holds no audio")
     return frames, rate, channels
 
 
@@ -100,6 +151,6 @@ def resampling_taps(n, rate_in: int, rate_out: int, half_width: int = 16):
 
 
 def load_file(path: str | os.PathLike):
-    """A WAV file as 16 kHz mono int16 samples; raises AudioError."""
+    """A sound file as 16 kHz mono int16 samples; raises AudioError."""
     pcm, rate, channels = read_wav(path)
     return to_mono_16k(pcm, rate, channels)

@@ -340,3 +340,21 @@ def test_consent_questions_say_how_to_answer_in_words_that_fit_keys_typing_and_v
     assert len(questions) >= 3
     for question in questions:
         assert "press" not in question.lower() and "answer yes, or no" in question.lower(), question
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded():
+    levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for name, previous in zip("bcdefghi", "abcdefgh"):
+        levels.append(f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]")
+    text = "\n".join(levels) + "\nid: bomb\ntitle: Bomb\nminutes: 1\nsteps: *i\n"
+    with pytest.raises(ExerciseError) as error:
+        ex.load_text(text, "bomb.yaml")
+    [problem] = error.value.problems
+    assert "expand to over 20,000 values" in problem.message and len(str(error.value)) < 200
+
+
+def test_a_few_aliases_are_fine():
+    text = ("id: twice\ntitle: Twice\nminutes: 1\nsteps:\n  - &calm {say: 'Breathe out slowly.'}\n"
+            "  - pause: 2\n  - *calm\n")
+    assert [step.text for step in ex.load_text(text, "twice.yaml").steps if step.kind == "say"] == \
+        ["Breathe out slowly.", "Breathe out slowly."]

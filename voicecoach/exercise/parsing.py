@@ -17,8 +17,43 @@ class _Sequence(list):
     item_lines: list
 
 
+MAX_VALUES = 20_000  # values aliases (*name) may add to a file once expanded; a long exercise has a few hundred
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C parser where PyYAML has it
-    pass
+    def construct_document(self, node):
+        """Refuse a file whose aliases would expand past MAX_VALUES (a "billion laughs" file would
+        otherwise take gigabytes and minutes to check), before anything is built from it."""
+        expanded, distinct, line = _expanded_size(node)
+        if expanded - distinct > MAX_VALUES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"its aliases (*name) expand to over {MAX_VALUES:,} values; write the steps out instead",
+                line)
+        return super().construct_document(node)
+
+
+def _expanded_size(root):
+    """How many values the node graph holds with every alias expanded (each node counted once per use,
+    in time linear in the number of distinct nodes), how many distinct ones, and the first alias's mark."""
+    sizes = {}
+    first_alias = None
+    order, stack = [], [root]
+    while stack:  # an explicit stack: deep nesting must not overflow Python's
+        node = stack.pop()
+        if id(node) in sizes:
+            first_alias = first_alias or node.start_mark
+            continue
+        sizes[id(node)] = None
+        order.append(node)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(child for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    for node in reversed(order):  # children before parents: a node's size is known when its parent asks
+        children = ([child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        sizes[id(node)] = 1 + sum(sizes[id(child)] or 0 for child in children)
+    return sizes[id(root)], len(order), first_alias
 
 
 def _construct_mapping(loader, node):

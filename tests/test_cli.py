@@ -752,3 +752,27 @@ def test_list_shows_a_title_with_brackets_as_written(home):
     (home / "exercises" / "odd.yaml").write_text('id: odd\ntitle: "Odd [/] one"\nminutes: 1\nsteps:\n  - say: "Hi."\n')
     result = invoke("list")
     assert result.exit_code == 0 and "Odd [/] one" in result.output
+
+
+def _catches_sigterm(pid) -> bool:
+    """Whether the process has its own SIGTERM handler yet (Linux's /proc: the caught-signals mask)."""
+    with open(f"/proc/{pid}/status") as status:
+        caught = next(line for line in status if line.startswith("SigCgt:")).split()[1]
+    return bool(int(caught, 16) >> (signal.SIGTERM - 1) & 1)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux's /proc")
+@pytest.mark.parametrize("after", [0.0, 0.1, 0.3, 0.8])
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_at_any_moment_of_start_ends_in_one_line_and_its_status(after, signum, status):
+    """From voicecoach's first line on (only Python's own start-up comes before it): while modules
+    load, before the session begins or in it, never a traceback, never click's "Aborted!" with status 1."""
+    process = _voicecoach("start", "daily-check-in", "--text")
+    deadline = time.monotonic() + 10
+    while not _catches_sigterm(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(after)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=20)
+    assert b"Traceback" not in err and b"Aborted!" not in err, err.decode()
+    assert process.returncode == status, (out.decode(), err.decode())

@@ -1,3 +1,3 @@
-from voicecoach.cli import main
+from voicecoach.entry import main
 
 main()

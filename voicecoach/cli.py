@@ -3,7 +3,6 @@
 import importlib
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -74,6 +73,9 @@ class _Group(click.Group):
         except VoicecoachError as error:
             click.echo(f"Error: {error}", err=True)
             ctx.exit(error.exit_code)
+        except KeyboardInterrupt:  # before a session began, or in a command with none: one line, no "Aborted!"
+            click.echo("\nInterrupted.", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 def _one_line(error: click.UsageError) -> None:
@@ -526,23 +528,16 @@ LAZY_COMMANDS = {
 cli.lazy_commands.update(LAZY_COMMANDS)
 
 
-_signals = []  # the signals that interrupted this process, for its exit status
-
-
 def main():
-    """Entry point: also turns a closed terminal (SIGHUP) or SIGTERM into a clean interruption,
-    exiting 128 + the signal's number as shells expect (129 SIGHUP, 130 Ctrl-C, 143 SIGTERM)."""
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _interrupt)
+    """Entry point (voicecoach.entry's, which takes the signals first): an interruption exits with
+    128 + the signal's number as shells expect (129 SIGHUP, 130 Ctrl-C, 143 SIGTERM), however far the
+    command had got: a session marked interrupted, a prompt (click's "Aborted!") or before either."""
+    from voicecoach import entry
+
+    entry.take_signals()
     try:
         cli(prog_name="voicecoach")
     except SystemExit as leaving:
-        if leaving.code == INTERRUPTED and _signals:
-            sys.exit(128 + _signals[-1])
+        if entry.SIGNALS and leaving.code in (INTERRUPTED, 1):
+            sys.exit(128 + entry.SIGNALS[-1])
         raise
-
-
-def _interrupt(signum, frame):
-    _signals.append(signum)
-    raise KeyboardInterrupt

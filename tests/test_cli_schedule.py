@@ -199,3 +199,25 @@ def test_plan_adds_and_settings_changed_at_once_are_all_kept(home):
     settings = config.as_dict(config.load())
     assert (settings["partner-a"], settings["partner-b"], settings["partner-a-say"], settings["helplines"],
             settings["prepare-seconds"], settings["streaks"]) == ("Sam", "Alex", "Sammy", "Relate", 12, False)
+
+
+@pytest.mark.parametrize("name, content", [
+    ("plan.json", "[" * 100_000), ("program.json", "[" * 100_000), ("reminders.json", "[" * 100_000),
+    ("program.json", "[1, 2]"), ("program.json", '{"id": "first-week", "week": "two"}'),
+])
+def test_a_damaged_plan_or_program_file_is_one_line(home, name, content):
+    (home / name).write_text(content)
+    for command in (["due"], ["program", "status"], ["plan", "list"]):
+        result = run(*command)
+        assert "Traceback" not in result.output and not isinstance(result.exception, (RecursionError, TypeError,
+                                                                                        KeyError, AttributeError))
+    result = run("due") if name != "program.json" else run("program", "status")
+    assert result.exit_code != 0 and result.output.strip().count("\n") == 0
+    assert result.output.startswith(f"Error: {home / name}: cannot be read")
+
+
+def test_a_file_where_the_running_folder_belongs_is_one_line(home):
+    (home / "running").write_text("not a folder")
+    result = run("history")
+    assert result.exit_code != 0 and result.output.strip() == (
+        f"Error: {home / 'running'} is a file, where voicecoach keeps a folder of that name; move it away")

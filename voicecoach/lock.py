@@ -98,7 +98,7 @@ def _read_settings(folder: Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
         return {"salt": base64.b64decode(data["salt"]), "check": base64.b64decode(data["check"]),
                 "scrypt": {k: int(data["scrypt"][k]) for k in ("n", "r", "p")}}
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as error:
         raise LockedError(f"{path}: cannot be read ({error}); the lock settings are damaged") from None
 
 

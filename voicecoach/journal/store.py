@@ -103,7 +103,11 @@ class Journal(Queries, SessionLocks, Upgrades):
             self._db.execute("PRAGMA synchronous = FULL")
         self._migrate()
         if self._lock_dir is not None:
-            self._lock_dir.mkdir(exist_ok=True, mode=0o700)
+            try:
+                self._lock_dir.mkdir(exist_ok=True, mode=0o700)
+            except (FileExistsError, NotADirectoryError):
+                raise JournalError(f"{self._lock_dir} is a file, where voicecoach keeps a folder of that "
+                                   "name; move it away") from None
             os.chmod(self._lock_dir, 0o700)
 
     def __enter__(self):

@@ -171,7 +171,7 @@ def load() -> Plan:
         data = json.loads(vault.read_private(path()))
     except FileNotFoundError:
         return Plan()
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: nested thousands deep
         raise ScheduleError(f"{path()}: cannot be read ({error})") from None
     try:
         entries = [Entry(**{**e, "rhythm": Rhythm(**{**e["rhythm"], "days": tuple(e["rhythm"]["days"])})})

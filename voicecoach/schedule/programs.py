@@ -185,11 +185,21 @@ def state_path() -> Path:
 def load_state() -> dict | None:
     """{'id', 'week' (from 1), 'since', 'done': {exercise: count}, 'paused', 'finished'} or None."""
     try:
-        return json.loads(vault.read_private(state_path()))
+        state = json.loads(vault.read_private(state_path()))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise ScheduleError(f"{state_path()}: cannot be read ({error})") from None
+    if not _well_formed(state):
+        raise ScheduleError(f"{state_path()}: cannot be read (not a voicecoach program file)")
+    return state
+
+
+def _well_formed(state) -> bool:
+    """The shape save_state writes, so a file edited by hand or damaged is one line, not a traceback."""
+    kinds = {"id": str, "week": int, "since": str, "done": dict, "paused": bool, "finished": bool}
+    return (isinstance(state, dict) and all(isinstance(state.get(key), kind) for key, kind in kinds.items())
+            and all(isinstance(k, str) and isinstance(v, int) for k, v in state["done"].items()))
 
 
 def save_state(state: dict | None) -> None:

@@ -30,7 +30,7 @@ def read() -> dict:
         state = json.loads(path().read_text(encoding="utf-8"))
     except FileNotFoundError:
         state = {}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise ScheduleError(f"{path()}: cannot be read ({error})") from None
     if not isinstance(state, dict):
         raise ScheduleError(f"{path()}: cannot be read (not a voicecoach reminders file)")

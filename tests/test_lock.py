@@ -332,7 +332,7 @@ def test_locked_writes_are_sealed_together_and_all_on_disk_after_close(home, pas
 INTERRUPTED = """
     import os, signal, time
     from voicecoach import sealed
-    from voicecoach.cli import _interrupt
+    from voicecoach.entry import interrupt as _interrupt
     from voicecoach.journal import Journal
     sealed.SEAL_DELAY = 3600  # nothing is sealed by the timer: only the interruption can save the step
     signal.signal(signal.SIGTERM, _interrupt)

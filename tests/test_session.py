@@ -691,3 +691,13 @@ def test_every_builtin_completes_through_all_its_branches(exercise):
             reached |= done
     unreached = [exercise.steps[i].line for i in range(len(exercise.steps)) if i not in reached]
     assert unreached == [], f"steps on lines {unreached} are never reached"
+
+
+def test_next_while_breathing_moves_on_by_one_round_not_the_whole_block(drive):
+    breathing = load("id: b\ntitle: B\nminutes: 1\nsteps:\n  - breathe: {in: 4, out: 4, rounds: 3}\n"
+                     "  - say: 'Halfway there.'\n")
+    run = drive(breathing, [(1.0, "next")])  # in the first breath in
+    phases = [(t, a.text) for t, a in run.log if isinstance(a, S.Speak)]
+    # the first round cut short at 1 s; rounds two and three whole, on their own beat from there
+    assert phases == [(0.0, "Breathe in"), (1.0, "Breathe in"), (5.0, "Breathe out"), (9.0, "Breathe in"),
+                      (13.0, "Breathe out"), (17.0, "Halfway there.")]

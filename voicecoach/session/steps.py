@@ -65,14 +65,16 @@ class StepPrograms:
         yield _Wait(frozenset({Cue.NEXT}), after=step.seconds)
 
     def _run_breathe(self, step, slot):
-        """Phase words land on a schedule counted from the start of the step, so rounds do not drift."""
+        """Phase words land on a schedule counted from the start of the step, so rounds do not drift.
+        "next" moves on by one round (the next one starts at once), not past the whole block."""
         if step.text:
             yield self._speak(step.text, slot)
         self._origin = self.now  # the schedule starts after the spoken introduction
         elapsed = 0.0
         phases = [("Breathe in", step.inhale), ("Hold", step.hold),
                   ("Breathe out", step.exhale), ("Hold", step.hold_after)]
-        for _ in range(step.rounds):
+        period = sum(seconds for _, seconds in phases if seconds)
+        for done in range(1, step.rounds + 1):
             for word, seconds in phases:
                 if not seconds:
                     continue
@@ -80,8 +82,10 @@ class StepPrograms:
                 yield self._speak(word, slot, wait=False)
                 elapsed += seconds
                 heard = yield _Wait(frozenset({Cue.NEXT}), at=elapsed)
-                if heard is not None:
-                    return None
+                if heard is not None:  # the schedule goes on from here, a round on
+                    elapsed = done * period
+                    self._origin = self.now - elapsed * self.time_scale
+                    break
 
     def _run_turn(self, step, slot):
         yield self._speak(step.prompt, slot)

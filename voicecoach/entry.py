@@ -2,6 +2,7 @@
 imported, so an interruption at any moment ends with one line and 128 + the signal's number (130 for
 Ctrl-C, 143 SIGTERM, 129 a closed terminal), never a traceback."""
 
+import os
 import signal
 import sys
 
@@ -27,4 +28,21 @@ def main():
         run()
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
-        sys.exit(128 + (SIGNALS[-1] if SIGNALS else signal.SIGINT))
+        leave(128 + (SIGNALS[-1] if SIGNALS else signal.SIGINT))
+    except SystemExit as leaving:
+        if SIGNALS:
+            leave(leaving.code if isinstance(leaving.code, int) else 1)
+        raise
+
+
+def leave(status: int):
+    """Exit with this status after a signal, everything already closed (the journal, the terminal's
+    mode, the sound). Not through the interpreter's own exit: once a KeyboardInterrupt has passed
+    through some libraries' C code, Python ends itself with SIGINT, whichever signal it was (a
+    SIGTERM would look like a Ctrl-C)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)

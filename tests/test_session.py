@@ -701,3 +701,10 @@ def test_next_while_breathing_moves_on_by_one_round_not_the_whole_block(drive):
     # the first round cut short at 1 s; rounds two and three whole, on their own beat from there
     assert phases == [(0.0, "Breathe in"), (1.0, "Breathe in"), (5.0, "Breathe out"), (9.0, "Breathe in"),
                       (13.0, "Breathe out"), (17.0, "Halfway there.")]
+
+
+def test_done_pressed_while_the_turn_prompt_is_read_ends_the_turn(drive):
+    run = drive(TURN, [(0.5, key("d"))], sound_seconds=2.0)  # half a second into "Sam, go ahead."
+    said = run.said()
+    assert said[:3] == ["Hello Sam and Alex.", "Sam, go ahead.", "Alex, go ahead."]
+    assert not [line for line in said if line.startswith("Time") or line.startswith("Finished")]

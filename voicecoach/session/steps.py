@@ -88,12 +88,15 @@ class StepPrograms:
                     break
 
     def _run_turn(self, step, slot):
-        yield self._speak(step.prompt, slot)
-        if step.listener:
-            yield self._speak(step.listener, slot)
+        """The floor for one partner; "I'm done" (d) ends it, even while the prompt is still being read."""
+        done = frozenset({Cue.DONE})
+        heard = yield self._speak(step.prompt, slot, early=done)
+        if heard is None and step.listener:
+            heard = yield self._speak(step.listener, slot, early=done)
         ends = frozenset({Cue.DONE, Cue.NEXT})
         until = (self.now - self._origin) / self.time_scale + step.limit if self.time_scale else 0.0
-        heard = yield _Wait(ends, at=until)
+        if heard is None:
+            heard = yield _Wait(ends, at=until)
         while heard is not None and heard.source is Source.VOICE:
             # A spoken "I'm done" may be a phrase in the middle of what someone is saying: ask softly.
             answers = frozenset({Cue.YES, Cue.NO})

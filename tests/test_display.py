@@ -56,3 +56,46 @@ def test_text_from_files_and_settings_is_shown_as_written_never_as_markup_or_raw
 def _rated(session):
     session.ratings.append(S.RecordRating(1, "calm", "A", "Sam [/]", 7))
     return session
+
+
+def _at_sams_turn():
+    session = S.Session(ex.find("daily-check-in"), {"A": "Sam", "B": "Alex"})
+    session.start(0.0)
+    now = 0.0
+    while not (session.step.kind == "turn" and not session.speaking):  # to the start of Sam's turn
+        now += 1.0
+        if session.speaking:
+            session.sound_finished(session._waiting.action.id, now)
+        else:
+            session.heard(Heard(Cue.NEXT, None, Source.KEY), now)
+    return session, now
+
+
+def _panel(view, session, now):
+    console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
+    console.print(view._render(session.view(), now=now))
+    return console.file.getvalue()
+
+
+def test_during_a_turn_the_panel_shows_the_speakers_prompt_first_then_the_listeners_line():
+    session, now = _at_sams_turn()
+    view = session.view()
+    assert view.text.startswith("Sam, ") and view.aside.startswith("Alex, ")  # the prompt, then the listener
+    text = " ".join(_panel(display.LiveView(Console(), "Daily check-in"), session, now).split())
+    prompt, listener = view.text[:40], view.aside[:30]
+    assert prompt in text and listener in text
+    assert text.index(prompt[:40]) < text.index(listener[:30])
+
+
+def test_with_no_microphone_the_panel_names_the_key_for_what_the_moment_asks():
+    session, now = _at_sams_turn()
+    keys_only = _panel(display.LiveView(Console(), "Daily check-in", listening=False), session, now)
+    listening = _panel(display.LiveView(Console(), "Daily check-in", listening=True), session, now)
+    assert "Keys only: press d when you are done" in keys_only and "Keys only" not in listening
+    session.heard(Heard(Cue.PAUSE, None, Source.KEY), now + 1)
+    assert "Keys only: press p to go on, or q to end" in _panel(display.LiveView(Console(), "D", listening=False),
+                                                               session, now + 1)
+    first = S.Session(ex.find("daily-check-in"), {"A": "Sam", "B": "Alex"})
+    first.start(0.0)
+    first.sound_finished(first._waiting.action.id, 1.0) if first.speaking else None
+    assert "Listening" not in _panel(display.LiveView(Console(), "D", listening=False), first, 1.0)

@@ -10,10 +10,10 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from voicecoach.cues import legend
+from voicecoach.cues import Cue, legend
 from voicecoach.session import State, View
 
-KIND_NAMES = {"say": "Listening", "pause": "Quiet moment", "breathe": "Breathing", "chime": "Chime",
+KIND_NAMES = {"say": "Guidance", "pause": "Quiet moment", "breathe": "Breathing", "chime": "Chime",
               "turn": "Turn", "rate": "Rating", "ask": "Question", "consent": "Private question", "goto": ""}
 
 
@@ -25,6 +25,23 @@ def shown(text: str) -> str:
 
 def _legend(view: View) -> list[tuple[str, str]]:
     return legend(view.offered, consent=view.kind == "consent")
+
+
+# With no microphone, what the moment asks for, said as the key that does it ("say next" would not work).
+_BY_KEY = ((Cue.DONE, "press d when you are done"), (Cue.NUMBER, "press 0 to 9 for a rating, t for ten"),
+           (Cue.YES, "press y for yes or n for no"), (Cue.NEXT, "press space for next"))
+
+
+def keys_only_hint(view: View) -> str:
+    """The key for what the moment waits for, when only keys work (no microphone); "" otherwise."""
+    if view.state is State.PAUSED:
+        return "Keys only: press p to go on, or q to end"
+    if view.state is State.CONFIRMING_STOP:
+        return "Keys only: press y to stop here, or p to go on"
+    for cue, words in _BY_KEY:
+        if cue in view.offered:
+            return "Keys only: " + (words.replace("n for no", "n for not today") if view.kind == "consent" else words)
+    return ""
 
 
 def _countdown(view: View, now: float) -> str:
@@ -74,10 +91,12 @@ class PlainView:
 
 
 class LiveView(PlainView):
-    """The transcript scrolls above; a panel below shows the step, whose turn, the time left and the keys."""
+    """The transcript scrolls above; a panel below shows the step, whose turn, the time left and the keys.
+    `listening` False (no microphone): the panel says which key does what the moment asks."""
 
-    def __init__(self, console: Console, title: str):
+    def __init__(self, console: Console, title: str, listening: bool = True):
         super().__init__(console, title, show_keys=False, how_to_stop="press q to end at any time")
+        self.listening = listening
         self._live = Live(console=console, auto_refresh=False, transient=True)
 
     def start(self):
@@ -106,7 +125,13 @@ class LiveView(PlainView):
                          Text(f" step {view.step_number} of {view.step_count}"))
         heard = Text(f"heard: {shown(view.last_heard.word)}" if view.last_heard else "heard: -", style="cyan")
         keys = Text("  ".join(f"[{key}] {meaning}" for key, meaning in _legend(view)), style="dim")
-        body = Group(head, Text(shown(view.text or "")), progress, heard, keys)
+        lines = [head, Text(shown(view.text or ""))]
+        if view.aside:
+            lines.append(Text(shown(view.aside), style="dim"))
+        hint = "" if self.listening or view.speaking else keys_only_hint(view)
+        if hint:
+            lines.append(Text(hint, style="bold"))
+        body = Group(*lines, progress, heard, keys)
         return Panel(body, title=Text(shown(self.title)), border_style="blue")
 
     def close(self):

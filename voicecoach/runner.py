@@ -285,6 +285,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
     if spoken is not None:
         spoken.reference = lambda: getattr(runner.voice, "played", None) if runner else None  # for its echo canceller
         ears = AnyOf(spoken, ears)
+    view.listening = spoken is not None  # the live panel names the keys when nothing listens
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale,
                         rng=random.Random(), wall_clock=datetime.now(), helplines=settings.helplines,
                         **history(exercise, journal))

@@ -99,3 +99,4 @@ class View:
     offered: frozenset  # the cues whose keys and words the screen shows now
     last_heard: Heard | None
     speaking: bool = False
+    aside: str = ""  # a second line: during a turn the listener's, below the speaker's prompt

@@ -49,6 +49,7 @@ class Session(StepPrograms):
         self.now = 0.0
         self.last_heard: Heard | None = None
         self.last_text = ""
+        self.turn_prompt = ""  # the prompt of the turn under way, as shown
         self.ratings: list[RecordRating] = []
         self._program = None
         self._waiting = None  # the _Sound or _Wait the current program waits on
@@ -219,9 +220,12 @@ class Session(StepPrograms):
     def view(self) -> View:
         step = self.step
         slot = self._slots(step)[self.part] if step is not None and self.part < len(self._slots(step)) else None
+        text, aside = self.last_text, ""
+        if isinstance(step, ex.Turn) and self.turn_prompt and self.turn_prompt != text:
+            text, aside = self.turn_prompt, text  # whose turn and what to say first; the listener's line after
         return View(step_number=min(self.index + 1, len(self.exercise.steps)),
                     step_count=len(self.exercise.steps), kind=step.kind if step else "",
-                    speaker=self.names.get(slot) if slot else None, text=self.last_text,
+                    speaker=self.names.get(slot) if slot else None, text=text, aside=aside,
                     state=self.state, deadline=self._deadline, offered=self.offered,
                     last_heard=self.last_heard, speaking=self.speaking)
 
@@ -247,6 +251,7 @@ class Session(StepPrograms):
 
     def _start_part(self):
         self._answer = None
+        self.turn_prompt = ""
         self._origin = self.now
         self._waiting = None
         self._program = self._make_program(self.step, self._slots(self.step)[self.part])

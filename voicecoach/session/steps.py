@@ -90,7 +90,9 @@ class StepPrograms:
     def _run_turn(self, step, slot):
         """The floor for one partner; "I'm done" (d) ends it, even while the prompt is still being read."""
         done = frozenset({Cue.DONE})
-        heard = yield self._speak(step.prompt, slot, early=done)
+        prompt = self._speak(step.prompt, slot, early=done)
+        self.turn_prompt = self.last_text  # the screen keeps the speaker's prompt first all through the turn
+        heard = yield prompt
         if heard is None and step.listener:
             heard = yield self._speak(step.listener, slot, early=done)
         ends = frozenset({Cue.DONE, Cue.NEXT})

@@ -1,4 +1,5 @@
 import sqlite3
+from datetime import datetime
 
 from keeping import add_session, files_holding, fill, invoke, session_running_elsewhere, snapshot
 from voicecoach import vault
@@ -138,3 +139,20 @@ def test_forget_erases_and_lists_the_temporary_copies_a_crash_left(home):
     profile_left.write_bytes(MARK.encode())
     result = invoke("forget", "--all", "--yes")
     assert f"removed {profile_left}\n" in result.output and files_holding(home, MARK) == []
+
+
+def test_history_shows_the_short_id_forget_takes_and_the_question_names_the_session(home, monkeypatch):
+    from voicecoach import cli_data
+
+    with Journal() as journal:
+        kept = add_session(journal, "", started_at="2026-11-02T19:30:00+00:00")
+        gone = add_session(journal, MARK, started_at="2026-11-03T20:15:00+00:00")
+    listed = invoke("history")
+    assert gone[:6] in listed.output and kept[:6] in listed.output and gone[:7] not in listed.output
+    monkeypatch.setattr(cli_data, "_interactive", lambda: True)
+    answered_no = invoke("forget", "--session", gone[:6], input="n\n")
+    assert answered_no.exit_code == 1 and len(sessions(home)) == 2
+    local = datetime.fromisoformat("2026-11-03T20:15:00+00:00").astimezone()
+    assert f"Delete Title {MARK} on {local:%Y-%m-%d} at {local:%H:%M} ({gone[:6]}) for good?" in answered_no.output
+    assert invoke("forget", "--session", gone[:6], input="y\n").exit_code == 0
+    assert [s["id"] for s in sessions(home)] == [kept]

@@ -95,10 +95,14 @@ def forget(everything, before, session_ref, yes):
         _confirm("Delete your whole journal, its backups, voice profile, plans and program for good?", yes)
         result = forgetting.forget_all()
     else:
-        what = f"every session before {before.date()}" if before else f"session {session_ref}"
+        from voicecoach.history import described
+
+        def confirm(session):
+            what = described(session) if session else f"every session before {before.date()}"
+            _confirm(f"Delete {what} for good?", yes)
+
         cutoff = forgetting.start_of(before.date()) if before else None
-        result = forgetting.forget_sessions(before=cutoff, session_ref=session_ref,
-                                            confirm=lambda: _confirm(f"Delete {what} for good?", yes))
+        result = forgetting.forget_sessions(before=cutoff, session_ref=session_ref, confirm=confirm)
         if cutoff and not result.sessions:
             click.echo(f"Nothing older than {before.date()} to forget.")
             return

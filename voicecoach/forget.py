@@ -58,11 +58,11 @@ def forget_all(folder: Path | None = None) -> Forgotten:
 
 
 def forget_sessions(before: str | None = None, session_ref: str | None = None,
-                    folder: Path | None = None, confirm=lambda: None) -> Forgotten:
+                    folder: Path | None = None, confirm=lambda session: None) -> Forgotten:
     """Delete sessions started before an ISO time, or the one session whose id starts with
     session_ref; the journal is rewritten and every backup erased. confirm is called (it may exit)
-    once there is something to forget, with the journal opened once for the whole: a locked one
-    is decrypted once."""
+    once there is something to forget, with the session's record when it is one, and the journal
+    opened once for the whole: a locked one is decrypted once."""
     folder = Path(folder or paths.data_dir(create=False))
     result = Forgotten()
     if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
@@ -75,7 +75,7 @@ def forget_sessions(before: str | None = None, session_ref: str | None = None,
         if before and not journal.count_before(before):
             return result  # nothing to forget: the journal and its backups stay as they are
         session_id = journal.find_session(session_ref) if session_ref else None
-        confirm()
+        confirm(journal.session(session_id) if session_id else None)
         result.sessions = journal.delete_sessions(before=before, session_id=session_id)
         written = [folder / SEALED_FILENAME] if journal.locked else [
             folder / f"{FILENAME}{suffix}" for suffix in ("", "-wal")]

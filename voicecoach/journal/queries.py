@@ -121,6 +121,14 @@ class Queries:
             raise UnknownSession(f"{len(found)} sessions have ids starting with {ref!r}; give more of it")
         return found[0]
 
+    def session(self, session_id: str) -> dict:
+        """One session's record (id, exercise, title, started_at, outcome), for a confirmation."""
+        row = self._db.execute("SELECT id, exercise_id, exercise_title, started_at, outcome FROM sessions"
+                               " WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise UnknownSession(f"no session with id {session_id!r}")
+        return dict(zip(("id", "exercise_id", "exercise_title", "started_at", "outcome"), row))
+
     def running(self) -> list[str]:
         """Sessions still running in a live process (stale ones were closed when this opened)."""
         return [i for (i,) in self._db.execute("SELECT id FROM sessions WHERE outcome = 'running'")]

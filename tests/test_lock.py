@@ -110,7 +110,7 @@ def test_lock_asks_twice_and_refuses_a_mismatch_or_a_short_one(home, monkeypatch
     fill(count=1)
     monkeypatch.setattr(lock, "at_terminal", lambda: True)
     for answers, message in ((["first one!", "second one"], "the two passphrases differ"),
-                             (["short", "short"], "at least 8 characters")):
+                             (["short"], "at least 8 characters")):  # said before it is asked again
         asked = iter(answers)
         monkeypatch.setattr(lock.getpass, "getpass", lambda prompt: next(asked))
         result = invoke("lock")
@@ -119,7 +119,7 @@ def test_lock_asks_twice_and_refuses_a_mismatch_or_a_short_one(home, monkeypatch
     prompts = []
     monkeypatch.setattr(lock.getpass, "getpass", lambda prompt: prompts.append(prompt) or PASSPHRASE)
     assert invoke("lock").exit_code == 0
-    assert prompts == ["New passphrase: ", "The same passphrase again: "]
+    assert prompts == ["New passphrase (at least 8 characters): ", "The same passphrase again: "]
     lock.forget_keys()
     assert len(records()) == 1  # asked once more, at the "terminal"
     assert prompts[-1] == "Passphrase for your journal: "

@@ -135,7 +135,9 @@ def new_passphrase() -> str:
     if given is None:
         if not at_terminal():
             raise LockedError("locking needs a passphrase: run it at a terminal or set VOICECOACH_PASSPHRASE")
-        given = getpass.getpass("New passphrase: ")
+        given = getpass.getpass(f"New passphrase (at least {MIN_PASSPHRASE} characters): ")
+        if len(given) < MIN_PASSPHRASE:  # said before it is typed a second time
+            raise LockedError(f"the passphrase must have at least {MIN_PASSPHRASE} characters; nothing was locked")
         if getpass.getpass("The same passphrase again: ") != given:
             raise LockedError("the two passphrases differ; nothing was locked")
     if len(given) < MIN_PASSPHRASE:

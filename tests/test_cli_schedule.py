@@ -116,7 +116,7 @@ def test_a_program_uses_the_couples_own_entry_instead_of_doubling_it():
     assert "is your own and stays on" in run("program", "pause").output
     assert not plans.load().entries[0].paused
     run("program", "resume")
-    run("program", "stop")
+    run("program", "stop", "--yes")
     [entry] = plans.load().entries
     assert (entry.exercise, entry.rhythm.at, entry.paused, entry.program) == ("daily-check-in", "21:00", False, None)
 

@@ -114,7 +114,7 @@ def test_pause_and_stop_take_the_reminders_with_them():
     assert programs.load_state()["done"] == {}  # paused: nothing counts, nothing is expected
     runner.invoke(cli, ["program", "resume"], env=env("2026-12-08T12:00"))
     assert len(reminders.read()["slots"]) == 2
-    result = runner.invoke(cli, ["program", "stop"], env=env("2026-12-08T12:00"))
+    result = runner.invoke(cli, ["program", "stop", "--yes"], env=env("2026-12-08T12:00"))
     assert result.output == ("Rebuilding trust is stopped; its 2 practice times left your plan. "
                              "You can start it again whenever it feels right.\n")
     assert plans.load().entries == [] and reminders.read()["slots"] == []
@@ -166,3 +166,18 @@ def test_a_plan_file_of_an_unexpected_shape_is_one_line():
     result = CliRunner().invoke(cli, ["plan", "list"])
     assert result.exit_code != 0 and "cannot be read (unexpected content" in result.output
     assert not isinstance(result.exception, (KeyError, TypeError))
+
+
+def test_stop_asks_first_and_refuses_without_a_terminal_unless_told_yes(monkeypatch):
+    from voicecoach import cli_schedule
+
+    started()
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["program", "stop"], env=env("2026-12-08T12:00"))
+    assert refused.exit_code == 2 and "add --yes" in refused.output and programs.load_state() is not None
+    monkeypatch.setattr(cli_schedule, "_at_terminal", lambda: True)
+    kept = runner.invoke(cli, ["program", "stop"], input="n\n", env=env("2026-12-08T12:00"))
+    assert "Stop Rebuilding trust at week 1 of" in kept.output and "goes on" in kept.output
+    assert programs.load_state() is not None and plans.load().entries
+    stopped = runner.invoke(cli, ["program", "stop"], input="y\n", env=env("2026-12-08T12:00"))
+    assert "is stopped" in stopped.output and programs.load_state() is None

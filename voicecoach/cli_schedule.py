@@ -38,6 +38,10 @@ def practice_done(exercise_id: str) -> None:
         click.echo(f"Warning: the plan could not be updated ({error}).", err=True)
 
 
+def _at_terminal() -> bool:
+    return bool(sys.stdin and sys.stdin.isatty())
+
+
 def _titles() -> dict:
     from voicecoach import exercise
 
@@ -449,17 +453,27 @@ def program_resume():
 
 
 @program_group.command("stop", short_help="End the program and remove its practice times.")
-@one_writer()
-def program_stop():
-    """End the program: its practice times and reminders are removed from your plan."""
+@click.option("--yes", "-y", is_flag=True, help="Do not ask first (needed without a terminal).")
+def program_stop(yes):
+    """End the program: its practice times and reminders are removed from your plan. Asks first."""
     from voicecoach import schedule
     from voicecoach.schedule import plans, programs
 
     state, program = _running()
-    plan = plans.load()
-    removed = programs.stop(state, plan)
-    schedule.save_plan(plan)
-    programs.save_state(None)
+    if not yes:  # weeks of practice deserve a question; asked before the plan is held for writing
+        if not _at_terminal():
+            click.echo("The program goes on: to stop it without a terminal, add --yes.", err=True)
+            sys.exit(2)
+        if not click.confirm(f"Stop {program.title} at week {state['week']} of {len(program.weeks)}? "
+                             "Its practice times leave your plan", default=False):
+            click.echo(f"{program.title} goes on.")
+            return
+    with one_writer():
+        state, program = _running()
+        plan = plans.load()
+        removed = programs.stop(state, plan)
+        schedule.save_plan(plan)
+        programs.save_state(None)
     click.echo(f"{program.title} is stopped; its {removed} practice time{'s' * (removed != 1)} left your plan. "
                "You can start it again whenever it feels right.")
     _say_entries_used(plan, program, state["week"], "is your own and stays in your plan")

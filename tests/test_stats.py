@@ -278,3 +278,21 @@ def test_stats_loads_no_exercise_code_nor_yaml_for_library_files(home):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
     output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
+
+
+def test_weeks_before_the_very_first_session_are_left_out():
+    first = session(date(2026, 11, 17), minutes=0.4)  # a Tuesday, two weeks into a 12-week window
+    summary = stats.summary([first, session(MONDAY)], [], TODAY, 12, set(), began=first["started_at"])
+    assert [week["week"] for week in summary["weeks"]] == ["2026-11-16", "2026-11-23"]
+    older = stats.summary([session(MONDAY)], [], TODAY, 12, set(), began="2025-01-01T20:00:00+00:00")
+    assert len(older["weeks"]) == 12  # practice began long before: the whole window
+
+
+def test_a_week_of_under_half_a_minute_shows_0_and_no_bar():
+    from rich.console import Console
+
+    summary = stats.summary([session(MONDAY, minutes=0.3)], [], TODAY, 1, set())
+    console = Console(width=120, record=True, color_system=None)
+    console.print(stats_view.render(summary))
+    row = next(line for line in console.export_text().splitlines() if line.startswith("Mon 23 Nov 2026"))
+    assert "█" not in row and " 0 " in row

@@ -90,8 +90,9 @@ def stats(weeks, png, as_json):
     with Journal() as journal:
         sessions = journal.sessions(since=since, with_ratings=False)
         ratings = journal.ratings(since=since)
+        began = journal.first_started()
     closeness = progress.closeness_ids(paths.builtin_exercise_files() + paths.user_exercise_files())
-    summary = progress.summary(sessions, ratings, today, weeks, closeness, config.load().streaks)
+    summary = progress.summary(sessions, ratings, today, weeks, closeness, config.load().streaks, began)
     if png:
         charts.write_png(summary, png)  # first, so a path that cannot be written is the only line
     if as_json:

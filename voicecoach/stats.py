@@ -177,9 +177,12 @@ def gap_series(ratings: list[dict], weeks: list[date]) -> list[dict]:
 
 
 def summary(sessions: list[dict], ratings: list[dict], today: date, weeks: int,
-            closeness: set, streaks: bool = True) -> dict:
-    """Everything 'voicecoach stats' shows, as plain data (also its --json)."""
+            closeness: set, streaks: bool = True, began: str | None = None) -> dict:
+    """Everything 'voicecoach stats' shows, as plain data (also its --json); `began`, when the very
+    first session started: the weeks before it are left out (nothing could have happened in them)."""
     span = window(today, weeks)
+    if began is not None:
+        span = [week for week in span if week >= week_of(local_day(began))] or span[-1:]
     sessions = [s for s in dated(sessions) if s["week"] >= span[0]]
     ratings = dated(ratings)
     weekly = by_week(sessions, span)

@@ -44,9 +44,9 @@ def _weeks(summary: dict) -> Table:
     table.add_column("completed", justify="right")
     if streaks:
         table.add_column("practice days", justify="right")
-    most = max((w["minutes"] for w in summary["weeks"]), default=0) or 1
-    for week in summary["weeks"]:
-        bar = "█" * round(week["minutes"] / most * 12) if week["minutes"] else ""
+    most = max((round(w["minutes"]) for w in summary["weeks"]), default=0) or 1
+    for week in summary["weeks"]:  # the bar is as long as the minutes shown: none for a "0"
+        bar = "█" * round(round(week["minutes"]) / most * 12)
         row = [date.fromisoformat(week["week"]).strftime("%a %d %b %Y"), str(week["sessions"]),
                f"{week['minutes']:.0f}", Text(bar, style="cyan"), str(week["completed"])]
         if streaks:

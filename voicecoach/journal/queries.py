@@ -129,6 +129,10 @@ class Queries:
             raise UnknownSession(f"no session with id {session_id!r}")
         return dict(zip(("id", "exercise_id", "exercise_title", "started_at", "outcome"), row))
 
+    def first_started(self) -> str | None:
+        """When the first session in the journal started (None: there is none)."""
+        return self._db.execute("SELECT min(started_at) FROM sessions").fetchone()[0]
+
     def running(self) -> list[str]:
         """Sessions still running in a live process (stale ones were closed when this opened)."""
         return [i for (i,) in self._db.execute("SELECT id FROM sessions WHERE outcome = 'running'")]

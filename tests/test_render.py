@@ -66,3 +66,22 @@ def test_a_disk_that_fills_during_a_render_is_one_line(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["render", "box-breathing", str(out)])
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == f"Error: cannot write {out}: No space left on device"
+
+
+@pytest.mark.parametrize("name, fmt", [("calm.flac", "FLAC"), ("calm.ogg", "OGG"), ("calm.aiff", "AIFF")])
+def test_render_writes_the_format_its_name_asks_for(tmp_path, name, fmt):
+    import soundfile
+
+    out = tmp_path / name
+    result = CliRunner().invoke(cli, ["render", "box-breathing", str(out), "--solo"])
+    assert result.exit_code == 0, result.output
+    info = soundfile.info(str(out))
+    assert info.format == fmt and info.samplerate == 22050 and info.channels == 1 and info.duration > 300
+
+
+@pytest.mark.parametrize("name", ["calm.mp3", "calm"])
+def test_render_to_a_format_nothing_here_writes_is_one_line_and_no_file(tmp_path, name):
+    out = tmp_path / name
+    result = CliRunner().invoke(cli, ["render", "box-breathing", str(out), "--solo"])
+    assert result.exit_code == 2 and result.output.startswith(f"Error: {out}: sound is written as .wav, .flac")
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()

@@ -296,3 +296,17 @@ def test_a_week_of_under_half_a_minute_shows_0_and_no_bar():
     console.print(stats_view.render(summary))
     row = next(line for line in console.export_text().splitlines() if line.startswith("Mon 23 Nov 2026"))
     assert "█" not in row and " 0 " in row
+
+
+@pytest.mark.parametrize("name, magic", [("chart.jpg", b"\xff\xd8\xff"), ("chart.svg", b"<?xml"), ("chart.pdf", b"%PDF")])
+def test_the_chart_is_written_in_the_format_its_name_asks_for(journal_of_this_month, tmp_path, name, magic):
+    pytest.importorskip("matplotlib")
+    chart = tmp_path / name
+    assert invoke("stats", "--weeks", "4", "--png", str(chart)).exit_code == 0
+    assert chart.read_bytes().startswith(magic) and stat.S_IMODE(os.stat(chart).st_mode) == 0o600
+
+
+def test_a_chart_name_of_another_format_is_one_line_before_any_work(tmp_path):
+    result = invoke("stats", "--png", str(tmp_path / "chart.gif"))
+    assert result.exit_code != 0 and result.output.strip() == (
+        f"Error: {tmp_path / 'chart.gif'}: the chart is written as .png, .jpg, .svg or .pdf, not .gif")

@@ -41,8 +41,22 @@ def _pyplot_free_figure():
     return Figure
 
 
-def check_available() -> None:
-    """Fail before any work is done, in one line."""
+IMAGE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".svg": "svg", ".pdf": "pdf"}
+
+
+def image_format(path: Path) -> str:
+    """The format the file's name asks for; a one-line error for one matplotlib cannot write."""
+    found = IMAGE_FORMATS.get(Path(path).suffix.lower())
+    if found is None:
+        raise VoicecoachError(f"{path}: the chart is written as .png, .jpg, .svg or .pdf, "
+                              f"not {Path(path).suffix or 'a name with no ending'}")
+    return found
+
+
+def check_available(path: Path | None = None) -> None:
+    """Fail before any work is done, in one line: no matplotlib, or a file name of another format."""
+    if path is not None:
+        image_format(path)
     _pyplot_free_figure()
 
 
@@ -146,9 +160,10 @@ def figure(summary: dict):
 
 
 def write_png(summary: dict, path: Path) -> None:
-    """Rendered in memory, then written owner-only: the ratings in it are private."""
+    """Rendered in memory in the format the name asks for (PNG, JPEG, SVG, PDF), then written
+    owner-only: the ratings in it are private."""
     buffer = io.BytesIO()
-    figure(summary).savefig(buffer, format="png", dpi=150)
+    figure(summary).savefig(buffer, format=image_format(path), dpi=150)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:

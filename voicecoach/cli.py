@@ -358,7 +358,7 @@ def say(text, audio_out):
     click.echo(shown)
 
 
-@cli.command(short_help="Render a whole exercise to one WAV file.")
+@cli.command(short_help="Render a whole exercise to one sound file (WAV, FLAC, OGG).")
 @click.argument("exercise_ref", metavar="ID_OR_FILE")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--turn-seconds", type=click.FloatRange(min=1, max=3600),
@@ -369,7 +369,8 @@ def say(text, audio_out):
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
               help="With --solo: whose name to use.")
 def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
-    """Render a whole exercise to one WAV file (16-bit, 22050 Hz mono), to play from a phone."""
+    """Render a whole exercise to one sound file to play from a phone: WAV (16-bit, 22050 Hz mono),
+    or FLAC, OGG or AIFF as OUT's name asks."""
     from rich.console import Console
     from rich.progress import Progress
 
@@ -385,7 +386,11 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
         seconds = rendering.render(found, _settings(), out, solo=partner.upper() if solo else None,
                                    answer_seconds=answer_seconds,
                                    progress=lambda done, total: progress.update(task, completed=done))
-    click.echo(f"Wrote {out}: {int(seconds // 60)} min {round(seconds % 60):02d} s of 16-bit mono WAV at 22050 Hz.")
+    from voicecoach.voice.sinks import sound_format
+
+    kind = {"WAV": "16-bit mono WAV", "FLAC": "16-bit mono FLAC", "OGG": "mono Ogg Vorbis",
+            "AIFF": "16-bit mono AIFF"}[sound_format(out)]
+    click.echo(f"Wrote {out}: {int(seconds // 60)} min {round(seconds % 60):02d} s of {kind} at 22050 Hz.")
 
 
 @cli.command(short_help="Recognise cues in WAV files, one JSON line each.")

@@ -74,7 +74,7 @@ def history(since, exercise_id, outcome, limit, as_json):
 @click.option("--weeks", type=click.IntRange(min=1, max=520), default=12, show_default=True,
               help="How many recent weeks to look at.")
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also draw a chart into this PNG file (needs the 'charts' extra).")
+              help="Also draw a chart into this image file: .png, .jpg, .svg or .pdf (needs the 'charts' extra).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def stats(weeks, png, as_json):
     """How your practice is going: week by week, which exercises, ratings and their trends."""
@@ -84,7 +84,7 @@ def stats(weeks, png, as_json):
     if png:
         from voicecoach import charts
 
-        charts.check_available()
+        charts.check_available(png)
     today = date.today()
     since = datetime.combine(progress.window(today, weeks)[0], time())
     with Journal() as journal:

@@ -1,4 +1,4 @@
-"""Where spoken audio goes: the sound card, or a WAV file paced like one."""
+"""Where spoken audio goes: the sound card, or a sound file paced like one."""
 
 from __future__ import annotations
 
@@ -38,19 +38,45 @@ class DeviceSink:
         close_stream(self._pa, self._stream)
 
 
+# What a sound file's name asks for, and how soundfile writes it (a WAV is written by the wave module).
+FORMATS = {".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"), ".aiff": ("AIFF", "PCM_16"),
+           ".aif": ("AIFF", "PCM_16")}
+
+
+def sound_format(path: Path | str) -> str:
+    """The format a file's name asks for (WAV, FLAC, OGG, AIFF); BadInput naming it otherwise (mp3:
+    nothing here can write one)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".wav":
+        return "WAV"
+    if suffix in FORMATS:
+        return FORMATS[suffix][0]
+    raise BadInput(f"{path}: sound is written as .wav, .flac, .ogg or .aiff; "
+                   f"{suffix or 'a name with no ending'} cannot be written here")
+
+
 class WavFileSink:
-    """A WAV file whose timeline is wall-clock time, so a session can be measured without a sound card."""
+    """A sound file (WAV, or FLAC, OGG or AIFF as its name asks) whose timeline is wall-clock time, so
+    a session can be measured without a sound card."""
 
     def __init__(self, path: Path | str, realtime: bool = True):
         self.realtime = realtime  # False: as fast as it can be written (voicecoach render)
+        fmt = sound_format(path)
+        self._wav = None
         try:
             self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
         except OSError as error:
             raise BadInput(f"cannot write {path}: {error.strerror or error}") from None
-        self._wav = wave.open(self._file, "wb")
-        self._wav.setnchannels(1)
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(SAMPLE_RATE)
+        if fmt == "WAV":
+            self._wav = wave.open(self._file, "wb")
+            self._wav.setnchannels(1)
+            self._wav.setsampwidth(2)
+            self._wav.setframerate(SAMPLE_RATE)
+        else:
+            import soundfile
+
+            self._sound = soundfile.SoundFile(self._file, "w", SAMPLE_RATE, 1, FORMATS[Path(path).suffix.lower()][1],
+                                              format=fmt)
         self._start: float | None = None
         self._frames = 0
         self._first_sound_note = os.environ.get(FIRST_SOUND_ENV)
@@ -61,7 +87,12 @@ class WavFileSink:
             self._start = time.monotonic()
         if self._first_sound_note and frames.strip(b"\0"):
             self._note_first_sound(frames)
-        self._wav.writeframes(frames)
+        if self._wav is not None:
+            self._wav.writeframes(frames)
+        else:
+            import numpy as np
+
+            self._sound.write(np.frombuffer(frames, dtype="<i2"))
         self._frames += len(frames) // 2
         delay = self._start + self._frames / SAMPLE_RATE - time.monotonic()
         if delay > 0 and self.realtime:
@@ -75,5 +106,5 @@ class WavFileSink:
         self._first_sound_note = None
 
     def close(self) -> None:
-        self._wav.close()
+        (self._wav or self._sound).close()
         self._file.close()

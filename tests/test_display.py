@@ -9,15 +9,7 @@ from voicecoach.cues import Cue, Heard, Source
 
 
 def test_the_live_panel_shows_step_turn_countdown_last_cue_and_keys():
-    session = S.Session(ex.find("daily-check-in"), {"A": "Sam", "B": "Alex"})
-    session.start(0.0)
-    now = 0.0
-    while not (session.step.kind == "turn" and not session.speaking):  # to the start of Sam's turn
-        now += 1.0
-        if session.speaking:
-            session.sound_finished(session._waiting.action.id, now)
-        else:
-            session.heard(Heard(Cue.NEXT, None, Source.KEY), now)
+    session, now = _at_sams_turn()
     console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
     view = display.LiveView(console, "Daily check-in")
     console.print(view._render(session.view(), now=now + 30))

@@ -79,7 +79,7 @@ def test_render_writes_the_format_its_name_asks_for(tmp_path, name, fmt):
     assert info.format == fmt and info.samplerate == 22050 and info.channels == 1 and info.duration > 300
 
 
-@pytest.mark.parametrize("name", ["calm.mp3", "calm"])
+@pytest.mark.parametrize("name", ["calm.mp3", "calm.m4a"])
 def test_render_to_a_format_nothing_here_writes_is_one_line_and_no_file(tmp_path, name):
     out = tmp_path / name
     result = CliRunner().invoke(cli, ["render", "box-breathing", str(out), "--solo"])

@@ -44,15 +44,14 @@ FORMATS = {".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"), ".aiff": ("AI
 
 
 def sound_format(path: Path | str) -> str:
-    """The format a file's name asks for (WAV, FLAC, OGG, AIFF); BadInput naming it otherwise (mp3:
-    nothing here can write one)."""
+    """The format a file's name asks for (WAV, FLAC, OGG, AIFF; WAV with no ending); BadInput naming
+    any other ending (mp3: nothing here can write one)."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".wav":
+    if suffix in (".wav", ""):  # no ending (or /dev/null): WAV, as always
         return "WAV"
     if suffix in FORMATS:
         return FORMATS[suffix][0]
-    raise BadInput(f"{path}: sound is written as .wav, .flac, .ogg or .aiff; "
-                   f"{suffix or 'a name with no ending'} cannot be written here")
+    raise BadInput(f"{path}: sound is written as .wav, .flac, .ogg or .aiff; {suffix} cannot be written here")
 
 
 class WavFileSink:

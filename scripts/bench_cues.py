@@ -10,7 +10,11 @@ words under the assistant's own espeak voice (heard through a simulated room) at
 through the half-duplex path of ears/spoken.py, with and without its echo canceller; then the cue words
 with no recordings, on synthetic speech: espeak, and flite's voices when flite is installed (plumbing only).
 
-    PYTHONPATH=. python scripts/bench_cues.py [--split report|tune|all] [--quick] [--jobs 2]
+    PYTHONPATH=. python scripts/bench_cues.py [--engine whisper|pocketsphinx|both] [--split report|tune|all]
+                                               [--quick] [--jobs 2]
+
+Both engines are measured by default, one after the other on the same streams, with a side-by-side
+summary; Whisper is given the line a session would just have said (PROMPTS).
 
 The whole run decodes ~3,600 streams: about 5 minutes on two free cores (--quick: about 1 minute);
 the assistant's own voice, five ways (without and with the echo canceller, cold, misaligned), takes
@@ -179,16 +183,34 @@ def babble(n: int, rng, pool_paths):
 
 _RECOGNIZER = None
 
+# The line a session has just said when each context listens (from the built-in exercises): Whisper is
+# given it as previous text, as ears/spoken.py does; PocketSphinx ignores it.
+PROMPTS = {
+    "navigation": "Let's be quiet together for a moment. Say next when you are ready.",
+    "turn": "Sam, share one thing you appreciated today. Say 'I'm done' when you are finished.",
+    "rating": "Sam, how close do you feel right now, from zero to ten?",
+    "answer": "Have you chosen one topic to talk about? Say yes or no.",
+}
 
-def _init(tuning_kwargs):
+
+def make_engine(engine: str, tuning_kwargs: dict, model: str | None = None):
+    """The engine benchmarked: PocketSphinx with these knobs, or Whisper (the installed model, or `model`)."""
+    from voicecoach.recognizer import Recognizer, Tuning
+
+    if engine == "pocketsphinx":
+        return Recognizer(Tuning(**tuning_kwargs))
+    from voicecoach.recognizer.whisper_engine import WhisperEngine
+
+    return WhisperEngine(model)
+
+
+def _init(tuning_kwargs, engine="pocketsphinx", model=None):
     global _RECOGNIZER
     try:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[os.getpid() % len(os.sched_getaffinity(0))]})
     except (AttributeError, OSError):
         pass
-    from voicecoach.recognizer import Recognizer, Tuning
-
-    _RECOGNIZER = Recognizer(Tuning(**tuning_kwargs))
+    _RECOGNIZER = make_engine(engine, tuning_kwargs, model)
 
 
 def _run(job):
@@ -207,9 +229,11 @@ def _run(job):
         noise = pink_noise(len(stream), rng) if condition.startswith("pink") else babble(len(stream), rng, babble_paths)
         gain = math.sqrt(speech_power(samples) / 10 ** (snr_db / 10))
         stream = np.clip(stream + noise * gain, -32768, 32767).astype(np.int16)
+    _RECOGNIZER.prompt = PROMPTS[context]
     out = hear_stream(stream, context, _RECOGNIZER, trailing_ms=trailing_ms)
     out.update(context=context, word=word, path=path, audio_ms=1000 * len(stream) / RATE,
-               ref_end_ms=LEAD_MS + speech_end_reference(samples))
+               ref_end_ms=LEAD_MS + speech_end_reference(samples),
+               rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return out
 
 
@@ -447,10 +471,85 @@ def decoder_value(text: str):
     return text
 
 
+def report(results, conditions, contexts, errors: bool) -> dict:
+    """Print one engine's figures per condition and context; returns (hits, n, false accepts, n) per
+    (condition, context), with the decision's own time (p50, p95) per condition."""
+    summary = {}
+    for condition in conditions:
+        print(f"\n=== {condition} ===")
+        rs = [r for r in results if r["condition"] == condition and "error" not in r]
+        for context in contexts_in(condition, contexts):
+            cr = [r for r in rs if r["context"] == context]
+            print(f"\n-- {context}: target {TARGETS[context]}")
+            closed = context in ("rating", "answer")
+            tot_hit = tot_n = tot_sure = 0
+            for w, expected in RECORDED_CUES[context].items():
+                wr = [r for r in cr if r["word"] == w]
+                hit = sum(1 for r in wr if r["cue"] == expected)
+                sure = sum(1 for r in wr if r["cue"] == expected and not r["unsure"])
+                tot_hit += hit
+                tot_n += len(wr)
+                tot_sure += sure
+                extra = f"   right & sure {fmt(sure, len(wr))}" if closed else ""
+                print(f"  {w:>8} -> {expected!s:<5} {'right' if closed else 'caught'} {fmt(hit, len(wr))}{extra}")
+                if errors:
+                    for r in wr:
+                        if r["cue"] != expected:
+                            print(f"        miss {Path(r['path']).name}: {r['cue']!r} ({r['text']})")
+            print(f"  {'ALL':>8}          {'right' if closed else 'caught'} {fmt(tot_hit, tot_n)}"
+                  + (f"   right & sure {fmt(tot_sure, tot_n)}" if closed else ""))
+            if closed:  # what a couple would find in the journal unasked: a wrong answer nobody was asked about
+                wrong_sure = sum(1 for r in cr if r["word"] in RECORDED_CUES[context] and r["cue"] is not None
+                                 and r["cue"] != RECORDED_CUES[context][r["word"]] and not r["unsure"])
+                print(f"  {'':>8}          wrong & sure (kept without a check) {fmt(wrong_sure, tot_n)}")
+            pos = [r for r in cr if r["word"] in RECORDED_CUES[context]]
+            for source, label in (("sc1_", "Speech Commands, many speakers"), ("fsdd_", "FSDD, 8 kHz, one speaker")):
+                sr = [r for r in pos if Path(r["path"]).name.startswith(source)]
+                if sr and len(sr) < len(pos):
+                    k = sum(1 for r in sr if r["cue"] == RECORDED_CUES[context][r["word"]])
+                    print(f"  {'':>8}          of which {label}: {fmt(k, len(sr))}")
+            neg = [r for r in cr if r["word"] not in RECORDED_CUES[context]]
+            fa_any = sum(1 for r in neg if r["cue"] is not None)
+            fa_sure = sum(1 for r in neg if r["cue"] is not None and not r["unsure"])
+            by_word = collections.Counter(r["word"] for r in neg if r["cue"] is not None and
+                                          (not closed or not r["unsure"]))
+            if closed:
+                print(f"  false accepts on non-cue words, taken without confirmation: {fmt(fa_sure, len(neg))}"
+                      f"   (any answer: {fa_any}/{len(neg)})")
+            else:
+                print(f"  false accepts on non-cue words: {fmt(fa_any, len(neg))}")
+            if by_word:
+                print("    by word: " + ", ".join(f"{w} {n}" for w, n in by_word.most_common()))
+            if errors:
+                for r in neg:
+                    if r["cue"] is not None and (not closed or not r["unsure"]):
+                        print(f"        fa {r['word']} {Path(r['path']).name}: {r['cue']!r} ({r['text']})")
+            summary[(condition, context)] = (tot_hit, tot_n, fa_sure if closed else fa_any, len(neg))
+        lat = [r["decided_ms"] - r["speech_end_ms"] for r in rs if r["decided_ms"] is not None]
+        lat_ref = [r["decided_ms"] - r["ref_end_ms"] for r in rs if r["decided_ms"] is not None]
+        compute = sum(r["compute_ms"] for r in rs)
+        audio = sum(r["audio_ms"] for r in rs)
+        nothing = sum(1 for r in rs if r["speech_end_ms"] is None)
+        print(f"\n  latency after the detector's end of speech: p50 {pct(lat, .5):.0f} ms, p95 {pct(lat, .95):.0f} ms"
+              "   target p50 <= 300, p95 <= 500")
+        print(f"  latency after the word's energy end (clean clip): p50 {pct(lat_ref, .5):.0f} ms, "
+              f"p95 {pct(lat_ref, .95):.0f} ms")
+        print(f"  real-time factor (one core, whole stream incl. padding): {compute / audio:.3f}   target <= 0.2;"
+              f" no speech detected in {nothing}/{len(rs)}")
+        decode = [r["decode_ms"] for r in rs if r.get("decode_ms") is not None]
+        print(f"  the decision's own time once speech ended (CPU): p50 {pct(decode, .5):.0f} ms, "
+              f"p95 {pct(decode, .95):.0f} ms")
+        summary[(condition, "decode ms")] = (pct(decode, .5), pct(decode, .95))
+    return summary
+
+
 def main(argv=None) -> int:
     global SPEECH
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("report", "tune", "all"), default="report")
+    ap.add_argument("--engine", choices=("whisper", "pocketsphinx", "both"), default="both",
+                    help="which cue engine to measure; both: side by side")
+    ap.add_argument("--model", default=None, help="another CTranslate2 Whisper model folder (e.g. base.en)")
     ap.add_argument("--quick", action="store_true", help="a few files per word, clean audio only")
     ap.add_argument("--contexts", default=",".join(RECORDED_CUES))
     ap.add_argument("--conditions", default=None, help=f"comma-separated of {', '.join(CONDITIONS)}")
@@ -487,7 +586,7 @@ def main(argv=None) -> int:
         print(f"no recordings at {SPEECH}", file=sys.stderr)
         return 2
 
-    from voicecoach.recognizer import Recognizer, Tuning
+    from voicecoach.recognizer import Tuning
 
     tuning_kwargs = {}
     if args.no_distractors:
@@ -518,18 +617,18 @@ def main(argv=None) -> int:
             base[k] = float(v)
         tuning_kwargs["garbage_weight"] = tuple(base.items())
 
-    t0 = time.perf_counter()
-    rec = Recognizer(Tuning(**tuning_kwargs))
-    load_s = time.perf_counter() - t0
-    tuning = rec.tuning
-    del rec
-
+    engines = ["pocketsphinx", "whisper"] if args.engine == "both" else [args.engine]
+    tuning = Tuning(**tuning_kwargs)
     if args.own_speech_only:
         _, files = collect(args.split, args.quick)
-        own_speech(Recognizer(Tuning(**tuning_kwargs)), files.get("stop", []), args.quick)
+        for engine in engines:
+            print(f"\n##### {engine}")
+            own_speech(make_engine(engine, tuning_kwargs, args.model), files.get("stop", []), args.quick)
         return 0
     if args.synthetic_only:
-        synthetic(Recognizer(Tuning(**tuning_kwargs)))
+        for engine in engines:
+            print(f"\n##### {engine}")
+            synthetic(make_engine(engine, tuning_kwargs, args.model))
         return 0
     contexts = args.contexts.split(",")
     conditions = (args.conditions.split(",") if args.conditions else (["clean"] if args.quick else list(CONDITIONS)))
@@ -542,11 +641,10 @@ def main(argv=None) -> int:
     for half in ("tune", "report"):
         ids = sorted({speaker_of(p.name) for p in SPEECH.glob("*/*.wav") if half_of(speaker_of(p.name)) == half})
         print(f"{half} speakers ({len(ids)}): {' '.join(ids)}")
-    print(f"tuning: wip={tuning.wip:g}, garbage={dict(tuning.garbage_weight)}, trailing silence "
+    print(f"PocketSphinx tuning: wip={tuning.wip:g}, garbage={dict(tuning.garbage_weight)}, trailing silence "
           f"{args.trailing_ms} ms, decoder options {dict(tuning.options)}, language weight "
           f"{dict(tuning.language_weight)}, floor {tuning.floor_rms:g}, whole utterance {tuning.whole_utterance}, "
           f"extra pronunciations {len(tuning.variants)}")
-    print(f"load time (import + decoder + grammars): {load_s * 1000:.0f} ms   target <= 1000 ms")
     missing = [c for c in ("next", "pause", "resume", "repeat", "skip", "slower", "faster", "louder", "quieter",
                            "done") if not (SPEECH / c).is_dir()]
     print("cue words with no recordings (not measured here): " + ", ".join(missing)
@@ -560,93 +658,55 @@ def main(argv=None) -> int:
                 for p in files.get(w, []):
                     jobs.append((context, w, p, condition, snr, babble_paths, args.trailing_ms, args.own_floor))
 
-    t_run = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(tuning_kwargs,)) as ex:
-            results = list(ex.map(_run, jobs, chunksize=8))
-    else:
-        _init(tuning_kwargs)
-        results = [_run(j) for j in jobs]
-    wall = time.perf_counter() - t_run
-    for r, j in zip(results, jobs):
-        r["condition"] = j[3]
+    side = {}
+    for engine in engines:
+        t0 = time.perf_counter()
+        made = make_engine(engine, tuning_kwargs, args.model)
+        load_s = time.perf_counter() - t0
+        from voicecoach.recognizer import describe
 
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"\n##### {describe(made)}")
+        del made
+        print(f"load time (import + model + grammars or checksum): {load_s * 1000:.0f} ms   target <= 1000 ms")
+        t_run = time.perf_counter()
+        if args.jobs > 1:
+            with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(tuning_kwargs, engine, args.model)) as ex:
+                results = list(ex.map(_run, jobs, chunksize=8))
+        else:
+            _init(tuning_kwargs, engine, args.model)
+            results = [_run(j) for j in jobs]
+        wall = time.perf_counter() - t_run
+        for r, j in zip(results, jobs):
+            r["condition"] = j[3]
+        summary = report(results, conditions, contexts, args.errors)
+        worker_mb = max((r.get("rss_mb", 0) for r in results), default=0)
+        print(f"\npeak memory of a worker (model loaded, decoding): {worker_mb:.0f} MB; wall {wall:.0f} s")
+        print(f"VAD: {results[0].get('vad', '?') if results else '?'}")
+        side[engine] = (summary, load_s, worker_mb)
 
-    summary = {}
-    for condition in conditions:
-        print(f"\n=== {condition} ===")
-        rs = [r for r in results if r["condition"] == condition and "error" not in r]
-        for context in contexts_in(condition, contexts):
-            cr = [r for r in rs if r["context"] == context]
-            print(f"\n-- {context}: target {TARGETS[context]}")
-            closed = context in ("rating", "answer")
-            tot_hit = tot_n = tot_sure = 0
-            for w, expected in RECORDED_CUES[context].items():
-                wr = [r for r in cr if r["word"] == w]
-                hit = sum(1 for r in wr if r["cue"] == expected)
-                sure = sum(1 for r in wr if r["cue"] == expected and not r["unsure"])
-                tot_hit += hit
-                tot_n += len(wr)
-                tot_sure += sure
-                extra = f"   right & sure {fmt(sure, len(wr))}" if closed else ""
-                print(f"  {w:>8} -> {expected!s:<5} {'right' if closed else 'caught'} {fmt(hit, len(wr))}{extra}")
-                if args.errors:
-                    for r in wr:
-                        if r["cue"] != expected:
-                            print(f"        miss {Path(r['path']).name}: {r['cue']!r} ({r['text']})")
-            print(f"  {'ALL':>8}          {'right' if closed else 'caught'} {fmt(tot_hit, tot_n)}"
-                  + (f"   right & sure {fmt(tot_sure, tot_n)}" if closed else ""))
-            if closed:  # what a couple would find in the journal unasked: a wrong answer nobody was asked about
-                wrong_sure = sum(1 for r in cr if r["word"] in RECORDED_CUES[context] and r["cue"] is not None
-                                 and r["cue"] != RECORDED_CUES[context][r["word"]] and not r["unsure"])
-                print(f"  {'':>8}          wrong & sure (kept without a check) {fmt(wrong_sure, tot_n)}")
-            pos = [r for r in cr if r["word"] in RECORDED_CUES[context]]
-            for source, label in (("sc1_", "Speech Commands, many speakers"), ("fsdd_", "FSDD, 8 kHz, one speaker")):
-                sr = [r for r in pos if Path(r["path"]).name.startswith(source)]
-                if sr and len(sr) < len(pos):
-                    k = sum(1 for r in sr if r["cue"] == RECORDED_CUES[context][r["word"]])
-                    print(f"  {'':>8}          of which {label}: {fmt(k, len(sr))}")
-            neg = [r for r in cr if r["word"] not in RECORDED_CUES[context]]
-            fa_any = sum(1 for r in neg if r["cue"] is not None)
-            fa_sure = sum(1 for r in neg if r["cue"] is not None and not r["unsure"])
-            by_word = collections.Counter(r["word"] for r in neg if r["cue"] is not None and
-                                          (not closed or not r["unsure"]))
-            if closed:
-                print(f"  false accepts on non-cue words, taken without confirmation: {fmt(fa_sure, len(neg))}"
-                      f"   (any answer: {fa_any}/{len(neg)})")
+    print("\nsummary, side by side (right or caught / n; false accepts / n, in closed contexts only those taken "
+          "without confirmation):")
+    print(f"  {'':>9} {'':>10}  " + "  ".join(f"{engine:>34}" for engine in engines))
+    for key in side[engines[0]][0]:
+        condition, context = key
+        cells = []
+        for engine in engines:
+            value = side[engine][0].get(key)
+            if context == "decode ms":
+                cells.append(f"{'p50 %.0f ms, p95 %.0f ms' % value:>34}")
             else:
-                print(f"  false accepts on non-cue words: {fmt(fa_any, len(neg))}")
-            if by_word:
-                print("    by word: " + ", ".join(f"{w} {n}" for w, n in by_word.most_common()))
-            if args.errors:
-                for r in neg:
-                    if r["cue"] is not None and (not closed or not r["unsure"]):
-                        print(f"        fa {r['word']} {Path(r['path']).name}: {r['cue']!r} ({r['text']})")
-            summary[(condition, context)] = (tot_hit, tot_n, fa_sure if closed else fa_any, len(neg))
-        lat = [r["decided_ms"] - r["speech_end_ms"] for r in rs if r["decided_ms"] is not None]
-        lat_ref = [r["decided_ms"] - r["ref_end_ms"] for r in rs if r["decided_ms"] is not None]
-        compute = sum(r["compute_ms"] for r in rs)
-        audio = sum(r["audio_ms"] for r in rs)
-        nothing = sum(1 for r in rs if r["speech_end_ms"] is None)
-        print(f"\n  latency after the detector's end of speech: p50 {pct(lat, .5):.0f} ms, p95 {pct(lat, .95):.0f} ms"
-              "   target p50 <= 300, p95 <= 500")
-        print(f"  latency after the word's energy end (clean clip): p50 {pct(lat_ref, .5):.0f} ms, "
-              f"p95 {pct(lat_ref, .95):.0f} ms")
-        print(f"  real-time factor (one core, whole stream incl. padding): {compute / audio:.3f}   target <= 0.2;"
-              f" no speech detected in {nothing}/{len(rs)}")
-    print(f"\npeak memory: this process {peak_mb:.0f} MB, largest worker {child_mb:.0f} MB; wall {wall:.0f} s")
-    print(f"VAD: {results[0].get('vad', '?') if results else '?'}")
-    print("\nsummary (hits / n, false accepts / n):")
-    for (condition, context), (h, n, fa, nn) in summary.items():
-        print(f"  {condition:>9} {context:>10}: {100 * h / max(n, 1):5.1f} % of {n}   FA {100 * fa / max(nn, 1):5.1f} % of {nn}")
+                h, n, fa, nn = value
+                cells.append(f"{100 * h / max(n, 1):5.1f} % of {n:<4} FA {100 * fa / max(nn, 1):4.1f} % of {nn:<4}")
+        print(f"  {condition:>9} {context:>10}  " + "  ".join(f"{c:>34}" for c in cells))
+    print(f"  {'load':>9} {'':>10}  " + "  ".join(f"{'%.0f ms' % (side[e][1] * 1000):>34}" for e in engines))
+    print(f"  {'peak RSS':>9} {'':>10}  " + "  ".join(f"{'%.0f MB' % side[e][2]:>34}" for e in engines))
     if not args.no_own_speech:
-        rec = Recognizer(Tuning(**tuning_kwargs))
-        own_speech(rec, files.get("stop", []), args.quick)
-        synthetic(rec)
+        for engine in engines:
+            print(f"\n##### {engine}")
+            rec = make_engine(engine, tuning_kwargs, args.model)
+            own_speech(rec, files.get("stop", []), args.quick)
+            synthetic(rec)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -387,12 +387,12 @@ def test_with_a_profile_the_grammar_is_decoded_as_the_audio_comes():
     pytest.importorskip("pocketsphinx")
     from voicecoach import enrolled
 
-    plain, note = enrolled.couple_recognizer()
+    plain, note = enrolled.couple_recognizer(engine="pocketsphinx")
     assert note is None and plain.tuning.whole_utterance  # nobody enrolled: the whole-word decode
     profile.save(small_profile())
-    checked, note = enrolled.couple_recognizer()
+    checked, note = enrolled.couple_recognizer(engine="pocketsphinx")
     assert isinstance(checked, enrolled.WithProfile) and not checked.recognizer.tuning.whole_utterance
-    unchecked, _ = enrolled.couple_recognizer(use=False)
+    unchecked, _ = enrolled.couple_recognizer(use=False, engine="pocketsphinx")
     assert unchecked.tuning.whole_utterance
 
 

@@ -124,7 +124,8 @@ def test_a_turn_end_said_alone_is_heard_and_inside_a_sentence_is_not(rec):
 def test_hear_json_fields(rec):
     path = recordings("stop", 1)[0]
     out = R.hear_file(path, "navigation", rec)
-    assert set(out) == {"file", "cue", "text", "confidence", "speech_end_ms", "decided_ms", "compute_ms"}
+    assert set(out) == {"file", "engine", "cue", "unsure", "text", "confidence", "speech_end_ms", "decided_ms",
+                        "compute_ms"}
     assert out["file"] == str(path)
     assert out["decided_ms"] >= out["speech_end_ms"]
 

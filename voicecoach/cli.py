@@ -398,7 +398,9 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
 @click.option("--context", type=click.Choice(["navigation", "turn", "rating", "answer"]), default="navigation",
               show_default=True, help="What the recogniser listens for, as at that moment of a session.")
 @click.option("--no-profile", is_flag=True, help="Ignore the enrolled voice profile (to compare).")
-def hear(files, context, no_profile):
+@click.option("--engine", "engine_name", type=click.Choice(["whisper", "pocketsphinx"]),
+              help="The speech engine (default: the config's speech-engine, else Whisper when installed).")
+def hear(files, context, no_profile, engine_name):
     """Recognise cues in WAV files, as a live session would; one JSON line per file.
 
     A file that cannot be read gets a line with "error" and the others are still heard;
@@ -406,7 +408,7 @@ def hear(files, context, no_profile):
     """
     from voicecoach import enrolled, recognizer
 
-    engine, note = enrolled.couple_recognizer(use=not no_profile)
+    engine, note = enrolled.couple_recognizer(use=not no_profile, engine=engine_name)
     if note:
         click.echo(note, err=True)
     unreadable = 0

@@ -35,6 +35,10 @@ class Settings:
     """Reminders are also spoken aloud, not only shown; off by default, to stay discreet."""
     streaks: bool = True
     """Show practice days per week in 'voicecoach stats'; off hides them."""
+    speech_engine: str = ""
+    """What hears spoken cues: whisper or pocketsphinx; empty means Whisper when its model is installed."""
+    speech_model: str = ""
+    """Another CTranslate2 Whisper model folder (e.g. base.en) instead of the installed tiny.en."""
 
     def names(self) -> dict:
         return {"A": self.partner_a, "B": self.partner_b}
@@ -56,8 +60,11 @@ KEYS = {
     "prepare-seconds": "prepare_seconds",
     "spoken-reminders": "spoken_reminders",
     "streaks": "streaks",
+    "speech-engine": "speech_engine",
+    "speech-model": "speech_model",
 }
 LIMITS = {"rate_wpm": (80, 320), "volume": (0.1, 1.0), "prepare_seconds": (0, 600)}
+CHOICES = {"speech_engine": ("whisper", "pocketsphinx")}
 SWITCH = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
 
 
@@ -104,7 +111,13 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
         value = "" if value is None else str(value).strip()
         if name.startswith("partner_") and not name.endswith("_say") and not value:
             raise ConfigError(f"{prefix}{key} cannot be empty")
-        longest = 300 if name == "helplines" else 60
+        if name in CHOICES:
+            value = value.lower()
+            if value and value not in CHOICES[name]:
+                raise ConfigError(f"{prefix}{key} must be {' or '.join(CHOICES[name])}, not {value!r}")
+        if name == "speech_model" and value and not where and not (Path(value).expanduser() / "model.bin").is_file():
+            raise ConfigError(f"{key}: {value} is not a CTranslate2 Whisper model folder (no model.bin in it)")
+        longest = 300 if name in ("helplines", "speech_model") else 60
         if len(value) > longest:
             raise ConfigError(f"{prefix}{key} is too long ({longest} characters at most)")
         if any(not char.isprintable() for char in value):
@@ -170,6 +183,10 @@ def accepted(key: str) -> str:
         return f"{low} to {high}"
     if name == "voice":
         return "a voice id from 'voicecoach voices'"
+    if name in CHOICES:
+        return " or ".join(CHOICES[name])
+    if name == "speech_model":
+        return "a CTranslate2 Whisper model folder"
     if name.endswith("_say"):
         return "the name spelled as it should sound"
     return "a name" if name.startswith("partner_") else "text"

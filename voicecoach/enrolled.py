@@ -1,6 +1,6 @@
 """The recogniser, checked against the couple's own enrolled voices.
 
-`WithProfile` wraps a `recognizer.Recognizer` (same `decide` / `begin` / `feed` / `end`) and adds
+`WithProfile` wraps a cue engine (Whisper or PocketSphinx: same `decide` / `begin` / `feed` / `end`) and adds
 one step after each decision: the utterance's MFCCs are matched (DTW) against both partners'
 takes, and the grammar's answer is confirmed, corrected or doubted:
 
@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from voicecoach import features
-from voicecoach.recognizer import CUE_PHRASES, OPEN_CONTEXTS, Decision, Recognizer
+from voicecoach.recognizer import CUE_PHRASES, OPEN_CONTEXTS, Decision
 from voicecoach.templates import Matcher, verdict
 
 
@@ -36,7 +36,7 @@ class Heard:
 
 
 class WithProfile:
-    """A Recognizer whose answers are checked against a voice profile."""
+    """A cue engine whose answers are checked against a voice profile."""
 
     def __init__(self, recognizer, profile):
         self.recognizer = recognizer
@@ -47,17 +47,33 @@ class WithProfile:
         self._context = None
         self._pcm: list[bytes] = []
 
+    @property
+    def prompt(self):
+        return self.recognizer.prompt
+
+    @prompt.setter
+    def prompt(self, line):  # the line just spoken, for an engine that listens better knowing it
+        self.recognizer.prompt = line
+
     def refresh(self) -> None:
         """Match against the profile as it is now (after a take was learned)."""
         self.matcher = Matcher(self.profile.takes)
 
-    def __getattr__(self, name):  # tuning, load_seconds, _decoder: the wrapped recogniser's
+    def __getattr__(self, name):  # name, load_seconds, cancel, prompt: the wrapped engine's
         return getattr(self.recognizer, name)
 
-    decide = Recognizer.decide  # the same whole-utterance call, over the begin / feed / end below
+    def decide(self, pcm: bytes, rate: int, context: str, channels: int = 1, **options) -> Decision:
+        """The same whole-utterance call as the engine's, over the begin / feed / end below."""
+        if rate != 16000 or channels != 1:
+            from voicecoach.recognizer import to_mono_16k
 
-    def begin(self, context: str) -> None:
-        self.recognizer.begin(context)
+            pcm = to_mono_16k(pcm, rate, channels).tobytes()
+        self.begin(context, **options)
+        self.feed(pcm)
+        return self.end()
+
+    def begin(self, context: str, **options) -> None:  # options: the engine's, e.g. Whisper's prompt
+        self.recognizer.begin(context, **options)
         self._context = context
         self._pcm = []
 
@@ -139,13 +155,20 @@ def _stored(use: bool):
     return stored, None
 
 
-def couple_recognizer(use: bool = True):
-    """The recogniser for sessions and `hear`: tuned for the couple's profile when they enrolled.
+def couple_recognizer(use: bool = True, engine: str | None = None):
+    """The recogniser for sessions and `hear`: the configured engine (Whisper when installed), checked
+    against the couple's profile when they enrolled; `engine` overrides the config's choice.
 
-    Returns (recogniser, note): note is a line to show when a profile exists but cannot be used."""
-    from voicecoach import recognizer
+    Returns (recogniser, note): note is a line (or two) to show when the profile or the engine wanted
+    cannot be used."""
+    from voicecoach import config
+    from voicecoach.recognizer import Tuning, make_engine
 
     stored, note = _stored(use)
+    settings = config.load()
+    chosen, why = make_engine(engine or settings.speech_engine or None, settings.speech_model or None,
+                              Tuning(**PROFILE_TUNING) if stored is not None else None)
+    note = "\n".join(line for line in (why, note) if line) or None
     if stored is None:
-        return recognizer.Recognizer(), note
-    return WithProfile(recognizer.Recognizer(recognizer.Tuning(**PROFILE_TUNING)), stored), None
+        return chosen, note
+    return WithProfile(chosen, stored), note

@@ -36,17 +36,21 @@ class SpokenCues:
     """Cues from a voice: the source is cut into utterances, each decided in the grammar of the moment.
 
     Half-duplex: while our own voice plays (and a short tail after), what the source hears is only
-    listened to for "stop", with the strict grammar of a partner's turn (in which our own scripts
-    gave no false stop); everything else heard then is dropped, so the assistant never takes its
-    own words for a cue. Meanwhile, when `reference` gives what the player wrote (voice.Played),
-    our own voice is first taken out of what the source hears (echo.py), so a stop said over it
-    stands alone; when quiet, the source is heard as it is.
+    listened to for "stop", with PocketSphinx's strict grammar of a partner's turn (in which our own
+    scripts gave no false stop), even when Whisper hears the rest (recognizer.choice.stop_engine_for);
+    everything else heard then is dropped, so the assistant never takes its own words for a cue.
+    Meanwhile, when `reference` gives what the player wrote (voice.Played), our own voice is first
+    taken out of what the source hears (echo.py), so a stop said over it stands alone; when quiet,
+    the source is heard as it is.
     """
 
     def __init__(self, source, recognizer, playing=lambda: None, on_heard=None, reference=lambda: None,
                  clock=time.monotonic):
         self.source = source
         self.recognizer = recognizer
+        from voicecoach.recognizer.choice import stop_engine_for
+
+        self.stop_engine = stop_engine_for(recognizer)  # for "stop" over our own voice (PocketSphinx)
         self.playing = playing  # the words our voice is saying now, "" for a chime, None when quiet
         self.reference = reference  # what our voice wrote to its sink (voice.Played), or None
         self.clock = clock
@@ -62,6 +66,7 @@ class SpokenCues:
         self._context = "navigation"  # the grammar of the moment, set by take(): a word is decoded in it
         self._open = None  # the context of the utterance being decoded as it is spoken, if any
         self._muted_until = 0.0  # our own voice and its tail: only "stop" is listened for until then
+        self._said = None  # the last line our voice said: Whisper hears an answer better knowing the question
         self._stop = threading.Event()
         self._thread = None
         self._wake = lambda: None
@@ -88,6 +93,7 @@ class SpokenCues:
                 words = self.playing()
                 if words is not None:
                     self._muted_until = now + MUTE_TAIL_SECONDS
+                    self._said = words or self._said  # "" is a chime
                     says_stop = "stop" in words.lower()  # "say stop at any time": not theirs
                 muted = now < self._muted_until
                 echo = self._echo_removal()
@@ -128,6 +134,7 @@ class SpokenCues:
     def _begin(self, preroll: bytes):
         with self._decoding:
             self._open = self._context
+            self.recognizer.prompt = self._said
             self.recognizer.begin(self._open)
             self.recognizer.feed(preroll)
 
@@ -147,7 +154,8 @@ class SpokenCues:
 
     def _listen_for_stop(self, utterance):
         with self._decoding:
-            decision = self.recognizer.decide(utterance.pcm, 16000, "turn")
+            self.stop_engine.prompt = None  # not our own words, which it is hearing over
+            decision = self.stop_engine.decide(utterance.pcm, 16000, "turn")
         if decision.cue == "stop":
             with self._lock:
                 self._stops.append(Heard(Cue.STOP, None, Source.VOICE))
@@ -176,6 +184,7 @@ class SpokenCues:
             utterance, context, decision, take = self._utterances.popleft()
         if decision is None or context != self._context:  # the moment changed while it was spoken
             with self._decoding:
+                self.recognizer.prompt = self._said
                 decision = self.recognizer.decide(utterance.pcm, 16000, self._context)
                 take = getattr(self.recognizer, "last", None)
         self.last_take = take  # with a voice profile: the take, for learning.py

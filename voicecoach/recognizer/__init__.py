@@ -1,10 +1,12 @@
-"""Offline spoken-cue recognition: a voice-activity endpointer and one long-lived PocketSphinx decoder.
+"""Offline spoken-cue recognition: a voice-activity endpointer and the cue engines (Whisper, PocketSphinx).
 
 The recogniser listens only for what makes sense at the moment (a *context*), with one small grammar
 per context. One module a concept: the cues and grammars (vocabulary), audio files and rates (audio),
 cutting a stream into utterances (endpointer), what an engine decides (engine), the PocketSphinx
-engine (pocketsphinx_engine) and hearing files as if live (hearing); callers import from here.
-Nothing heavy (numpy, PocketSphinx, webrtcvad) is imported until a function needs it.
+engine (pocketsphinx_engine), the Whisper engine (whisper_engine, with its features in log_mel, its
+transcript read in transcript, its weights checked in whisper_model), which engine listens (choice)
+and hearing files as if live (hearing); callers import from here. Nothing heavy (numpy, PocketSphinx,
+webrtcvad, ctranslate2, tokenizers) is imported until a function needs it.
 """
 
 from voicecoach.recognizer.audio import (
@@ -17,6 +19,7 @@ from voicecoach.recognizer.audio import (
     resampling_taps,
     to_mono_16k,
 )
+from voicecoach.recognizer.choice import ENGINES, describe, make_engine
 from voicecoach.recognizer.endpointer import TRAILING_MS, Endpointer, Utterance, endpoint, make_vad
 from voicecoach.recognizer.engine import CueEngine, Decision
 from voicecoach.recognizer.hearing import LEAD_MS, TAIL_MS, hear_file, hear_stream, pad_stream
@@ -39,6 +42,7 @@ from voicecoach.recognizer.vocabulary import (
 )
 
 __all__ = [
+    "ENGINES", "describe", "make_engine",
     "RATE", "AudioError", "load_file", "read_wav", "resample", "resampling_reach", "resampling_taps", "to_mono_16k",
     "TRAILING_MS", "Endpointer", "Utterance", "endpoint", "make_vad",
     "LEAD_MS", "TAIL_MS", "hear_file", "hear_stream", "pad_stream",

@@ -76,6 +76,7 @@ class Recognizer:
     """
 
     name = "pocketsphinx"
+    prompt = None  # the line just spoken: Whisper uses it, these grammars have no use for it
 
     def __init__(self, tuning: Tuning | None = None, loglevel: str = "FATAL"):
         t0 = time.perf_counter()
@@ -164,6 +165,11 @@ class Recognizer:
         cue = phrases.get(forced)
         unsure = rejected or any(w in CONFUSABLE for w in forced_words)
         return Decision(cue, forced if cue is not None else text, None, unsure if cue is not None else True)
+
+    def cancel(self) -> None:
+        """Drop the utterance begun (a click too short to be a word)."""
+        self._decoder.end_utt()
+        self._pcm = []
 
     def _forced(self, context: str) -> list[str]:
         """The words of the forced choice among the context's cues ([] when no path reached the end)."""

@@ -10,7 +10,7 @@ as `voicecoach hear` does, and prints per half of the speakers (tune, report; qu
 - answers as stop: recorded numbers, yes and no decided as stop (target <= 0.5 %);
 - other as stop: every other recorded word decided as stop.
 
-    PYTHONPATH=. python scripts/bench_stop.py [--engine pocketsphinx] [--noise 10] [--jobs 2]
+    PYTHONPATH=. python scripts/bench_stop.py [--engine whisper|pocketsphinx|both] [--noise 10] [--jobs 2]
 
 With --noise N, pink noise at N dB SNR is mixed under each word first. bench_cues.py runs this too.
 """
@@ -37,12 +37,16 @@ _ENGINE = None
 
 
 def make_engine(name: str):
-    """The cue engine to measure, by name."""
-    from voicecoach.recognizer import Recognizer
+    """The cue engine to measure, by name; an engine that cannot be had here ends the run in one line."""
+    from voicecoach.recognizer.choice import make_engine as engine_named
 
-    if name == "pocketsphinx":
-        return Recognizer()
-    raise SystemExit(f"bench_stop: unknown engine {name!r}")
+    try:
+        engine, note = engine_named(name)
+    except ValueError as error:
+        raise SystemExit(f"bench_stop: {error}") from None
+    if engine.name != name:
+        raise SystemExit(f"bench_stop: {note}")
+    return engine
 
 
 def _init(engine_name: str):
@@ -110,13 +114,14 @@ def run(engine_name: str = "pocketsphinx", snr_db: float | None = None, processe
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", default="pocketsphinx")
+    parser.add_argument("--engine", default="both", choices=("whisper", "pocketsphinx", "both"))
     parser.add_argument("--noise", type=float, default=None, help="pink noise at this SNR in dB")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     args = parser.parse_args()
     if not SPEECH.is_dir():
         raise SystemExit(f"bench_stop: no recordings at {SPEECH}")
-    print("\n".join(run(args.engine, args.noise, args.jobs)))
+    for engine in ("whisper", "pocketsphinx") if args.engine == "both" else (args.engine,):
+        print("\n".join(run(engine, args.noise, args.jobs)), flush=True)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from voicecoach.recognizer.audio import RATE, to_mono_16k
 from voicecoach.recognizer.engine import Decision
 from voicecoach.recognizer.log_mel import HOP, WINDOW_FRAMES, log_mel
 from voicecoach.recognizer.transcript import cue_of, first_cue
-from voicecoach.recognizer.vocabulary import CONTEXTS, CUE_PHRASES, NUMBER_WORDS, OPEN_CONTEXTS
+from voicecoach.recognizer.vocabulary import CONTEXTS, CUE_PHRASES, NUMBER_WORDS, OPEN_CONTEXTS, STOP
 
 MAX_SAMPLES = WINDOW_FRAMES * HOP  # 3 s: pre-roll and trailing silence included, ~2.5 s of speech
 NO_SPEECH = 0.6  # Whisper's own rule: no speech when its probability is over this...
@@ -123,12 +123,14 @@ class WhisperEngine:
             cue, said = cue_of(text, context, cut)
         if no_speech > NO_SPEECH and logprob < NO_SPEECH_LOGPROB:  # perhaps a noise it put words on
             self.last_ms = (time.perf_counter() - t0) * 1000
-            if closed and cue is not None:  # VAD heard speech and it was an answer: ask it back
+            if closed and cue not in (None, STOP):  # VAD heard speech and it was an answer: ask it back
                 return Decision(cue, said, round(math.exp(logprob), 3), True)
             return Decision(None, "", None, False)
         if cue is None and closed and said:
             forced, forced_logprob, _, forced_cut = self._transcribe(samples, self._said, only=context)
             cue, forced_said = cue_of(forced, context, forced_cut)
+            if cue == STOP:  # a stop must be heard, never the forced choice of words that were not one
+                cue = None
             if cue is not None:
                 said, logprob = forced_said, forced_logprob
             self.last_ms = (time.perf_counter() - t0) * 1000

@@ -497,8 +497,16 @@ def test_a_microphone_that_stops_mid_session_is_said_once_and_the_keys_go_on(mon
         def close(self):
             pass
 
+    class Instant:
+        """An engine with nothing to load, so the listener reaches the microphone at once."""
+
+        name = "instant"
+
+    from voicecoach import enrolled
+
     monkeypatch.setattr(ears, "Microphone", Unplugged)
     monkeypatch.setattr(runner, "_open_ears", TestEars.real)
+    monkeypatch.setattr(enrolled, "couple_recognizer", lambda: (Instant(), None))
     result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="6\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("Not listening any more: the microphone stopped. Keys and typed cues still "

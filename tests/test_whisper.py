@@ -66,7 +66,8 @@ def espeak(tmp_path, text):
     (" Now.", "navigation", False, None),  # "now" is "no" only where yes or no is asked
     (" Go on!", "navigation", False, "next"),
     (" Stop. Stop.", "navigation", False, "stop"),
-    (" Stop.", "answer", False, None),  # stop is never read as yes, no or a number...
+    (" Stop.", "answer", False, "stop"),  # stop is heard at a question too, never read as yes or no...
+    (" Stop.", "rating", False, "stop"),  # ...or as a number...
     (" 7", "navigation", False, None),  # ...and a number never as a navigation cue
     (" I am done. I'm done.", "turn", False, "done"),
     (" I am not done yet I am NOT done yet", "turn", False, None),
@@ -291,17 +292,45 @@ def test_the_ears_give_the_engine_the_line_our_voice_just_said():
 
 
 def test_stop_over_our_own_voice_is_listened_for_by_pocketsphinx(engine):
-    """Whisper caught fewer stops said over our own voice (recognizer.choice.stop_engine_for)."""
+    """Whisper caught fewer stops said over our own voice (recognizer.choice.stop_engine_for); the
+    listening thread makes that engine beside the session's, before it hears anything."""
     from voicecoach.ears import SpokenCues
     from voicecoach.enrolled import WithProfile
+    from voicecoach.recognizer.choice import stop_engine_for
 
-    class Quiet:
+    class Silent:
+        finished = True
+
+        def chunks(self, stop):
+            return iter(())
+
         def close(self):
             pass
 
-    assert SpokenCues(Quiet(), engine).stop_engine.name == "pocketsphinx"
+    listening = SpokenCues(Silent(), engine)
+    listening.listen()
+    assert listening.stop_engine.name == "pocketsphinx" and listening.recognizer is engine
     profiled = WithProfile.__new__(WithProfile)
     profiled.recognizer = engine  # an enrolled couple's engine is Whisper underneath
-    assert SpokenCues(Quiet(), profiled).stop_engine.name == "pocketsphinx"
-    pocketsphinx = SpokenCues(Quiet(), SpokenCues(Quiet(), engine).stop_engine)
-    assert pocketsphinx.stop_engine is pocketsphinx.recognizer
+    assert stop_engine_for(profiled).name == "pocketsphinx"
+    pocketsphinx = stop_engine_for(engine)
+    assert stop_engine_for(pocketsphinx) is pocketsphinx
+
+
+def test_an_engine_to_make_is_made_by_the_listening_thread_and_its_note_told(engine):
+    from voicecoach.ears import SpokenCues
+
+    class Silent:
+        finished = True
+
+        def chunks(self, stop):
+            return iter(())
+
+        def close(self):
+            pass
+
+    notes = []
+    listening = SpokenCues(Silent(), lambda: (engine, "Listening with PocketSphinx: a reason."), on_note=notes.append)
+    assert listening.recognizer is None  # nothing is loaded before the thread runs
+    listening.listen()
+    assert listening.recognizer is engine and notes == ["Listening with PocketSphinx: a reason."]

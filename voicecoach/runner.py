@@ -204,7 +204,7 @@ def _open_voice(settings, audio_out, time_scale):
 
 def _open_ears(audio_in, listen, playing):
     """Spoken cues from recordings (ears.Recordings, read as --audio-in was parsed) or the
-    microphone, or None and a line saying why not."""
+    microphone, or None and a line saying why not; the cue engine loads in the background."""
     if not audio_in and not listen:
         return None, None
     from voicecoach.ears import Microphone, SpokenCues
@@ -216,12 +216,9 @@ def _open_ears(audio_in, listen, playing):
         return None, f"Keyboard only: {error}."
     from voicecoach.enrolled import couple_recognizer
 
-    try:
-        engine, note = couple_recognizer()  # with the couple's enrolled voices, if they enrolled
-    except ImportError as error:  # pocketsphinx itself is loaded only here
-        source.close()
-        return None, f"Keyboard only: speech recognition is not installed ({error.name})."
-    return SpokenCues(source, engine, playing), note
+    # The engine (with the couple's enrolled voices, if they enrolled) is made by the listening thread
+    # while the first line is spoken: Whisper's model takes most of a second to load.
+    return SpokenCues(source, couple_recognizer, playing, on_note=_warn), None
 
 
 def history(exercise, journal) -> dict:
@@ -296,7 +293,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
             _warn(note)
         runner = Runner(session, voice, ears, view, journal)
         runner.paused_line = _paused_line(typing, spoken is not None)
-        if log and spoken is not None and hasattr(spoken.recognizer, "profile"):
+        if log and spoken is not None:  # it learns only from takes an enrolled profile saw
             from voicecoach.learning import SessionLearning
 
             runner.learning = SessionLearning(spoken, settings.names())

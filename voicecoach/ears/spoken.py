@@ -45,12 +45,15 @@ class SpokenCues:
     """
 
     def __init__(self, source, recognizer, playing=lambda: None, on_heard=None, reference=lambda: None,
-                 clock=time.monotonic):
+                 clock=time.monotonic, on_note=lambda line: None):
+        """`recognizer`: an engine, or a callable giving (engine, note) that the listening thread calls
+        first, so a model that takes a second to load does so while the session's first line is
+        spoken; `on_note` is told the note (why the engine wanted could not be used)."""
         self.source = source
-        self.recognizer = recognizer
-        from voicecoach.recognizer.choice import stop_engine_for
-
-        self.stop_engine = stop_engine_for(recognizer)  # for "stop" over our own voice (PocketSphinx)
+        self._make = recognizer if callable(recognizer) and not hasattr(recognizer, "decide") else None
+        self.recognizer = None if self._make else recognizer
+        self.stop_engine = None  # for "stop" over our own voice (PocketSphinx), made with the engine
+        self.on_note = on_note
         self.playing = playing  # the words our voice is saying now, "" for a chime, None when quiet
         self.reference = reference  # what our voice wrote to its sink (voice.Played), or None
         self.clock = clock
@@ -79,6 +82,19 @@ class SpokenCues:
     def listen(self):
         """Read the source until it ends (run in a thread by `start`; the benchmark calls it directly)."""
         from voicecoach.recognizer import Endpointer
+        from voicecoach.recognizer.choice import stop_engine_for
+
+        try:
+            if self._make is not None:
+                self.recognizer, note = self._make()
+                if note:
+                    self.on_note(note)
+            self.stop_engine = stop_engine_for(self.recognizer)
+        except Exception as error:  # noqa: BLE001 - no engine (pocketsphinx missing): the keys still work
+            self.failure = f"speech recognition could not start ({getattr(error, 'name', None) or error})"
+            self.ended = True
+            self._wake()
+            return
 
         def streaming():  # each word is decoded while it is spoken, so little is left at its end
             return Endpointer(on_start=self._begin, on_frame=self._feed)

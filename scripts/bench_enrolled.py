@@ -15,7 +15,7 @@ profiles are loaded together. Every file is streamed through the endpointer and 
   the couple's other digits are taken for it;
 - time of the decision at the end of an utterance (grammar + templates), on one core.
 
-    PYTHONPATH=. python scripts/bench_enrolled.py [--quick]
+    PYTHONPATH=. python scripts/bench_enrolled.py [--quick] [--engine whisper|pocketsphinx]
     PYTHONPATH=. python scripts/bench_cues.py --enrolled [--quick]
 """
 
@@ -90,6 +90,8 @@ def hear(engine, path, context):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5 test takes per digit and speaker")
+    ap.add_argument("--engine", choices=("whisper", "pocketsphinx"), default="whisper",
+                    help="the cue engine under the profile (default whisper, as sessions use it)")
     args = ap.parse_args(argv)
     if not SPEECH.is_dir():
         print(f"no recordings at {SPEECH}", file=sys.stderr)
@@ -102,18 +104,28 @@ def main(argv=None) -> int:
     from voicecoach import enrolment, features
     from voicecoach.enrolled import PROFILE_TUNING, WithProfile
     from voicecoach.recognizer import Recognizer, Tuning, load_file
+    from voicecoach.recognizer.choice import make_engine
     from voicecoach.templates import Matcher, verdict
 
     tested = range(3, 8) if args.quick else TESTED
     t0 = time.perf_counter()
     profile = couple_profile()
     enrol_s = time.perf_counter() - t0
-    plain = Recognizer()
+    def engine(profiled: bool = False):
+        """The engine asked for, tuned as sessions tune it under a profile (PocketSphinx's settings)."""
+        if args.engine == "pocketsphinx":
+            return Recognizer(Tuning(**PROFILE_TUNING) if profiled else None)
+        made, note = make_engine(args.engine)
+        if made.name != args.engine:
+            raise SystemExit(f"bench_enrolled: {note}")
+        return made
+
+    plain = engine()
     t0 = time.perf_counter()
-    checked = WithProfile(Recognizer(Tuning(**PROFILE_TUNING)), profile)  # as sessions use it
+    checked = WithProfile(engine(profiled=True), profile)  # as sessions use it
     load_ms = (time.perf_counter() - t0) * 1000 - plain.load_seconds * 1000
     engines = {"no profile": plain, "profile": checked}
-    print(f"enrolled voice profile benchmark{' (quick)' if args.quick else ''}: couple george (A) + jackson (B), "
+    print(f"enrolled voice profile benchmark, {args.engine}{' (quick)' if args.quick else ''}: couple george (A) + jackson (B), "
           f"takes {ENROLLED.start}-{ENROLLED.stop - 1} enrolled, {tested.start}-{tested.stop - 1} tested")
     print(f"profile: {len(profile.takes)} takes, {len(profile.to_bytes()) // 1024} KB on disk; built from "
           f"files in {enrol_s:.1f} s; templates and thresholds ready in ~{max(load_ms, 0):.0f} ms")
@@ -171,7 +183,7 @@ def main(argv=None) -> int:
           " the grammar agrees)")
 
     print("\n-- a word of their own: 'seven' taught as 'next' (--as, takes 0-4 enrolled, 5-19 tested), navigation")
-    taught = WithProfile(Recognizer(Tuning(**PROFILE_TUNING)), couple_profile(teach={"seven": "next"}))
+    taught = WithProfile(engine(profiled=True), couple_profile(teach={"seven": "next"}))
     for name, engine in (("no profile", plain), ("profile", taught)):
         hits = [hear(engine, fsdd("seven", s, k), "navigation") for s in COUPLE.values() for k in tested
                 if k >= enrolment.TAKES_OWN_WORD]

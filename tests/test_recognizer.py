@@ -3,6 +3,7 @@
 import math
 import os
 import struct
+import json
 import wave
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def test_a_turn_end_said_alone_is_heard_and_inside_a_sentence_is_not(rec):
 def test_hear_json_fields(rec):
     path = recordings("stop", 1)[0]
     out = R.hear_file(path, "navigation", rec)
-    assert set(out) == {"file", "engine", "cue", "unsure", "text", "confidence", "speech_end_ms", "decided_ms",
+    assert set(out) == {"file", "engine", "context", "cue", "unsure", "text", "confidence", "speech_end_ms", "decided_ms",
                         "compute_ms"}
     assert out["file"] == str(path)
     assert out["decided_ms"] >= out["speech_end_ms"]
@@ -274,3 +275,20 @@ def test_no_cue_is_heard_in_our_own_voice(rec, synthesizer, path):
 
     line = riskiest_line(path)
     assert stops_heard_while_saying(line, own_voice(synthesizer, line), rec) == 0, line
+
+
+def test_hear_says_which_context_it_listened_in_and_its_help_names_them(tmp_path):
+    from click.testing import CliRunner
+
+    from voicecoach.cli import cli
+
+    wav = tmp_path / "quiet.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 8000)
+    for extra, context in (([], "navigation"), (["--context", "rating"], "rating")):
+        result = CliRunner().invoke(cli, ["hear", str(wav), "--engine", "pocketsphinx", *extra])
+        assert json.loads(result.output.splitlines()[-1])["context"] == context
+    assert "Digits are heard only as a rating" in " ".join(CliRunner().invoke(cli, ["hear", "--help"]).output.split())

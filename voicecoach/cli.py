@@ -396,7 +396,9 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
 @cli.command(short_help="Recognise cues in WAV files, one JSON line each.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--context", type=click.Choice(["navigation", "turn", "rating", "answer"]), default="navigation",
-              show_default=True, help="What the recogniser listens for, as at that moment of a session.")
+              show_default=True, help="What the recogniser listens for, as at that moment of a session: "
+              "navigation (next, pause, stop...), turn (I'm done), rating (zero to ten), answer (yes, no). "
+              "Digits are heard only as a rating.")
 @click.option("--no-profile", is_flag=True, help="Ignore the enrolled voice profile (to compare).")
 @click.option("--engine", "engine_name", type=click.Choice(["whisper", "pocketsphinx"]),
               help="The speech engine (default: the config's speech-engine, else Whisper when installed).")

@@ -102,8 +102,9 @@ def hear_file(path: str | os.PathLike, context: str = "navigation", recognizer: 
         return {"file": name, "error": f"cannot read: {type(e).__name__}: {e}".splitlines()[0]}
     recognizer = recognizer or Recognizer()
     out = hear_stream(pad_stream(samples), context, recognizer, trailing_ms=trailing_ms)
-    return {"file": name, "engine": getattr(recognizer, "name", None), "cue": out["cue"], "unsure": out["unsure"], "text": out["text"],
-            "confidence": out["confidence"], "speech_end_ms": _file_ms(out["speech_end_ms"]), "decided_ms": _file_ms(out["decided_ms"]),
+    return {"file": name, "engine": getattr(recognizer, "name", None), "context": context, "cue": out["cue"],
+            "unsure": out["unsure"], "text": out["text"], "confidence": out["confidence"],
+            "speech_end_ms": _file_ms(out["speech_end_ms"]), "decided_ms": _file_ms(out["decided_ms"]),
             "compute_ms": out["compute_ms"]}
 
 

@@ -14,7 +14,8 @@ with no recordings, on synthetic speech: espeak, and flite's voices when flite i
                                                [--quick] [--jobs 2]
 
 Both engines are measured by default, one after the other on the same streams, with a side-by-side
-summary; Whisper is given the line a session would just have said (PROMPTS).
+summary; Whisper is given the line a session would just have said (PROMPTS). `--stop` reports the
+safety word alone, per context (scripts/bench_stop.py); `--enrolled`, a couple's enrolled profile.
 
 The whole run decodes ~3,600 streams: about 5 minutes on two free cores (--quick: about 1 minute);
 the assistant's own voice, five ways (without and with the echo canceller, cold, misaligned), takes
@@ -575,11 +576,19 @@ def main(argv=None) -> int:
     ap.add_argument("--synthetic-only", action="store_true", help="only the cue phrases nobody recorded (plumbing)")
     ap.add_argument("--enrolled", action="store_true",
                     help="with and without an enrolled voice profile (runs scripts/bench_enrolled.py)")
+    ap.add_argument("--stop", action="store_true",
+                    help="the safety word in every context: caught, and other words taken for it (runs scripts/bench_stop.py)")
     args = ap.parse_args(argv)
     if args.enrolled:
         import bench_enrolled
 
         return bench_enrolled.main(["--quick"] if args.quick else [])
+    if args.stop:
+        import bench_stop
+
+        for engine in ("whisper", "pocketsphinx") if args.engine == "both" else (args.engine,):
+            print("\n".join(bench_stop.run(engine, processes=args.jobs)), flush=True)
+        return 0
     SPEECH = args.speech
 
     if not SPEECH.is_dir():

@@ -291,21 +291,24 @@ def test_the_ears_give_the_engine_the_line_our_voice_just_said():
     assert engine.prompts == [question]
 
 
+class Silent:
+    """A source that has ended: the listener makes its engines, then finds nothing to hear."""
+
+    finished = True
+
+    def chunks(self, stop):
+        return iter(())
+
+    def close(self):
+        pass
+
+
 def test_stop_over_our_own_voice_is_listened_for_by_pocketsphinx(engine):
     """Whisper caught fewer stops said over our own voice (recognizer.choice.stop_engine_for); the
     listening thread makes that engine beside the session's, before it hears anything."""
     from voicecoach.ears import SpokenCues
     from voicecoach.enrolled import WithProfile
     from voicecoach.recognizer.choice import stop_engine_for
-
-    class Silent:
-        finished = True
-
-        def chunks(self, stop):
-            return iter(())
-
-        def close(self):
-            pass
 
     listening = SpokenCues(Silent(), engine)
     listening.listen()
@@ -319,15 +322,6 @@ def test_stop_over_our_own_voice_is_listened_for_by_pocketsphinx(engine):
 
 def test_an_engine_to_make_is_made_by_the_listening_thread_and_its_note_told(engine):
     from voicecoach.ears import SpokenCues
-
-    class Silent:
-        finished = True
-
-        def chunks(self, stop):
-            return iter(())
-
-        def close(self):
-            pass
 
     notes = []
     listening = SpokenCues(Silent(), lambda: (engine, "Listening with PocketSphinx: a reason."), on_note=notes.append)

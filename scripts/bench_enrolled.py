@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     profile = couple_profile()
     enrol_s = time.perf_counter() - t0
-    def engine(profiled: bool = False):
+    def make(profiled: bool = False):
         """The engine asked for, tuned as sessions tune it under a profile (PocketSphinx's settings)."""
         if args.engine == "pocketsphinx":
             return Recognizer(Tuning(**PROFILE_TUNING) if profiled else None)
@@ -120,9 +120,9 @@ def main(argv=None) -> int:
             raise SystemExit(f"bench_enrolled: {note}")
         return made
 
-    plain = engine()
+    plain = make()
     t0 = time.perf_counter()
-    checked = WithProfile(engine(profiled=True), profile)  # as sessions use it
+    checked = WithProfile(make(profiled=True), profile)  # as sessions use it
     load_ms = (time.perf_counter() - t0) * 1000 - plain.load_seconds * 1000
     engines = {"no profile": plain, "profile": checked}
     print(f"enrolled voice profile benchmark, {args.engine}{' (quick)' if args.quick else ''}: couple george (A) + jackson (B), "
@@ -183,7 +183,7 @@ def main(argv=None) -> int:
           " the grammar agrees)")
 
     print("\n-- a word of their own: 'seven' taught as 'next' (--as, takes 0-4 enrolled, 5-19 tested), navigation")
-    taught = WithProfile(engine(profiled=True), couple_profile(teach={"seven": "next"}))
+    taught = WithProfile(make(profiled=True), couple_profile(teach={"seven": "next"}))
     for name, engine in (("no profile", plain), ("profile", taught)):
         hits = [hear(engine, fsdd("seven", s, k), "navigation") for s in COUPLE.values() for k in tested
                 if k >= enrolment.TAKES_OWN_WORD]

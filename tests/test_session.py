@@ -708,3 +708,38 @@ def test_done_pressed_while_the_turn_prompt_is_read_ends_the_turn(drive):
     said = run.said()
     assert said[:3] == ["Hello Sam and Alex.", "Sam, go ahead.", "Alex, go ahead."]
     assert not [line for line in said if line.startswith("Time") or line.startswith("Finished")]
+
+
+def test_the_suggestion_comes_before_the_closing_bell_not_after_it(drive):
+    from datetime import datetime
+
+    history = {"connection": [{"A": 1, "B": 2}, {"A": 2, "B": 1}]}  # low in the two sessions before
+    run = drive(CHECK_IN, ["next", "2", "2"], time_scale=0, rating_history=history, recent_picks={},
+                wall_clock=datetime(2026, 11, 26, 20, 0))
+    sounds = [action for _, action in run.log if isinstance(action, (S.Speak, S.PlayChime))]
+    named = [i for i, a in enumerate(sounds) if isinstance(a, S.Speak) and "therapist" in a.text]
+    assert len(named) == 1  # the gentle path names one; the end adds no second suggestion
+    assert isinstance(sounds[-1], S.PlayChime) and sounds[-1].sound == "bell"
+    assert run.of(S.RecordPick)[-1] == S.RecordPick(S.THERAPIST_POOL, ("2026-11-26",))
+
+
+def test_within_a_week_the_gentle_path_leaves_out_its_sentence_naming_a_therapist(drive):
+    from datetime import datetime
+
+    thursday = datetime(2026, 11, 26, 20, 0)
+    run = drive(CHECK_IN, ["next", "2", "2"], time_scale=0, wall_clock=thursday,
+                recent_picks={S.THERAPIST_POOL: ["2026-11-24"]})
+    assert not any("therapist" in line for line in run.said())
+    assert "You can stop here for today, or come back to this tomorrow." in run.said()
+    week_on = drive(CHECK_IN, ["next", "2", "2"], time_scale=0, wall_clock=thursday,
+                    recent_picks={S.THERAPIST_POOL: ["2026-11-18"]})
+    assert sum("therapist" in line for line in week_on.said()) == 1
+
+
+def test_the_far_apart_suggestion_goes_before_a_closing_bell(drive):
+    ending = load(TURN_TEXT.replace('  - say: "Good."\n  - goto: end\n', '  - say: "Good."\n  - goto: bell\n')
+                  + "  - label: bell\n    chime: bell\n")
+    history = {"close": [{"A": 9, "B": 5}, {"A": 8, "B": 4}]}
+    run = drive(ending, ["done", "done", "9", "5"], rating_history=history)
+    sounds = [a for _, a in run.log if isinstance(a, (S.Speak, S.PlayChime))]
+    assert sounds[-2].text.startswith(S.THERAPIST_LINE) and sounds[-1] == S.PlayChime("bell", sounds[-1].id)

@@ -11,8 +11,8 @@ from voicecoach.session.actions import (AdjustVoice, Finish, Hush, Listen, Outco
                                         RecordRating, Speak, State, StepDone, View)
 from voicecoach.session.picks import choose_picks
 from voicecoach.session.steps import StepPrograms, _Sound, _Wait
-from voicecoach.session.therapist import (HELPLINES_LINE, THERAPIST_LINE, THERAPIST_POOL, TROUBLED_SESSIONS,
-                                          said_lately, troubled)
+from voicecoach.session.therapist import (HELPLINES_LINE, THERAPIST_LINE, THERAPIST_POOL, THERAPIST_WORD,
+                                          TROUBLED_SESSIONS, said_lately, troubled, without_therapist)
 
 NAVIGATION = frozenset({Cue.PAUSE, Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER,
                         Cue.LOUDER, Cue.QUIETER, Cue.STOP})
@@ -255,7 +255,14 @@ class Session(StepPrograms):
         self._origin = self.now
         self._waiting = None
         self._program = self._make_program(self.step, self._slots(self.step)[self.part])
+        if self._suggestion_due() and self._closing_chimes_from(self.index):
+            self._program = self._said_first(self._suggestion(), self._program)
         self._advance(None)
+
+    def _said_first(self, line: str, program):
+        """A line of the engine's own, said (and waited for) before a step's program runs."""
+        yield _Sound(Speak(line, line, self._next_sound_id()))
+        return (yield from program)
 
     def _advance(self, value):
         """Run the step program until it waits again, or ends."""
@@ -361,14 +368,31 @@ class Session(StepPrograms):
         if len(sessions) == TROUBLED_SESSIONS and all(troubled(values, step.low) for values in sessions):
             self.suggest_therapist = True
 
+    def _suggestion_due(self) -> bool:
+        """The therapist suggestion is to be said: never after a stop or a decline, nor twice in a week,
+        nor when a line of the exercise named one already."""
+        return self.suggest_therapist and not self._therapist_mentioned and not self._therapist_said_lately
+
+    def _suggestion(self) -> str:
+        """The suggestion, said once; the day is remembered so the week after stays quiet."""
+        self.suggest_therapist = False
+        self._remember_therapist_named()
+        return THERAPIST_LINE + (HELPLINES_LINE.format(helplines=self.helplines) if self.helplines else "")
+
+    def _remember_therapist_named(self):
+        if self.wall_clock is not None and not self._therapist_mentioned:
+            self._out.append(RecordPick(THERAPIST_POOL, (self.wall_clock.date().isoformat(),)))
+        self._therapist_mentioned = True
+
+    def _closing_chimes_from(self, index: int) -> bool:
+        """Only chimes are left (the closing bell): words for the end go before them, not after."""
+        rest = self.exercise.steps[index:]
+        return bool(rest) and all(isinstance(step, ex.Chime) for step in rest)
+
     def _finish(self, outcome: Outcome):
-        if (outcome is Outcome.COMPLETED and self.suggest_therapist and not self._therapist_mentioned
-                and not self._therapist_said_lately):  # never after a stop or a decline, nor twice in a week
-            self.suggest_therapist = False
-            line = THERAPIST_LINE + (HELPLINES_LINE.format(helplines=self.helplines) if self.helplines else "")
+        if outcome is Outcome.COMPLETED and self._suggestion_due():
+            line = self._suggestion()
             self._out.append(Speak(line, line, self._next_sound_id()))
-            if self.wall_clock is not None:
-                self._out.append(RecordPick(THERAPIST_POOL, (self.wall_clock.date().isoformat(),)))
         self.state = State.FINISHED
         self.outcome = outcome
         self._program = None
@@ -392,11 +416,14 @@ class Session(StepPrograms):
 
     def _speak(self, text: str, slot: str | None = None, wait: bool = True, early=frozenset()) -> _Sound:
         words = self._words(text)
-        shown = ex.fill(text, self.names, slot, words)
+        shown, speech = ex.fill(text, self.names, slot, words), ex.fill(text, self.spoken_names, slot, words)
+        if THERAPIST_WORD in shown.lower():  # a gentle path's "a couples therapist can help": once a week
+            if self._therapist_said_lately:
+                shown, speech = without_therapist(shown), without_therapist(speech)
+            else:
+                self._remember_therapist_named()
         self.last_text = shown
-        self._therapist_mentioned |= "therapist" in shown.lower()
-        return _Sound(Speak(shown, ex.fill(text, self.spoken_names, slot, words), self._next_sound_id()),
-                      wait, early)
+        return _Sound(Speak(shown, speech, self._next_sound_id()), wait, early)
 
     def _words(self, text: str) -> dict:
         """A pool's pick (announced the first time it is said) and the time to come back, for this line."""

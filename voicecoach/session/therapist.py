@@ -1,6 +1,9 @@
 """When ratings stay low or far apart across sessions, the end of one suggests a couples therapist,
-at most once a week: the journal remembers the day it was said as a pick of a reserved pool."""
+at most once a week: the journal remembers the day it was said as a pick of a reserved pool. An
+exercise's own line naming one (a gentle path's) counts the same, and within the week its sentence
+that names one is left out."""
 
+import re
 from datetime import date
 
 TROUBLED_SESSIONS = 3  # this session and the two before it
@@ -12,6 +15,13 @@ THERAPIST_LINE = ("Before you go, one more thing. In this session and the ones b
 THERAPIST_POOL = "_therapist"  # a pool name no exercise can use (they start with a letter or digit)
 QUIET_DAYS = 7  # after the suggestion, a week without it
 HELPLINES_LINE = " If you ever need them, the places to turn to that you saved are: {helplines}."
+THERAPIST_WORD = "therapist"  # a line of an exercise that says it names professional help
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+def without_therapist(line: str) -> str:
+    """The line less its sentences that name a therapist: said within the week already, once is enough."""
+    return " ".join(part for part in _SENTENCES.split(line) if THERAPIST_WORD not in part.lower())
 
 
 def troubled(values: dict, low: int) -> bool:

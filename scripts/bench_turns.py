@@ -18,7 +18,7 @@ Then, as plumbing, each way of ending a turn said alone in those voices: how oft
 No recording here is a real conversation (no overlap, laughter or room); the figure says what the
 grammar and the whole-utterance rule do with talk, not what a living room would give.
 
-    PYTHONPATH=. python scripts/bench_turns.py [--minutes 60] [--seed 5]
+    PYTHONPATH=. python scripts/bench_turns.py [--minutes 60] [--seed 5] [--engine whisper|pocketsphinx]
 """
 
 from __future__ import annotations
@@ -203,17 +203,23 @@ def report(title: str, samples, recognizer, rng, starts) -> None:
 def main(argv=None) -> int:
     import numpy as np
 
-    from voicecoach.recognizer import Recognizer
+    from voicecoach.recognizer.choice import make_engine
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="minutes of talk from recorded words (0: synthetic voices only)")
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--engine", choices=("whisper", "pocketsphinx"), default="whisper",
+                    help="the cue engine (default whisper, as sessions use it where it is installed)")
     args = ap.parse_args(argv)
     if not SPEECH.is_dir():
         print(f"no recordings at {SPEECH}", file=sys.stderr)
         return 2
     rng = np.random.default_rng(args.seed)
-    recognizer = Recognizer()
+    recognizer, note = make_engine(args.engine)
+    if recognizer.name != args.engine:
+        print(f"bench_turns: {note}", file=sys.stderr)
+        return 2
+    print(f"engine: {recognizer.name}")
 
     if args.minutes > 0:
         talk, n_clips, starts = real_talk(args.minutes * 60, rng)

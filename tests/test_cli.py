@@ -547,6 +547,7 @@ def test_the_safety_note_is_shown_until_a_person_has_read_it_and_on_request(home
     # With no terminal (a script, setup's check) nobody has read it: the next start shows it again.
     unseen = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="7\n")
     assert unseen.output.startswith("Before you begin") and not (home / "safety-note-shown").exists()
+    invoke("config", "set", "partner-a", "Sam")  # names already given: the note is the first question
     monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
     seen = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="\n7\n")
     assert "Press Enter when you have both read this" in seen.output
@@ -785,3 +786,14 @@ def test_a_signal_at_any_moment_of_start_ends_in_one_line_and_its_status(after, 
     out, err = process.communicate(timeout=20)
     assert b"Traceback" not in err and b"Aborted!" not in err, err.decode()
     assert process.returncode == status, (out.decode(), err.decode())
+
+
+def test_the_first_runs_names_are_asked_again_after_one_that_cannot_be_used(home, monkeypatch):
+    from voicecoach import config
+
+    monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
+    result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log",
+                    input="Sam\nSam\nAlex\n\n7\n")  # Alex's partner typed the same name first
+    assert "already the other partner's name; try another." in result.output
+    assert (config.load().partner_a, config.load().partner_b) == ("Sam", "Alex")
+    assert result.exit_code == 0, result.output

@@ -125,12 +125,20 @@ def _ask_names_once(settings):
     greeting them as Partner A and Partner B."""
     from voicecoach import config
 
-    if config.path().exists() or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if config.path().exists() or not _person_at_terminal():
         return settings
     click.echo("Welcome. What names shall I use? (Press Enter to keep the one in brackets.)")
+    from voicecoach.errors import BadInput
+
     for key in ("partner-a", "partner-b"):
         label = "First partner" if key == "partner-a" else "Second partner"
-        settings = config.with_value(settings, key, click.prompt(label, default=config.as_dict(settings)[key]))
+        while True:  # a name that cannot be used (blank, the other's) is said, and asked again
+            answer = click.prompt(label, default=config.as_dict(settings)[key])
+            try:
+                settings = config.with_value(settings, key, answer.strip() or config.as_dict(settings)[key])
+                break
+            except BadInput as error:
+                click.echo(f"  {error}; try another.")
     config.save(settings)
     click.echo("Saved. Change them any time with: voicecoach config set partner-a NAME\n")
     return settings

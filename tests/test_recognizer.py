@@ -283,11 +283,7 @@ def test_hear_says_which_context_it_listened_in_and_its_help_names_them(tmp_path
     from voicecoach.cli import cli
 
     wav = tmp_path / "quiet.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\0\0" * 8000)
+    write_wav(wav, [0] * 8000, 16000)
     for extra, context in (([], "navigation"), (["--context", "rating"], "rating")):
         result = CliRunner().invoke(cli, ["hear", str(wav), "--engine", "pocketsphinx", *extra])
         assert json.loads(result.output.splitlines()[-1])["context"] == context

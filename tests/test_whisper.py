@@ -324,7 +324,8 @@ def test_an_engine_to_make_is_made_by_the_listening_thread_and_its_note_told(eng
     from voicecoach.ears import SpokenCues
 
     notes = []
-    listening = SpokenCues(Silent(), lambda: (engine, "Listening with PocketSphinx: a reason."), on_note=notes.append)
+    listening = SpokenCues(Silent(), make=lambda: (engine, "Listening with PocketSphinx: a reason."),
+                           on_note=notes.append)
     assert listening.recognizer is None  # nothing is loaded before the thread runs
     listening.listen()
     assert listening.recognizer is engine and notes == ["Listening with PocketSphinx: a reason."]

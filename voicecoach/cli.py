@@ -546,15 +546,5 @@ cli.lazy_commands.update(LAZY_COMMANDS)
 
 
 def main():
-    """Entry point (voicecoach.entry's, which takes the signals first): an interruption exits with
-    128 + the signal's number as shells expect (129 SIGHUP, 130 Ctrl-C, 143 SIGTERM), however far the
-    command had got: a session marked interrupted, a prompt (click's "Aborted!") or before either."""
-    from voicecoach import entry
-
-    entry.take_signals()
-    try:
-        cli(prog_name="voicecoach")
-    except SystemExit as leaving:
-        if entry.SIGNALS and leaving.code in (INTERRUPTED, 1):
-            sys.exit(128 + entry.SIGNALS[-1])
-        raise
+    """The command line (voicecoach.entry runs it, having taken the signals first)."""
+    cli(prog_name="voicecoach")

@@ -38,10 +38,9 @@ def keys_only_hint(view: View) -> str:
         return "Keys only: press p to go on, or q to end"
     if view.state is State.CONFIRMING_STOP:
         return "Keys only: press y to stop here, or p to go on"
-    for cue, words in _BY_KEY:
-        if cue in view.offered:
-            return "Keys only: " + (words.replace("n for no", "n for not today") if view.kind == "consent" else words)
-    return ""
+    if view.kind == "consent":
+        return "Keys only: press y for yes or n for not today"
+    return next((f"Keys only: {words}" for cue, words in _BY_KEY if cue in view.offered), "")
 
 
 def _countdown(view: View, now: float) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 
 from voicecoach import features
 from voicecoach.recognizer import CUE_PHRASES, OPEN_CONTEXTS, Decision
+from voicecoach.recognizer.engine import whole_utterance
 from voicecoach.templates import Matcher, verdict
 
 
@@ -64,13 +65,7 @@ class WithProfile:
 
     def decide(self, pcm: bytes, rate: int, context: str, channels: int = 1, **options) -> Decision:
         """The same whole-utterance call as the engine's, over the begin / feed / end below."""
-        if rate != 16000 or channels != 1:
-            from voicecoach.recognizer import to_mono_16k
-
-            pcm = to_mono_16k(pcm, rate, channels).tobytes()
-        self.begin(context, **options)
-        self.feed(pcm)
-        return self.end()
+        return whole_utterance(self, pcm, rate, context, channels, **options)
 
     def begin(self, context: str, **options) -> None:  # options: the engine's, e.g. Whisper's prompt
         self.recognizer.begin(context, **options)

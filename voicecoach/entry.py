@@ -30,8 +30,9 @@ def main():
         print("\nInterrupted.", file=sys.stderr)
         leave(128 + (SIGNALS[-1] if SIGNALS else signal.SIGINT))
     except SystemExit as leaving:
-        if SIGNALS:
-            leave(leaving.code if isinstance(leaving.code, int) else 1)
+        if SIGNALS:  # a session marked interrupted (130) or a prompt's "Aborted!" (1): 128 + the signal
+            code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
+            leave(128 + SIGNALS[-1] if code in (128 + signal.SIGINT, 1) else code)
         raise
 
 

@@ -218,7 +218,7 @@ def _open_ears(audio_in, listen, playing):
 
     # The engine (with the couple's enrolled voices, if they enrolled) is made by the listening thread
     # while the first line is spoken: Whisper's model takes most of a second to load.
-    return SpokenCues(source, couple_recognizer, playing, on_note=_warn), None
+    return SpokenCues(source, playing=playing, make=couple_recognizer, on_note=_warn), None
 
 
 def history(exercise, journal) -> dict:

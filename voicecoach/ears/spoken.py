@@ -44,14 +44,14 @@ class SpokenCues:
     the source is heard as it is.
     """
 
-    def __init__(self, source, recognizer, playing=lambda: None, on_heard=None, reference=lambda: None,
-                 clock=time.monotonic, on_note=lambda line: None):
-        """`recognizer`: an engine, or a callable giving (engine, note) that the listening thread calls
+    def __init__(self, source, recognizer=None, playing=lambda: None, on_heard=None, reference=lambda: None,
+                 clock=time.monotonic, make=None, on_note=lambda line: None):
+        """`recognizer`: the engine; or `make`, giving (engine, note), which the listening thread calls
         first, so a model that takes a second to load does so while the session's first line is
         spoken; `on_note` is told the note (why the engine wanted could not be used)."""
         self.source = source
-        self._make = recognizer if callable(recognizer) and not hasattr(recognizer, "decide") else None
-        self.recognizer = None if self._make else recognizer
+        self._make = make
+        self.recognizer = recognizer
         self.stop_engine = None  # for "stop" over our own voice (PocketSphinx), made with the engine
         self.on_note = on_note
         self.playing = playing  # the words our voice is saying now, "" for a chime, None when quiet

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Protocol
 
+from voicecoach.recognizer.audio import RATE
+
 
 @dataclasses.dataclass(frozen=True)
 class Decision:
@@ -22,3 +24,15 @@ class CueEngine(Protocol):
     """One offline engine: decides what a 16 kHz mono 16-bit utterance meant in a context."""
 
     def decide(self, pcm: bytes, rate: int, context: str) -> Decision: ...
+
+
+def whole_utterance(engine, pcm: bytes, rate: int, context: str, channels: int = 1, **options) -> Decision:
+    """`decide` for any engine: a 16-bit utterance (any rate; `channels` interleaved) brought to 16 kHz
+    mono, then begun, fed and ended as live; `options` go to its `begin` (Whisper's prompt)."""
+    if rate != RATE or channels != 1:
+        from voicecoach.recognizer.audio import to_mono_16k
+
+        pcm = to_mono_16k(pcm, rate, channels).tobytes()
+    engine.begin(context, **options)
+    engine.feed(pcm)
+    return engine.end()

@@ -15,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from voicecoach.recognizer.audio import RATE, to_mono_16k
-from voicecoach.recognizer.engine import Decision
+from voicecoach.recognizer.audio import RATE
+from voicecoach.recognizer.engine import Decision, whole_utterance
 from voicecoach.recognizer.vocabulary import (
     CONFUSABLE,
     CONTEXTS,
@@ -120,11 +120,7 @@ class Recognizer:
 
     def decide(self, pcm: bytes, rate: int, context: str, channels: int = 1) -> Decision:
         """What a 16-bit utterance (any rate; `channels` interleaved) meant in `context`."""
-        if rate != RATE or channels != 1:
-            pcm = to_mono_16k(pcm, rate, channels).tobytes()
-        self.begin(context)
-        self.feed(pcm)
-        return self.end()
+        return whole_utterance(self, pcm, rate, context, channels)
 
     # --- as live
 

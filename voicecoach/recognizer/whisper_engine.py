@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from voicecoach.recognizer import whisper_model
-from voicecoach.recognizer.audio import RATE, to_mono_16k
-from voicecoach.recognizer.engine import Decision
+from voicecoach.recognizer.audio import RATE
+from voicecoach.recognizer.engine import Decision, whole_utterance
 from voicecoach.recognizer.log_mel import HOP, WINDOW_FRAMES, log_mel
 from voicecoach.recognizer.transcript import cue_of, first_cue
 from voicecoach.recognizer.vocabulary import CONTEXTS, CUE_PHRASES, NUMBER_WORDS, OPEN_CONTEXTS, STOP
@@ -82,11 +82,7 @@ class WhisperEngine:
 
     def decide(self, pcm: bytes, rate: int, context: str, channels: int = 1, prompt: str | None = None) -> Decision:
         """What a 16-bit utterance (any rate; `channels` interleaved) meant in `context`."""
-        if rate != RATE or channels != 1:
-            pcm = to_mono_16k(pcm, rate, channels).tobytes()
-        self.begin(context, prompt)
-        self.feed(pcm)
-        return self.end()
+        return whole_utterance(self, pcm, rate, context, channels, prompt=prompt)
 
     # --- as live: Whisper needs the whole utterance, so feed only keeps it
 

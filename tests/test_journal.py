@@ -181,6 +181,45 @@ def test_a_step_recorded_twice_counts_once():
         assert journal.sessions()[0]["steps_done"] == 1
 
 
+def test_a_step_that_changes_result_moves_the_count_both_ways():
+    with Journal(":memory:") as journal:
+        session_id = journal.begin("x", "X", HASH, 3)
+        journal.step(session_id, 0, "say", skipped=True)
+        journal.step(session_id, 1, "say")
+        journal.step(session_id, 0, "say")  # gone back to, then done
+        assert journal.sessions()[0]["steps_done"] == 2
+        journal.step(session_id, 1, "say", skipped=True)  # gone back to, then skipped
+        assert journal.sessions()[0]["steps_done"] == 1
+
+
+def _vm_work_of_one_step(journal, session_id, index):
+    """SQLite virtual-machine instructions a journaled step costs (a count, not a clock)."""
+    work = [0]
+
+    def count():
+        work[0] += 1
+        return 0
+
+    journal._db.set_progress_handler(count, 1)
+    try:
+        journal.step(session_id, index, "say")
+    finally:
+        journal._db.set_progress_handler(None, 1)
+    return work[0]
+
+
+def test_journaling_a_step_costs_the_same_late_in_a_long_session():
+    """A session of thousands of steps must not slow down as it goes (each step once recounted all)."""
+    with Journal(":memory:") as journal:
+        session_id = journal.begin("x", "X", HASH, 3000)
+        early = _vm_work_of_one_step(journal, session_id, 0)
+        for index in range(1, 2999):
+            journal.step(session_id, index, "say")
+        late = _vm_work_of_one_step(journal, session_id, 2999)
+        assert late < early * 1.5, (early, late)
+        assert journal.sessions()[0]["steps_done"] == 3000
+
+
 def test_declined_keeps_only_its_outcome():
     with Journal(":memory:") as journal:
         session_id = journal.begin("x", "X", HASH, 4)

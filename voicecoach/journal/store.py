@@ -158,20 +158,24 @@ class Journal(Queries, SessionLocks, Upgrades):
         return session_id
 
     def step(self, session_id, index, kind, skipped=False) -> None:
-        """steps_done counts 'done' rows and changes in the same transaction as the step."""
+        """steps_done counts 'done' rows and changes in the same transaction as the step. It moves
+        by this row's change alone (a step done again after a goto counts once), not by a recount,
+        so that journaling a step costs the same in a session of ten steps or ten thousand."""
+        result = "skipped" if skipped else "done"
         with self._transaction() as db:
             self._require_running(db, session_id)
+            before = db.execute("SELECT result FROM steps WHERE session_id = ? AND step_index = ?",
+                                (session_id, index)).fetchone()
             db.execute(
                 "INSERT INTO steps (session_id, step_index, kind, result, at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (session_id, step_index) DO UPDATE"
                 " SET kind = excluded.kind, result = excluded.result, at = excluded.at",
-                (session_id, index, kind, "skipped" if skipped else "done", _now()),
+                (session_id, index, kind, result, _now()),
             )
-            db.execute(
-                "UPDATE sessions SET steps_done = (SELECT COUNT(*) FROM steps"
-                " WHERE session_id = :id AND result = 'done') WHERE id = :id",
-                {"id": session_id},
-            )
+            change = (result == "done") - (before is not None and before[0] == "done")
+            if change:
+                db.execute("UPDATE sessions SET steps_done = steps_done + ? WHERE id = ?",
+                           (change, session_id))
 
     def rating(self, session_id, index, key, slot, name, value: int | None) -> None:
         """value None means the partner skipped the question; asking again replaces the answer."""

@@ -3,6 +3,7 @@ for anything else (recognizer.audio.read_wav)."""
 
 import os
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,3 +52,58 @@ def test_what_is_not_a_usable_sound_file_is_said_in_one_plain_line(tmp_path, mak
     with pytest.raises(AudioError) as error:
         load_file(path)
     assert str(error.value).startswith(said) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("rate_in", [8000, 22050, 44100, 48000, 11111])
+def test_resampling_a_block_at_a_time_gives_the_whole_signals_result_exactly(rate_in):
+    from voicecoach.recognizer.audio import Resampler, resample
+
+    x = np.random.default_rng(rate_in).normal(0, 3000, rate_in * 2 + 7)
+    resampler, parts, at = Resampler(rate_in, 16000), [], 0
+    for size in np.random.default_rng(1).integers(1, 9000, 100):
+        parts.append(resampler.feed(x[at:at + size]))
+        at += size
+    parts.append(resampler.finish())
+    assert at >= len(x)
+    assert np.array_equal(np.concatenate(parts), resample(x, rate_in, 16000))
+    assert len(resample(x, rate_in, 16000)) == len(x) * 16000 // rate_in
+
+
+def test_a_long_recording_is_read_in_blocks_of_bounded_memory(tmp_path):
+    """An hour-long file once took gigabytes: reading it must cost what a block does, however long it is."""
+    import tracemalloc
+
+    from voicecoach.recognizer import stream_file
+
+    path = tmp_path / "long.wav"
+    rate, seconds = 48000, 40
+    with soundfile.SoundFile(path, "w", rate, 2, subtype="PCM_16") as f:
+        for _ in range(seconds):
+            f.write(np.stack([tone(rate, 1.0)] * 2, axis=1))
+    tracemalloc.start()
+    try:
+        heard = sum(len(block) for block in stream_file(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert heard == seconds * 16000
+    assert peak < 32 * 2**20, f"{peak / 2**20:.0f} MiB to read {seconds} s"  # all at once: over 100 MiB
+
+
+SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
+
+
+@pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
+def test_hear_reading_a_file_in_blocks_hears_what_the_whole_file_gives(tmp_path):
+    from voicecoach.recognizer import Recognizer, hear_stream, load_file, pad_stream, resample
+    from voicecoach.recognizer.hearing import padded_file
+
+    spoken, rate = soundfile.read(sorted((SPEECH / "seven").glob("*.wav"))[0])
+    path = tmp_path / "seven-48k-stereo.wav"  # more than one block: read block by block
+    soundfile.write(path, np.stack([resample(spoken, rate, 48000) / 2] * 2, axis=1), 48000)
+    recognizer = Recognizer()
+    whole = hear_stream(pad_stream(load_file(path)), "rating", recognizer)
+    blocks = hear_stream(padded_file(path), "rating", recognizer)
+    assert whole["text"]
+    for field in ("cue", "text", "unsure", "speech_end_ms"):
+        assert whole[field] == blocks[field]

@@ -17,6 +17,7 @@ from voicecoach.recognizer.audio import (
     resample,
     resampling_reach,
     resampling_taps,
+    stream_file,
     to_mono_16k,
 )
 from voicecoach.recognizer.choice import ENGINES, describe, make_engine
@@ -43,7 +44,7 @@ from voicecoach.recognizer.vocabulary import (
 
 __all__ = [
     "ENGINES", "describe", "make_engine",
-    "RATE", "AudioError", "load_file", "read_wav", "resample", "resampling_reach", "resampling_taps", "to_mono_16k",
+    "RATE", "AudioError", "load_file", "read_wav", "stream_file", "resample", "resampling_reach", "resampling_taps", "to_mono_16k",
     "TRAILING_MS", "Endpointer", "Utterance", "endpoint", "make_vad",
     "LEAD_MS", "TAIL_MS", "hear_file", "hear_stream", "pad_stream",
     "ABOVE_FLOOR_DB", "LOUD_DB", "MAX_LOUD_SILENCE_MS", "CueEngine", "Decision", "Recognizer", "Tuning",

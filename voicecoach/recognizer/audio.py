@@ -23,6 +23,24 @@ def read_wav(path: str | os.PathLike) -> tuple[bytes, int, int]:
     """(16-bit PCM frames, sample rate, channels) of a sound file: WAV of any common encoding (8, 16,
     24 or 32-bit, float), FLAC, OGG, AIFF, as libsndfile (soundfile) reads them; raises AudioError
     with one plain line for anything else. Only regular files: a pipe or a device would never end."""
+    name = _regular_file(path)
+    try:
+        import soundfile  # noqa: F401
+    except ImportError:  # without it, 16-bit PCM WAV only
+        return _read_pcm16_wav(name)
+    with _sound_file(name) as f:
+        frames = b"".join(_pcm16(block).tobytes() for block in _blocks_read(f, name))
+        rate, channels = f.samplerate, f.channels
+    if not frames:
+        raise AudioError("the file holds no audio")
+    return frames, rate, channels
+
+
+BLOCK_FRAMES = 1 << 16  # read at a time: a file of any length costs the same memory to hear
+
+
+def _regular_file(path) -> str:
+    """The file's name, once it is known to be a non-empty regular file (a pipe would never end)."""
     name = os.fspath(path)
     try:
         info = os.stat(name)
@@ -38,28 +56,49 @@ def read_wav(path: str | os.PathLike) -> tuple[bytes, int, int]:
         raise AudioError("not a regular file (a pipe or a device); give a sound file")
     if info.st_size == 0:
         raise AudioError("empty file")
-    try:
-        import soundfile
-    except ImportError:  # without it, 16-bit PCM WAV only
-        return _read_pcm16_wav(name)
-    try:
-        with soundfile.SoundFile(name) as f:
-            rate, channels = f.samplerate, f.channels
-            _check(rate, channels)
-            # As float, scaled here: libsndfile reads a float file as int16 without scaling it (all zeros).
-            import numpy as np
+    return name
 
-            samples = f.read(dtype="float32", always_2d=True).reshape(-1)
-            frames = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2").tobytes()
+
+def _sound_file(name: str):
+    """The open soundfile.SoundFile, its rate and channels checked; AudioError otherwise."""
+    import soundfile
+
+    try:
+        f = soundfile.SoundFile(name)
     except soundfile.LibsndfileError as e:
         if os.access(name, os.R_OK):
             raise AudioError("not a sound file (WAV, FLAC, OGG or AIFF)" + _why(e)) from None
         raise AudioError("permission denied") from None
     except (RuntimeError, OSError) as e:
         raise AudioError(f"cannot read: {e}".splitlines()[0]) from None
-    if not frames:
-        raise AudioError("the file holds no audio")
-    return frames, rate, channels
+    try:
+        _check(f.samplerate, f.channels)
+    except AudioError:
+        f.close()
+        raise
+    return f
+
+
+def _blocks_read(f, name: str):
+    """The file's frames as float32 (frames, channels) blocks of BLOCK_FRAMES. As float, scaled by
+    _pcm16: libsndfile reads a float file as int16 without scaling it (all zeros)."""
+    import soundfile
+
+    while True:
+        try:
+            block = f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError, OSError) as e:
+            raise AudioError(f"cannot read: {e}".splitlines()[0]) from None
+        if not len(block):
+            return
+        yield block
+
+
+def _pcm16(block):
+    """float samples in [-1, 1] -> int16, as every reader here rounds them."""
+    import numpy as np
+
+    return np.clip(np.round(block * 32767.0), -32768, 32767).astype("<i2")
 
 
 def _why(error) -> str:
@@ -114,17 +153,77 @@ def resample(x, rate_in: int, rate_out: int, half_width: int = 16):
 
     if rate_in == rate_out or len(x) == 0:
         return np.asarray(x, dtype=np.float64)
-    g = math.gcd(rate_in, rate_out)
-    n_out = (len(x) * (rate_out // g)) // (rate_in // g)
-    out = np.empty(n_out)
-    reach = resampling_reach(rate_in, rate_out, half_width)
-    xp = np.concatenate([np.zeros(reach), np.asarray(x, dtype=np.float64), np.zeros(reach + 1)])
-    chunk = 4096
-    for start in range(0, n_out, chunk):
-        n = np.arange(start, min(n_out, start + chunk))
-        idx, h = resampling_taps(n, rate_in, rate_out, half_width)
-        out[n] = (xp[idx + reach] * h).sum(axis=1)
-    return out
+    resampler = Resampler(rate_in, rate_out, half_width)
+    return np.concatenate([resampler.feed(x), resampler.finish()])
+
+
+class Resampler:
+    """`resample` a block at a time, with the same output to the last bit: each output sample is
+    computed once every input sample it reads has arrived (or, at the end, is known to be silence)."""
+
+    CHUNK = 4096  # output samples computed at once
+
+    def __init__(self, rate_in: int, rate_out: int, half_width: int = 16):
+        import numpy as np
+
+        g = math.gcd(rate_in, rate_out)
+        self.up, self.down = rate_out // g, rate_in // g
+        self.rates, self.half_width = (rate_in, rate_out), half_width
+        self.reach = resampling_reach(rate_in, rate_out, half_width)
+        self.kept = np.zeros(self.reach)  # input from absolute index `start` - reach on
+        self.start = 0  # absolute index of the input sample after kept's leading part
+        self.received = 0  # input samples fed so far
+        self.next_out = 0
+        # The weights depend only on n mod up (the output's phase against the input): computed once.
+        self.offsets = np.arange(-self.reach + 1, self.reach + 1)
+        self.weights = (resampling_taps(np.arange(self.up), rate_in, rate_out, half_width)[1]
+                        if self.up <= self.MAX_PHASES else None)
+
+    MAX_PHASES = 4096  # above this (a rate sharing few factors with 16 kHz), weights are computed as needed
+
+    def feed(self, x):
+        import numpy as np
+
+        x = np.asarray(x, dtype=np.float64)
+        if self.up == self.down:
+            self.received += len(x)
+            return x
+        self.kept = np.concatenate([self.kept, x])
+        self.received += len(x)
+        # Output n reads input up to (n * down) // up + reach: take every n whose reach has arrived.
+        last = ((self.received - self.reach - 1) * self.up) // self.down
+        return self._compute(last)
+
+    def finish(self):
+        import numpy as np
+
+        if self.up == self.down:
+            return np.zeros(0)
+        self.kept = np.concatenate([self.kept, np.zeros(self.reach + 1)])
+        return self._compute(self._total() - 1)
+
+    def _total(self) -> int:
+        return (self.received * self.up) // self.down
+
+    def _compute(self, last: int):
+        import numpy as np
+
+        if last < self.next_out:
+            return np.zeros(0)
+        out = np.empty(last + 1 - self.next_out)
+        offset = self.start - self.reach  # absolute index of kept[0]
+        for first in range(self.next_out, last + 1, self.CHUNK):
+            n = np.arange(first, min(last + 1, first + self.CHUNK))
+            if self.weights is None:
+                idx, h = resampling_taps(n, *self.rates, self.half_width)
+            else:
+                idx, h = ((n * self.down) // self.up)[:, None] + self.offsets, self.weights[n % self.up]
+            out[n - self.next_out] = (self.kept[idx - offset] * h).sum(axis=1)
+        self.next_out = last + 1
+        drop = (self.next_out * self.down) // self.up - self.reach + 1 - offset  # no later output reads these
+        if drop > 0:
+            self.kept, self.start = self.kept[drop:], self.start + drop
+        return out
 
 
 def resampling_reach(rate_in: int, rate_out: int, half_width: int = 16) -> int:
@@ -152,5 +251,39 @@ def resampling_taps(n, rate_in: int, rate_out: int, half_width: int = 16):
 
 def load_file(path: str | os.PathLike):
     """A sound file as 16 kHz mono int16 samples; raises AudioError."""
-    pcm, rate, channels = read_wav(path)
-    return to_mono_16k(pcm, rate, channels)
+    import numpy as np
+
+    samples = np.concatenate([np.zeros(0, np.int16), *stream_file(path)])
+    if not len(samples):
+        raise AudioError("the file holds no audio")
+    return samples
+
+
+def stream_file(path: str | os.PathLike):
+    """A sound file as 16 kHz mono int16 blocks, read and resampled a block at a time, so that an
+    hour-long recording costs no more memory than a word; the file is checked (AudioError) before
+    the first block, and a fault met later while reading raises AudioError too."""
+    name = _regular_file(path)
+    try:
+        import soundfile  # noqa: F401
+    except ImportError:
+        pcm, rate, channels = _read_pcm16_wav(name)
+        return iter([to_mono_16k(pcm, rate, channels)])
+    return _stream(_sound_file(name), name)
+
+
+def _stream(f, name: str):
+    import numpy as np
+
+    with f:
+        resampler = Resampler(f.samplerate, RATE)
+        for block in _blocks_read(f, name):
+            mono = _pcm16(block).astype(np.float64).mean(axis=1)
+            yield _rounded16(resampler.feed(mono))
+        yield _rounded16(resampler.finish())
+
+
+def _rounded16(x):
+    import numpy as np
+
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)

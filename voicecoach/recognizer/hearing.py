@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from voicecoach.recognizer.audio import RATE, AudioError, load_file
+from voicecoach.recognizer.audio import RATE, AudioError, stream_file
 from voicecoach.recognizer.endpointer import TRAILING_MS, Endpointer, Utterance
 from voicecoach.recognizer.pocketsphinx_engine import Recognizer
 
@@ -53,7 +53,6 @@ def hear_stream(samples, context: str, recognizer: Recognizer, trailing_ms: int 
         state["open"] = True
 
     ep = Endpointer(trailing_ms=trailing_ms, mode=mode, on_start=on_start, on_frame=recognizer.feed)
-    pcm = samples.tobytes()
     step = RATE * chunk_ms // 1000 * 2
     result = None
 
@@ -66,22 +65,24 @@ def hear_stream(samples, context: str, recognizer: Recognizer, trailing_ms: int 
                 "unsure": decision.unsure, "speech_end_ms": u.end_ms,
                 "decided_ms": round(u.decided_at_ms + final_ms), "decode_ms": round(final_ms, 1)}
 
-    for i in range(0, len(pcm), step):
-        for u in ep.feed(pcm[i:i + step]):
-            result = close(u)
-            if result["cue"] is not None:
-                break
+    try:
+        for chunk in _chunks(samples, step):
+            for u in ep.feed(chunk):
+                result = close(u)
+                if result["cue"] is not None:
+                    break
+            else:
+                if state["open"] and not ep.in_speech:  # a click too short to be an utterance
+                    recognizer.cancel()
+                    state["open"] = False
+                continue
+            break
         else:
-            if state["open"] and not ep.in_speech:  # a click too short to be an utterance
-                recognizer.cancel()
-                state["open"] = False
-            continue
-        break
-    else:
-        for u in ep.flush():
-            result = close(u)
-    if state["open"]:
-        recognizer.cancel()
+            for u in ep.flush():
+                result = close(u)
+    finally:  # a file that fails half-way leaves the recogniser ready for the next one
+        if state["open"]:
+            recognizer.cancel()
     if result is None:
         result = {"cue": None, "text": "", "confidence": None, "unsure": False, "speech_end_ms": None,
                   "decided_ms": None, "decode_ms": None}
@@ -90,18 +91,58 @@ def hear_stream(samples, context: str, recognizer: Recognizer, trailing_ms: int 
     return result
 
 
+def _chunks(samples, step: int):
+    """chunk_ms of 16-bit bytes at a time from an int16 array, or from an iterable of them (a file
+    read a block at a time); the last chunk may be short."""
+    blocks = [samples] if hasattr(samples, "tobytes") else samples
+    left = b""
+    for block in blocks:
+        pcm = left + block.tobytes()
+        whole = len(pcm) - len(pcm) % step
+        for i in range(0, whole, step):
+            yield pcm[i:i + step]
+        left = pcm[whole:]
+    if left:
+        yield left
+
+
+def padded_file(path, lead_ms: int = LEAD_MS, tail_ms: int = TAIL_MS, seed: int = 0):
+    """pad_stream of a whole file, read a block at a time: the same samples, in blocks. The file is
+    checked (AudioError) at once, before any block is asked for."""
+    import numpy as np
+
+    blocks = stream_file(path)
+    rng = np.random.default_rng(seed)
+    lead = rng.integers(-1, 2, RATE * lead_ms // 1000).astype(np.int16)
+
+    def padded():
+        yield lead
+        heard = 0
+        for block in blocks:
+            heard += len(block)
+            yield block
+        if not heard:
+            raise AudioError("the file holds no audio")
+        yield rng.integers(-1, 2, RATE * tail_ms // 1000).astype(np.int16)
+
+    return padded()
+
+
 def hear_file(path: str | os.PathLike, context: str = "navigation", recognizer: Recognizer | None = None,
               trailing_ms: int = TRAILING_MS) -> dict:
     """`voicecoach hear` for one file: its JSON fields, or {"file", "error"}; never raises."""
     name = os.fspath(path)
     try:
-        samples = load_file(path)
+        stream = padded_file(path)
     except AudioError as e:
         return {"file": name, "error": str(e)}
     except Exception as e:  # noqa: BLE001 - one line per bad file, the others still run
         return {"file": name, "error": f"cannot read: {type(e).__name__}: {e}".splitlines()[0]}
     recognizer = recognizer or Recognizer()
-    out = hear_stream(pad_stream(samples), context, recognizer, trailing_ms=trailing_ms)
+    try:
+        out = hear_stream(stream, context, recognizer, trailing_ms=trailing_ms)
+    except AudioError as e:  # met while reading on: a damaged or empty stretch of the file
+        return {"file": name, "error": str(e)}
     return {"file": name, "engine": getattr(recognizer, "name", None), "context": context, "cue": out["cue"],
             "unsure": out["unsure"], "text": out["text"], "confidence": out["confidence"],
             "speech_end_ms": _file_ms(out["speech_end_ms"]), "decided_ms": _file_ms(out["decided_ms"]),

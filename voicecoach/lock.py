@@ -230,6 +230,7 @@ def journal_image(folder: Path, image: bool = True) -> bytes | None:
     with Journal(plain) as journal:
         if journal.running():
             raise LockedError("a session is running; lock the journal when it has ended")
+        journal.check_whole()  # a damaged journal is never sealed: it could not be checked once locked
         return journal.image() if image else None
 
 

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from voicecoach import __version__, config, lock, paths, vault
 from voicecoach.errors import TransferError
 from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal
+from voicecoach.journal.store import readable_part
 
 JOURNAL_FORMAT = "voicecoach-journal"
 ARCHIVE_FORMAT = "voicecoach-archive"
@@ -37,13 +38,13 @@ class Imported:
     todo: list = field(default_factory=list)
 
 
-def journal_sessions(folder: Path | None = None, layout: str | None = None) -> list:
+def journal_sessions(folder: Path | None = None, layout: str | None = None, damaged: bool = False) -> list:
     """Every session in the journal, oldest first: dicts, or texts in an export's layout ("json" or
-    "csv"); none without a journal."""
+    "csv"); none without a journal. damaged: the sessions that can still be read of a damaged one."""
     folder = Path(folder or paths.data_dir(create=False))
     if not ((folder / FILENAME).exists() or (folder / SEALED_FILENAME).exists()):
         return []
-    with Journal(folder / FILENAME) as journal:
+    with readable_part(folder / FILENAME) if damaged else Journal(folder / FILENAME) as journal:
         return {None: journal.records, "json": journal.records_json, "csv": journal.records_csv}[layout]()
 
 

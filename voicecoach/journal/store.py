@@ -231,10 +231,13 @@ class Journal(Queries, SessionLocks, Upgrades):
             for number, session in enumerate(sessions, 1):
                 try:
                     added += records.insert_record(db, session)
-                except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
-                    what = f"missing {error}" if isinstance(error, KeyError) else " ".join(str(error).split())
-                    which = session.get("id", "?") if isinstance(session, dict) else "?"
-                    raise ValueError(f"session {number} ({which}): {what}") from None
+                except (KeyError, TypeError, ValueError, AttributeError, OverflowError,
+                        sqlite3.IntegrityError) as error:
+                    what = (f"missing {error}" if isinstance(error, KeyError) else
+                            "a number too large for the journal (over 19 digits)" if isinstance(error, OverflowError)
+                            else " ".join(str(error).split()))
+                    which = str(session.get("id", "?"))[:40] if isinstance(session, dict) else "?"
+                    raise ValueError(f"session {number} ({which}): {what[:160]}") from None
         return added, len(sessions) - added
 
     def delete_sessions(self, before: str | None = None, session_id: str | None = None) -> int:

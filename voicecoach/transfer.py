@@ -85,14 +85,14 @@ def export_archive(target: Path, folder: Path | None = None) -> list[str]:
     listed = []
     settings = config.path()
     if settings.is_file():
-        members["config/config.yaml"] = settings.read_bytes()
+        members["config/config.yaml"] = _read(settings, Path.read_bytes)
     for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
         name = path.relative_to(folder)
         if (name.parts[0] in NOT_CARRIED or not path.is_file() or path.is_symlink()
                 or any(part.startswith(".") for part in name.parts)):
             continue
         secret = path.resolve() in private
-        members[f"data/{name.as_posix()}"] = vault.read_private(path) if secret else path.read_bytes()
+        members[f"data/{name.as_posix()}"] = _read(path, vault.read_private if secret else Path.read_bytes)
         listed.append({"path": f"data/{name.as_posix()}", "private": secret})
     manifest = {"format": ARCHIVE_FORMAT, "version": VERSION, "created_at": _now(),
                 "created_by": f"voicecoach {__version__}", "locked": lock.is_locked(folder),
@@ -106,6 +106,13 @@ def export_archive(target: Path, folder: Path | None = None) -> list[str]:
             tar.addfile(info, io.BytesIO(data))
     write_export(target, buffer.getvalue())
     return ["manifest.json"] + list(members)
+
+
+def _read(path: Path, reader) -> bytes:
+    try:
+        return reader(path)
+    except OSError as error:
+        raise TransferError(f"{path}: cannot be read ({error.strerror or error}); no archive was written") from None
 
 
 def import_file(source: Path, folder: Path | None = None) -> Imported:

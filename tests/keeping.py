@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from voicecoach.cli import cli
@@ -16,6 +17,18 @@ from voicecoach.journal import Journal
 ROOT = Path(__file__).resolve().parent.parent
 HASH = "ab" * 32
 PASSPHRASE = "a long test passphrase"
+
+
+@pytest.fixture
+def text_only(monkeypatch):
+    """Sessions speak as text and hear nothing; scrypt is cheap, and no key outlives the test."""
+    from voicecoach import lock, runner, voice
+
+    monkeypatch.setattr(runner, "_open_voice", lambda s, out, scale: (voice.TextVoice(scale, s.rate_wpm), None))
+    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: (None, None))
+    monkeypatch.setattr(lock, "SCRYPT", {"n": 2**10, "r": 8, "p": 1})
+    yield
+    lock.forget_keys()
 
 
 def invoke(*args, input=None, env=None):

@@ -798,3 +798,52 @@ def test_the_first_runs_names_are_asked_again_after_one_that_cannot_be_used(home
     assert "already the other partner's name; try another." in result.output
     assert (config.load().partner_a, config.load().partner_b) == ("Sam", "Alex")
     assert result.exit_code == 0, result.output
+
+
+CLEAN_UP = """
+    import sys, threading, time
+    from voicecoach import entry
+    entry.take_signals()
+    held = threading.Lock()
+    try:
+        print("ready", flush=True)
+        time.sleep(30)
+    except KeyboardInterrupt:
+        with held:  # as the journal's close, a seal and the sound's stop hold their locks
+            print("cleaning", flush=True)
+            time.sleep(float(sys.argv[1]))
+        print("closed", flush=True)
+        entry.leave(128 + entry.SIGNALS[-1])
+"""
+
+
+def _cleaning_up(seconds):
+    """A process that took a Ctrl-C and is in its clean-up for this long."""
+    from keeping import run_child
+
+    child = run_child(CLEAN_UP, seconds)
+    assert child.stdout.readline() == "ready\n"
+    child.send_signal(signal.SIGINT)
+    assert child.stdout.readline() == "cleaning\n"
+    return child
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.05, 0.15])
+def test_a_second_signal_within_the_clean_up_lets_it_finish(gap):
+    child = _cleaning_up(0.5)
+    time.sleep(gap)
+    child.send_signal(signal.SIGTERM)
+    out, err = child.communicate(timeout=20)
+    assert "Traceback" not in err and out == "closed\n", err
+    assert child.returncode == 128 + signal.SIGTERM  # the last signal names the status, as before
+
+
+def test_a_signal_after_the_grace_still_stops_a_clean_up_that_hangs():
+    from voicecoach.entry import GRACE_SECONDS
+
+    child = _cleaning_up(60)
+    time.sleep(GRACE_SECONDS + 0.2)
+    started = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=20)
+    assert time.monotonic() - started < 5 and out == "" and "KeyboardInterrupt" in err

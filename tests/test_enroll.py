@@ -413,3 +413,38 @@ def test_a_learned_take_that_cannot_be_saved_leaves_the_session_going():
         learning.cue(Heard(Cue.NUMBER, 7, Source.VOICE, unsure=True), "Sam")
         learning.cue(Heard(Cue.YES, None, Source.KEY), "Sam")  # no exception reaches the session
     assert len(tries) == 1 and learning.learned == 0  # tried once, then not again this session
+
+
+def _damaged_in_a_take(data: bytes) -> bytes:
+    """A profile whose index reads but whose first take's compressed bytes are changed (a bad CRC):
+    numpy reads a take only when it is asked for."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo("t0.npy")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
+    return data[:start] + bytes(b ^ 0xFF for b in data[start:start + 8]) + data[start + 8:]
+
+
+def test_a_profile_damaged_inside_a_take_is_one_line_in_enroll_show_and_hear(tmp_path):
+    pytest.importorskip("pocketsphinx")
+    saved = profile.save(small_profile())
+    saved.write_bytes(_damaged_in_a_take(saved.read_bytes()))
+    with pytest.raises(profile.ProfileError, match="damaged"):
+        profile.load()
+    shown = CliRunner().invoke(cli, ["enroll", "--show"])
+    assert shown.exit_code != 0 and shown.output.count("\n") == 1
+    assert shown.output.startswith(f"Error: {saved}: damaged, cannot be read")
+    heard = CliRunner().invoke(cli, ["hear", "--engine", "pocketsphinx", str(write_wav(tmp_path / "a.wav", vowel()))])
+    assert heard.exit_code == 0 and "Traceback" not in heard.output
+    assert heard.output.count(f"Not using the voice profile: {saved}: damaged") == 1
+
+
+@pytest.mark.parametrize("shape", [(0, 13), (20,), (20, 12)])
+def test_a_take_of_the_wrong_shape_is_a_damaged_profile(shape):
+    stored = small_profile()
+    stored.takes[0].cepstra = np.zeros(shape, dtype=np.float16)
+    saved = profile.save(stored)
+    with pytest.raises(profile.ProfileError, match="damaged"):
+        profile.load(saved)

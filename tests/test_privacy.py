@@ -3,19 +3,13 @@ import sqlite3
 
 import pytest
 
-from keeping import PASSPHRASE, fill, invoke, modes, run_child, snapshot
-from voicecoach import lock, runner, vault, voice
+from keeping import PASSPHRASE, fill, invoke, modes, run_child, snapshot, text_only  # noqa: F401 (a fixture)
+from voicecoach import lock, vault
 from voicecoach.journal import Journal
 from voicecoach.journal import schema as journal_schema
 
 
-@pytest.fixture(autouse=True)
-def text_only(monkeypatch):
-    monkeypatch.setattr(runner, "_open_voice", lambda s, out, scale: (voice.TextVoice(scale, s.rate_wpm), None))
-    monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: (None, None))
-    monkeypatch.setattr(lock, "SCRYPT", {"n": 2**10, "r": 8, "p": 1})
-    yield
-    lock.forget_keys()
+pytestmark = pytest.mark.usefixtures("text_only")
 
 
 def m999_test_only(db):

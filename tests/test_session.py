@@ -743,3 +743,20 @@ def test_the_far_apart_suggestion_goes_before_a_closing_bell(drive):
     run = drive(ending, ["done", "done", "9", "5"], rating_history=history)
     sounds = [a for _, a in run.log if isinstance(a, (S.Speak, S.PlayChime))]
     assert sounds[-2].text.startswith(S.THERAPIST_LINE) and sounds[-1] == S.PlayChime("bell", sounds[-1].id)
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+def test_five_hundred_chained_gotos_run_without_recursion(backwards):
+    """Each goto ends at once and enters the next step; written forwards or backwards, the chain
+    of 500 is walked in a loop, not 500 nested calls (a RecursionError before)."""
+    from conftest import Drive
+
+    count = 500
+    order = reversed(range(count)) if backwards else range(count)
+    links = "".join(f"  - label: g{i}\n    goto: {f'g{i + 1}' if i + 1 < count else 'last'}\n" for i in order)
+    chain = load("id: chain\ntitle: Chain\nminutes: 1\nsteps:\n  - goto: g0\n" + links
+                 + "  - label: last\n    say: The end.\n")
+    drive = Drive(chain).run()
+    assert drive.session.outcome is S.Outcome.COMPLETED
+    said = [action.text for _, action in drive.log if isinstance(action, S.Speak)]
+    assert said[-1] == "The end."

@@ -1,8 +1,10 @@
+import gzip
 import io
 import json
 import os
 import stat
 import tarfile
+import time
 
 import pytest
 
@@ -230,3 +232,86 @@ def test_an_imported_declined_session_keeps_only_its_outcome(home, tmp_path):
     (session,) = records(home)
     assert session["outcome"] == "declined" and session["steps"] == [] and session["ratings"] == []
     assert session["steps_done"] == 0
+
+
+def _archive(path, journal: bytes, files, members=None):
+    """An archive as export --all writes it, with this journal.json and these manifest entries."""
+    manifest = {"format": "voicecoach-archive", "version": 1, "journal": "journal.json", "files": files}
+    _tar(path, {"voicecoach/manifest.json": json.dumps(manifest).encode(), "voicecoach/journal.json": journal,
+                **(members or {})})
+
+
+def _hostile_file(home, tmp_path, name) -> bytes:
+    """The file named, made from a real export of one session, under a new id that would be added
+    if the file were taken; written in tmp_path."""
+    fill(count=1)
+    good = json.loads(invoke("export").output)
+    session = {**good["sessions"][0], "id": "a-new-session"}
+
+    def export(**changes):
+        return json.dumps({**good, "sessions": [{**session, **changes}]}).encode()
+
+    path = tmp_path / name
+    if name.endswith(".json"):
+        path.write_bytes({
+            "nested.json": lambda: b'{"format": "voicecoach-journal", "version": 1, "sessions": '
+                                   + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "huge-integer.json": lambda: export(steps_total=10**25),
+            "huge-rating.json": lambda: export(ratings=[{**session["ratings"][0], "value": 10**25}]),
+            "many-digits.json": lambda: export().replace(b'"steps_done": 2', b'"steps_done": ' + b"9" * 5000),
+            "year-one.json": lambda: export(started_at="0001-01-01T00:00:00+14:00"),
+        }[name]())
+    elif name.endswith(".csv"):
+        text = invoke("export", "--format", "csv").output.replace(good["sessions"][0]["id"], "a-new-session")
+        path.write_text(text.replace("Title ", "T" * (200 << 10), 1))  # a field over csv's 128 KiB
+    elif name == "latin1.tar.gz":
+        _archive(path, "caf\xe9".encode("latin-1") + export(), [])
+    elif name == "files-of-numbers.tar.gz":
+        _archive(path, export(), [1, None])
+    elif name == "files-not-a-list.tar.gz":
+        _archive(path, export(), {"path": "data/x"})
+    elif name == "onto-a-folder.tar.gz":
+        (home / "plans").mkdir()
+        _archive(path, export(), [{"path": "data/plans"}], {"voicecoach/data/plans": b"{}"})
+    elif name == "file-and-folder.tar.gz":
+        _archive(path, export(), [{"path": "data/notes"}, {"path": "data/notes/a"}],
+                 {"voicecoach/data/notes": b"x", "voicecoach/data/notes/a": b"y"})
+    return path
+
+
+@pytest.mark.parametrize("name, said", [
+    ("nested.json", "nested too deep"), ("huge-integer.json", "too large"), ("huge-rating.json", "too large"),
+    ("many-digits.json", "4300 digits"), ("year-one.json", "'0001-01-01T00:00:00+14:00' is outside"),
+    ("long-field.csv", ".csv:1: field larger than field limit"), ("latin1.tar.gz", "journal.json: not UTF-8"),
+    ("files-of-numbers.tar.gz", "1 in \"files\" is not a file entry"),
+    ("files-not-a-list.tar.gz", "\"files\" must be a list"),
+    ("onto-a-folder.tar.gz", "data/plans collides"), ("file-and-folder.tar.gz", "data/notes/a collides"),
+])
+def test_a_hostile_import_is_one_line_naming_the_file_and_writes_nothing(home, tmp_path, name, said):
+    path = _hostile_file(home, tmp_path, name)
+    before, files_before = records(home), sorted(p.name for p in home.rglob("*"))
+    result = invoke("import", str(path))
+    assert result.exit_code == 2, result.output[:300]
+    assert result.output.count("\n") == 1 and len(result.output) < 400, result.output[:400]
+    assert result.output.startswith(f"Error: {path}") and said in result.output, result.output
+    assert records(home) == before
+    assert sorted(p.name for p in home.rglob("*")) == files_before
+
+
+def test_an_archive_that_expands_past_the_cap_is_refused_while_reading(home, tmp_path, monkeypatch):
+    """A 1 MB file of gzip members, each a MiB of zeros, expands to a GiB: reading stops at the cap."""
+    from voicecoach import transfer
+
+    monkeypatch.setattr(transfer, "MAX_EXPANDED_BYTES", 16 << 20)
+    header = tarfile.TarInfo("voicecoach/journal.json")
+    header.size = 1 << 30
+    zeros = gzip.compress(b"\0" * (1 << 20))
+    bomb = tmp_path / "bomb.tar.gz"
+    bomb.write_bytes(gzip.compress(header.tobuf()) + zeros * 1024)
+    assert bomb.stat().st_size < 2 << 20
+    started = time.perf_counter()
+    result = invoke("import", str(bomb))
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert f"{bomb}: expands to more than 16 MB" in result.output
+    assert time.perf_counter() - started < 5
+    assert not (home / "journal.sqlite3").exists()

@@ -13,6 +13,7 @@ from voicecoach.cli_options import TIME_SCALE, one_writer, recordings
 from voicecoach.errors import ExerciseError, VoicecoachError
 
 INTERRUPTED = 130  # what a command exits with when a session was interrupted (128 + SIGINT)
+JOURNAL_WARNING = "voicecoach.journal_warning"  # ctx.meta: the journal could not be opened before the command
 CONTEXT = {"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "VOICECOACH"}
 
 
@@ -62,7 +63,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except click.UsageError as error:  # a subcommand's options: a range, a choice, a missing value
             _one_line(error)
             raise
@@ -71,11 +72,14 @@ class _Group(click.Group):
                 click.echo(str(problem), err=True)
             ctx.exit(2)
         except VoicecoachError as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {error}", err=True)  # the journal's problem too, said once (see _tidy_journal)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:  # before a session began, or in a command with none: one line, no "Aborted!"
             click.echo("\nInterrupted.", err=True)
             ctx.exit(INTERRUPTED)
+        if ctx.meta.get(JOURNAL_WARNING):
+            click.echo(f"Warning: {ctx.meta[JOURNAL_WARNING]}", err=True)
+        return result
 
 
 def _one_line(error: click.UsageError) -> None:
@@ -188,8 +192,8 @@ def _tidy_journal():
         return  # nothing to tidy, and no reason to create anything
     try:
         Journal().close()
-    except VoicecoachError as error:
-        click.echo(f"Warning: {error}", err=True)
+    except VoicecoachError as error:  # said after a command that did not need the journal, else as its error
+        click.get_current_context().meta[JOURNAL_WARNING] = str(error)
 
 
 @cli.command("list")

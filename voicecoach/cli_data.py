@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from voicecoach.cli_journal import day_option
-from voicecoach.errors import TransferError
+from voicecoach.errors import JournalDamaged, TransferError
 
 
 def _interactive() -> bool:
@@ -44,14 +44,22 @@ def export(fmt, output, archive):
         click.echo(f"Wrote {archive} ({len(names)} files, readable by you only). "
                    f"On the other computer: voicecoach import {archive.name}")
         return
-    sessions = transfer.journal_sessions(layout=fmt)
+    try:
+        sessions, damage = transfer.journal_sessions(layout=fmt), None
+    except JournalDamaged as error:  # write what can still be read, and say the export is not whole
+        sessions, damage = transfer.journal_sessions(layout=fmt, damaged=True), error
     text = transfer.as_json(sessions) if fmt == "json" else transfer.as_csv(sessions)
     if output is None:
         sys.stdout.write(text)  # as it is: click.echo would scan 20 MB for colour codes to strip
-        return
-    transfer.write_export(output, text)
-    click.echo(f"Wrote {len(sessions)} session{'s' if len(sessions) != 1 else ''} to {output} "
-               "(readable by you only, not encrypted).")
+    else:
+        transfer.write_export(output, text)
+        click.echo(f"Wrote {len(sessions)} session{'s' if len(sessions) != 1 else ''} to {output} "
+                   "(readable by you only, not encrypted).")
+    if damage:
+        click.echo(f"Warning: {str(damage).split(';')[0]}: the {len(sessions)} session"
+                   f"{'s' if len(sessions) != 1 else ''} that could still be read were written, "
+                   "perhaps not all of them", err=True)
+        sys.exit(1)
 
 
 @click.command("import", short_help="Read an export or archive back in.")

@@ -251,7 +251,7 @@ def _loose(path: Path) -> bool:
 
 
 def _integrity(path: Path) -> tuple[str, bool]:
-    """SQLite's quick_check ("ok" or the problem) and whether the file is a voicecoach journal.
+    """SQLite's integrity_check ("ok" or the first problem) and whether the file is a voicecoach journal.
 
     Read-only, and immutable when no session is writing (no -wal), so SQLite makes no -shm or -wal.
     """
@@ -261,7 +261,7 @@ def _integrity(path: Path) -> tuple[str, bool]:
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{immutable}", uri=True)
         try:
-            result = db.execute("PRAGMA quick_check").fetchone()[0]
+            result = db.execute("PRAGMA integrity_check(1)").fetchone()[0]
             ours = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'migrations'").fetchone() is not None
         finally:
             db.close()

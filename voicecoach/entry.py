@@ -5,12 +5,23 @@ Ctrl-C, 143 SIGTERM, 129 a closed terminal), never a traceback."""
 import os
 import signal
 import sys
+import time
 
 SIGNALS: list[int] = []  # the signals that interrupted this process, for its exit status
+GRACE_SECONDS = 1.0
+"""After a signal, others for this long count for the exit status but are not raised: a second
+KeyboardInterrupt inside the clean-up the first started (the journal's close, a seal, the sound's
+stop) broke it halfway ('release unlocked lock', a traceback from a C callback). One later than
+that is raised again, so a clean-up that hangs can still be stopped."""
+_raised_at: list[float] = []
 
 
 def interrupt(signum, frame):
     SIGNALS.append(signum)
+    now = time.monotonic()
+    if _raised_at and now - _raised_at[-1] < GRACE_SECONDS:
+        return  # the clean-up the last one started is running: let it finish
+    _raised_at.append(now)
     raise KeyboardInterrupt
 
 

@@ -29,6 +29,10 @@ class JournalError(VoicecoachError):
     """The journal cannot be read or written."""
 
 
+class JournalDamaged(JournalError):
+    """The journal file fails SQLite's own check: nothing is written to it; export saves what is readable."""
+
+
 class ScheduleError(BadInput):
     """A plan, time, day list or program is not valid; nothing was written."""
 

@@ -230,6 +230,7 @@ def journal_image(folder: Path, image: bool = True) -> bytes | None:
     with Journal(plain) as journal:
         if journal.running():
             raise LockedError("a session is running; lock the journal when it has ended")
+        journal.check_whole()  # a damaged journal is never sealed: it could not be checked once locked
         return journal.image() if image else None
 
 
@@ -245,6 +246,7 @@ def lock_folder(folder: Path, passphrase: str) -> list[Path]:
     plain = folder / FILENAME
     sealed = []
     with exclusive(folder):
+        files = _read_all(vault.private_files(folder), "nothing was locked")
         if is_locked(folder):
             new_key = key(folder)
             image = None
@@ -263,12 +265,22 @@ def lock_folder(folder: Path, passphrase: str) -> list[Path]:
             sealed.append(target)
             for suffix in ("", "-wal", "-shm"):
                 vault.erase(Path(f"{plain}{suffix}"))
-        for path in vault.private_files(folder):
-            data = path.read_bytes()
+        for path, data in files.items():
             if not is_sealed(data):
                 vault.write_atomically(path, seal(new_key, data))
                 sealed.append(path)
     return sealed
+
+
+def _read_all(paths_: list[Path], unchanged: str) -> dict:
+    """Each file's bytes, read before anything changes: one that cannot be read stops the whole job."""
+    files = {}
+    for path in paths_:
+        try:
+            files[path] = path.read_bytes()
+        except OSError as error:
+            raise LockedError(f"{path}: cannot be read ({error.strerror or error}); {unchanged}") from None
+    return files
 
 
 def unlock_folder(folder: Path) -> list[Path]:
@@ -284,6 +296,7 @@ def unlock_folder(folder: Path) -> list[Path]:
     target = plain.with_name(plain.name + SEALED_SUFFIX)
     opened = []
     with exclusive(folder):
+        files = _read_all(vault.private_files(folder), "nothing was unlocked")
         if not plain.exists():
             with Journal(plain) as journal:
                 if journal.running():
@@ -291,8 +304,7 @@ def unlock_folder(folder: Path) -> list[Path]:
         if target.exists():
             vault.write_atomically(plain, unseal(the_key, target.read_bytes(), where=str(target)))
             opened.append(plain)
-        for path in vault.private_files(folder):
-            data = path.read_bytes()
+        for path, data in files.items():
             if is_sealed(data):
                 vault.write_atomically(path, unseal(the_key, data, where=str(path)))
                 opened.append(path)

@@ -14,6 +14,7 @@ import io
 import json
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -106,18 +107,36 @@ class Profile:
             archive = np.load(io.BytesIO(data), allow_pickle=False)
             head = json.loads(archive["index"].tobytes().decode())
             version = head["version"]
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, UnicodeDecodeError) as error:
+        except DAMAGED as error:
             raise ProfileError(f"{where}: damaged, cannot be read ({type(error).__name__}); "
                                "'voicecoach enroll' again after removing it") from None
         if not isinstance(version, int) or version > VERSION:
             raise ProfileError(f"{where}: made by a newer voicecoach (format {version}; this one reads "
                                f"up to {VERSION}); left as it is, not used")
         try:
-            takes = [Take(t["partner"], t["word"], t["means"], archive[f"t{i}"].astype(np.float16),
+            takes = [Take(t["partner"], t["word"], t["means"], _cepstra(archive[f"t{i}"]),
                           bool(t["enrolled"]), float(t["added"])) for i, t in enumerate(head["takes"])]
-        except (KeyError, TypeError, ValueError) as error:
-            raise ProfileError(f"{where}: damaged, cannot be read ({type(error).__name__})") from None
+        except DAMAGED as error:  # an array's bytes are read only here: a bad CRC, a broken deflate stream
+            raise ProfileError(f"{where}: damaged, cannot be read ({type(error).__name__}); "
+                               "'voicecoach enroll' again after removing it") from None
         return cls(takes)
+
+
+DAMAGED = (OSError, ValueError, KeyError, TypeError, EOFError, NotImplementedError, RecursionError,
+           zipfile.BadZipFile, zlib.error, UnicodeDecodeError)
+"""What numpy, zipfile and zlib raise on a damaged .npz, found by flipping bytes of real profiles."""
+
+
+def _cepstra(array) -> np.ndarray:
+    """A take's cepstra as the matcher needs them: frames by CEPSTRA, finite numbers."""
+    from voicecoach.features import CEPSTRA
+
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] != CEPSTRA or array.dtype.kind != "f":
+        raise ValueError(f"a take of shape {array.shape}")
+    cepstra = array.astype(np.float16)
+    if not np.isfinite(cepstra).all():
+        raise ValueError("a take with numbers that are not finite")
+    return cepstra
 
 
 def load(file: Path | None = None) -> Profile | None:

@@ -55,7 +55,10 @@ def utc(text) -> str:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone")
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    try:
+        return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    except OverflowError:  # year 1 east of UTC, or 9999 west of it
+        raise ValueError(f"{text!r} is outside the years a journal keeps") from None
 
 
 def checked_session(session: dict) -> dict:

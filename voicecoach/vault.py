@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from voicecoach import paths
+from voicecoach.errors import VoicecoachError
 
 INDEX = "private-files.txt"
 TEMPORARY = paths.TEMPORARY
@@ -51,11 +52,20 @@ def read_private(path: Path) -> bytes:
 
 def private_files(folder: Path) -> list[Path]:
     """The private files written in this data folder that still exist."""
+    return [Path(folder) / name for name in _listed(folder) if name and (Path(folder) / name).is_file()]
+
+
+def _listed(folder: Path) -> list[str]:
+    """The names in the index; one line naming it when it is a folder, unreadable or not UTF-8."""
+    index = Path(folder) / INDEX
     try:
-        names = (Path(folder) / INDEX).read_text(encoding="utf-8").splitlines()
+        return index.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
-    return [Path(folder) / name for name in names if name and (Path(folder) / name).is_file()]
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise VoicecoachError(f"{index}: cannot be read ({why}); voicecoach lists its private files there, "
+                              "one name a line: move it aside, or remove it if you never locked the journal")
 
 
 def own_paths(folder: Path, skip=()) -> list[Path]:
@@ -143,13 +153,9 @@ def _in_data_folder(path: Path, folder: Path | None = None):
 
 
 def _remember(folder: Path, name: str) -> None:
-    index = folder / INDEX
-    try:
-        names = index.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        names = []
+    names = _listed(folder)
     if name not in names:
-        write_atomically(index, ("\n".join(names + [name]) + "\n").encode("utf-8"))
+        write_atomically(folder / INDEX, ("\n".join(names + [name]) + "\n").encode("utf-8"))
 
 
 def _sync_folder(folder: Path) -> None:

@@ -58,7 +58,7 @@ def load_text(text: str, name: str = "<text>") -> Exercise:
     except yaml.MarkedYAMLError as error:
         raise ExerciseError([Problem(name, *explain(error, text))]) from None
     except yaml.YAMLError as error:
-        raise ExerciseError([Problem(name, None, f"not valid YAML: {error}")]) from None
+        raise ExerciseError([Problem(name, None, f"not valid YAML: {' '.join(str(error).split())}")]) from None
     except RecursionError:
         raise ExerciseError([Problem(name, None, "not valid YAML: nested too deeply")]) from None
     if data is None:

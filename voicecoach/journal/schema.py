@@ -6,6 +6,7 @@ from pathlib import Path
 
 from voicecoach import vault
 from voicecoach.errors import JournalError
+from voicecoach.journal import damage
 from voicecoach.sealed import image_of
 
 BACKUPS = "backups"  # copies made before a migration, sealed too while locked
@@ -34,6 +35,8 @@ class Upgrades:
         except sqlite3.OperationalError as error:
             raise JournalError(f"{self.path}: cannot read the journal ({error})") from None
         except sqlite3.DatabaseError as error:
+            if damage.is_damage(error):
+                raise damage.damaged(self.path, str(error)) from None
             raise JournalError(f"{self.path} is not a voicecoach journal ({error})") from None
         if not tables:
             return

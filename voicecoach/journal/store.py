@@ -8,6 +8,7 @@ from pathlib import Path
 
 from voicecoach import lock, paths, records
 from voicecoach.errors import JournalError
+from voicecoach.journal import damage
 from voicecoach.journal.liveness import SessionLocks
 from voicecoach.journal.queries import Queries
 from voicecoach.journal.schema import Upgrades, _now
@@ -45,6 +46,8 @@ class Journal(Queries, SessionLocks, Upgrades):
         self._lock_dir = None if memory else self.path.parent / "running"
         self._locks = {}
         self._sealed = None
+        # A WAL left behind: a process died mid-write, or one is writing now; either way the whole check.
+        self._whole_check = not memory and Path(f"{self.path}-wal").exists()
         old_umask = os.umask(0o077)
         try:
             if self.path is not None:
@@ -96,6 +99,7 @@ class Journal(Queries, SessionLocks, Upgrades):
     def _open(self):
         """Check, configure and migrate a freshly connected database."""
         self._refuse_foreign_file()
+        damage.check(self._db, self.path, whole=self._whole_check)
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _configure(self._db)
         if not self._sealed:
@@ -231,10 +235,13 @@ class Journal(Queries, SessionLocks, Upgrades):
             for number, session in enumerate(sessions, 1):
                 try:
                     added += records.insert_record(db, session)
-                except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as error:
-                    what = f"missing {error}" if isinstance(error, KeyError) else " ".join(str(error).split())
-                    which = session.get("id", "?") if isinstance(session, dict) else "?"
-                    raise ValueError(f"session {number} ({which}): {what}") from None
+                except (KeyError, TypeError, ValueError, AttributeError, OverflowError,
+                        sqlite3.IntegrityError) as error:
+                    what = (f"missing {error}" if isinstance(error, KeyError) else
+                            "a number too large for the journal (over 19 digits)" if isinstance(error, OverflowError)
+                            else " ".join(str(error).split()))
+                    which = str(session.get("id", "?"))[:40] if isinstance(session, dict) else "?"
+                    raise ValueError(f"session {number} ({which}): {what[:160]}") from None
         return added, len(sessions) - added
 
     def delete_sessions(self, before: str | None = None, session_id: str | None = None) -> int:
@@ -263,6 +270,11 @@ class Journal(Queries, SessionLocks, Upgrades):
         if busy:
             raise JournalError(f"{self.path}: another voicecoach is reading the journal; "
                                "close it and run this again to finish erasing")
+
+    def check_whole(self) -> None:
+        """SQLite's full integrity check (a few hundredths of a second for years of sessions), before
+        the journal is sealed or copied whole; JournalDamaged if it fails."""
+        damage.check(self._db, self.path, whole=True)
 
     def image(self) -> bytes:
         """The whole journal as SQLite bytes (what lock seals)."""
@@ -309,3 +321,24 @@ class Journal(Queries, SessionLocks, Upgrades):
         for suffix in ("", "-wal", "-shm"):
             with suppress(FileNotFoundError):
                 os.chmod(f"{self.path}{suffix}", 0o600)
+
+
+def readable_part(path: Path | str | None = None) -> Journal:
+    """What can still be read of a damaged journal (locked or not), copied into a journal in memory;
+    the file itself is only read."""
+    path = Path(path) if path is not None else default_path()
+    try:
+        if lock.is_locked(path.parent):
+            sealed = path.with_name(SEALED_FILENAME)
+            source = sqlite3.connect(":memory:")
+            source.deserialize(lock.unseal(lock.key(path.parent), sealed.read_bytes(), where=str(sealed)))
+        else:
+            source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except (OSError, sqlite3.Error) as error:
+        raise JournalError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
+    copy = Journal(":memory:")
+    try:
+        damage.readable_copy(source, copy._db)
+    finally:
+        source.close()
+    return copy

@@ -62,6 +62,8 @@ class Session(StepPrograms):
         self._step_values: list = []
         self._skipped_parts = 0
         self._visits: dict[int, int] = {}
+        self._next_step = None  # the step _enter_step's loop enters next (see there)
+        self._entering = False
         self._input_ended = False
         self._answer: int | None = None  # a rating heard in this part, not yet recorded
         self.picks = choose_picks(exercise.pools, recent_picks or {}, rng or random.Random())
@@ -235,6 +237,21 @@ class Session(StepPrograms):
         return ex.partners(step, self.solo)
 
     def _enter_step(self, index: int):
+        """A loop rather than a call a step: a step that ends at once (a goto) asks for the next one
+        from inside this loop, which enters it when the stack is back here, so 500 chained gotos
+        are 500 turns of the loop, not 500 nested calls (a RecursionError)."""
+        self._next_step = index
+        if self._entering:
+            return
+        self._entering = True
+        try:
+            while self._next_step is not None:
+                index, self._next_step = self._next_step, None
+                self._enter_one(index)
+        finally:
+            self._entering = False
+
+    def _enter_one(self, index: int):
         if index >= len(self.exercise.steps):
             self._finish(Outcome.COMPLETED)
             return

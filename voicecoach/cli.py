@@ -295,7 +295,9 @@ def safety():
               help="Read cues as typed lines (next, stop, 7, I'm done) instead of single keys.")
 @click.option("--time-scale", type=TIME_SCALE, default=1.0, show_default=True,
               help="Multiply every wait by this, from 0 (no waits) to 100, to preview or test.")
-@click.option("--no-log", is_flag=True, help="Keep this session out of the journal.")
+@click.option("--log/--no-log", default=None,
+              help="Keep this session in the journal, or not (default: kept, but a rehearsal, with "
+              "--time-scale other than 1 or --audio-in, is not).")
 @click.option("--solo", is_flag=True, help="Do a self-care exercise alone.")
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
               help="With --solo: who is doing it.")
@@ -306,9 +308,9 @@ def safety():
               help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
 @click.option("--listen/--no-listen", default=True, show_default=True,
               help="Listen for spoken cues through the microphone.")
-def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out, audio_in, listen):
+def start(exercise_ref, text_cues, time_scale, log, solo, partner, audio_out, audio_in, listen):
     """Run an exercise: speak it, listen for cues, keep it in the journal."""
-    from voicecoach import exercise, runner
+    from voicecoach import exercise, rehearsal, runner
 
     found = exercise.find(exercise_ref)
     if solo and not found.solo:
@@ -316,10 +318,13 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out,
                                "such as box-breathing")
     settings = _ask_names_once(_settings())
     _show_safety_note_once(settings)
+    log, note = rehearsal.kept(log, time_scale, audio_in)
+    if note:
+        click.secho(note, dim=True)
     outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
-                           log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
-                           audio_in=audio_in, listen=listen)
-    if outcome == "completed" and not no_log:
+                                  log=log, solo=partner.upper() if solo else None, audio_out=audio_out,
+                                  audio_in=audio_in, listen=listen)
+    if outcome == "completed" and log:
         from voicecoach.cli_schedule import practice_done
 
         practice_done(found.id)

@@ -585,6 +585,63 @@ def test_the_safety_note_is_shown_until_a_person_has_read_it_and_on_request(home
     assert "Where to turn: Relate 0300 003 0396" in again.output and "emergency services" not in again.output
 
 
+def _no_microphone():
+    raise voice.AudioUnavailable("no microphone (PortAudio: no default input device)")
+
+
+class _Microphone:
+    def close(self):
+        pass
+
+
+def test_welcome_is_names_the_safety_note_a_short_first_exercise_and_what_to_run_next(home, monkeypatch):
+    """The first run (setup's, at a terminal) is a few gentle minutes that end by themselves, not the check-in."""
+    from voicecoach import config, ears
+
+    (home / "safety-note-shown").unlink()
+    monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
+    monkeypatch.setattr(ears, "Microphone", _no_microphone)
+    result = invoke("welcome", "--time-scale", "0", input="Sam\nAlex\n\n\n")  # names, read the note, start
+    assert result.exit_code == 0, result.output
+    out = result.output
+    order = ["What names shall I use?", "Before you begin", "Press Enter when you have both read this",
+             "Your first exercise: A first few minutes together, about 4 minutes.", "q  stop, at any moment",
+             "Start it now? [Y/n]", "Welcome, Sam and Alex. This is a short first practice",
+             "Sam, tell Alex one thing you appreciate", "Completed: A first few minutes together.",
+             "No microphone here", "Next time:", "voicecoach start daily-check-in"]
+    assert [out.index(line) for line in order] == sorted(out.index(line) for line in order)
+    assert "This is your daily check-in" not in out
+    assert (config.load().partner_a, config.load().partner_b) == ("Sam", "Alex")
+    assert (home / "safety-note-shown").exists()
+
+
+def test_welcome_can_skip_each_step_and_run_again(home, monkeypatch):
+    from voicecoach import cli_enroll, config, ears
+
+    monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
+    monkeypatch.setattr(ears, "Microphone", _Microphone)
+    enrolled = []
+    monkeypatch.setattr(cli_enroll, "_live", lambda *args: enrolled.append(args))
+    invoke("config", "set", "partner-a", "Sam")
+    skipped = invoke("welcome", input="\n\n\nn\nn\n")  # names kept, note read, no exercise, no enrolment
+    assert skipped.exit_code == 0, skipped.output
+    assert "First partner [Sam]" in skipped.output and config.load().partner_a == "Sam"
+    assert "Before you begin" in skipped.output  # shown again: this is a welcome
+    assert "(type stop to end at any time)" not in skipped.output and history() == []
+    assert "Teach it now? [y/N]" in skipped.output and enrolled == []
+    assert "Any time later: voicecoach enroll" in skipped.output
+    assert skipped.output.rstrip().endswith("voicecoach welcome                this welcome again")
+    again = invoke("welcome", input="\n\n\nn\ny\n")
+    assert again.exit_code == 0 and len(enrolled) == 1 and "Next time:" in again.output
+
+
+def test_welcome_without_a_terminal_asks_nothing_and_says_what_to_run():
+    result = invoke("welcome", input="Sam\n")
+    assert result.exit_code == 2
+    assert result.output == ("Error: welcome asks questions, so it needs a terminal; without one, check that "
+                             "voicecoach works with: voicecoach start daily-check-in --text --time-scale 0 --no-log\n")
+
+
 def test_a_declined_session_shows_and_keeps_nothing_of_who_declined(tmp_path):
     exercise = tmp_path / "consent.yaml"
     exercise.write_text("id: consent\ntitle: Consent\nminutes: 1\nsteps:\n"

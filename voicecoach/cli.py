@@ -127,9 +127,16 @@ def _ask_names_once(settings):
 
     if config.path().exists() or not _person_at_terminal():
         return settings
-    click.echo("Welcome. What names shall I use? (Press Enter to keep the one in brackets.)")
+    click.echo("Welcome. ", nl=False)
+    return _ask_names(settings)
+
+
+def _ask_names(settings):
+    """Ask both names and save them; Enter keeps the one shown."""
+    from voicecoach import config
     from voicecoach.errors import BadInput
 
+    click.echo("What names shall I use? (Press Enter to keep the one in brackets.)")
     for key in ("partner-a", "partner-b"):
         label = "First partner" if key == "partner-a" else "Second partner"
         while True:  # a name that cannot be used (blank, the other's) is said, and asked again
@@ -144,13 +151,13 @@ def _ask_names_once(settings):
     return settings
 
 
-def _show_safety_note_once(settings):
-    """Shown on screen, never asked aloud, until a person at a terminal has read it in this data folder:
-    it stays until they press Enter. A run with no terminal (a script, setup's check) shows it and
-    does not count as seen."""
+def _show_safety_note_once(settings, again=False):
+    """Shown on screen, never asked aloud, until a person at a terminal has read it in this data folder
+    (`again`: even if they have): it stays until they press Enter. A run with no terminal (a script,
+    setup's check) shows it and does not count as seen."""
     from voicecoach import safety
 
-    if safety.seen_here():
+    if safety.seen_here() and not again:
         return
     from rich.console import Console
 
@@ -546,6 +553,7 @@ LAZY_COMMANDS = {
     "lock": ("voicecoach.cli_data:lock_command", "Encrypt the journal and private files."),
     "unlock": ("voicecoach.cli_data:unlock_command", "Store the locked files unencrypted again."),
     "enroll": ("voicecoach.cli_enroll:enroll", "Teach voicecoach your voices, word by word."),
+    "welcome": ("voicecoach.cli_welcome:welcome", "A first run: names, the safety note, a short exercise."),
 }
 cli.lazy_commands.update(LAZY_COMMANDS)
 

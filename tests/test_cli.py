@@ -92,7 +92,7 @@ def test_show_fills_in_partner_names_from_config():
 
 
 def test_printf_example_runs_to_completion_and_is_in_history():
-    result = invoke("start", "daily-check-in", "--text", "--time-scale", "0", input="next\n7\n6\n")
+    result = invoke("start", "daily-check-in", "--text", "--time-scale", "0", "--log", input="next\n7\n6\n")
     assert result.exit_code == 0, result.output
     assert "Completed: Daily check-in" in result.output
     [session] = history()
@@ -102,7 +102,7 @@ def test_printf_example_runs_to_completion_and_is_in_history():
 
 
 def test_end_of_input_stores_unanswered_ratings_as_skipped():
-    result = invoke("start", "daily-check-in", "--time-scale", "0", input="")
+    result = invoke("start", "daily-check-in", "--time-scale", "0", "--log", input="")
     assert result.exit_code == 0
     [session] = history()
     assert session["outcome"] == "completed"
@@ -110,7 +110,7 @@ def test_end_of_input_stores_unanswered_ratings_as_skipped():
 
 
 def test_stop_ends_the_session_as_stopped():
-    result = invoke("start", "speaker-listener", "--time-scale", "0", input="yes\nstop\n")
+    result = invoke("start", "speaker-listener", "--time-scale", "0", "--log", input="yes\nstop\n")
     assert result.exit_code == 0
     assert "Stopped" in result.output
     assert history()[0]["outcome"] == "stopped"
@@ -118,6 +118,32 @@ def test_stop_ends_the_session_as_stopped():
 
 def test_no_log_keeps_the_journal_empty():
     invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--no-log", input="8\n")
+    assert history() == []
+
+
+def test_a_rehearsal_is_not_practice_unless_asked():
+    """A preview at another pace is kept out of the journal, and says so; --log keeps it as practice."""
+    result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="8\n")
+    assert result.exit_code == 0, result.output
+    assert ("A rehearsal (--time-scale 0): not kept in your journal or counted as practice; "
+            "add --log to keep it.") in result.output
+    assert result.output.rstrip().endswith("Not logged.") and history() == []
+    kept = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--log", input="8\n")
+    assert "A rehearsal" not in kept.output and kept.output.rstrip().endswith("Saved in your journal.")
+    assert [session["outcome"] for session in history()] == ["completed"]
+
+
+def test_a_run_with_recordings_for_a_microphone_is_a_rehearsal_at_any_pace(tmp_path):
+    import numpy as np
+    import soundfile
+
+    exercise = tmp_path / "short.yaml"
+    exercise.write_text("id: short\ntitle: Short\nminutes: 1\nsteps:\n  - say: Hello.\n")
+    quiet = tmp_path / "quiet.wav"
+    soundfile.write(quiet, np.zeros(1600, dtype="int16"), 16000)
+    result = invoke("start", str(exercise), "--audio-in", str(quiet), input="")
+    assert result.exit_code == 0, result.output
+    assert "A rehearsal (--audio-in): not kept in your journal" in result.output
     assert history() == []
 
 
@@ -129,7 +155,7 @@ def test_solo_needs_a_self_care_exercise():
 
 def test_solo_session_rates_only_that_partner():
     invoke("config", "set", "partner-b", "Alex")
-    invoke("start", "box-breathing", "--solo", "--partner", "B", "--time-scale", "0", input="8\n")
+    invoke("start", "box-breathing", "--solo", "--partner", "B", "--time-scale", "0", "--log", input="8\n")
     [session] = history()
     assert session["solo"] is True
     assert session["ratings"] == [{"key": "calm", "slot": "B", "name": "Alex", "value": 8}]
@@ -285,7 +311,7 @@ def test_a_voice_that_fails_mid_session_falls_back_to_text(monkeypatch, tmp_path
             pass
 
     monkeypatch.setattr(voice, "open_voice", lambda *a, **k: Failing())
-    result = invoke("start", "daily-check-in", "--time-scale", "0", "--audio-out", str(tmp_path / "x.wav"),
+    result = invoke("start", "daily-check-in", "--time-scale", "0", "--log", "--audio-out", str(tmp_path / "x.wav"),
                     input="next\n7\n6\n")
     assert result.exit_code == 0
     assert "Text only from here: speech engine did not finish within 10 s." in result.output
@@ -338,7 +364,7 @@ def test_an_existing_home_folder_keeps_its_mode(tmp_path, monkeypatch):
     shared.mkdir(mode=0o755)
     shared.chmod(0o755)
     monkeypatch.setenv("VOICECOACH_HOME", str(shared))
-    invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="5\n")
+    invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--log", input="5\n")
     assert stat.S_IMODE(shared.stat().st_mode) == 0o755
     assert stat.S_IMODE((shared / "journal.sqlite3").stat().st_mode) == 0o600
 
@@ -351,7 +377,7 @@ def test_a_journal_that_cannot_be_written_mid_session_is_said_once_and_the_sessi
         raise JournalError("journal.sqlite3: database or disk is full")
 
     monkeypatch.setattr(Journal, "rating", full)
-    result = invoke("start", "daily-check-in", "--time-scale", "0", input="next\n7\n6\n")
+    result = invoke("start", "daily-check-in", "--time-scale", "0", "--log", input="next\n7\n6\n")
     assert result.exit_code == 0
     assert result.output.count("could not be written") == 1
     assert "Completed: Daily check-in." in result.output and "Traceback" not in result.output
@@ -401,7 +427,7 @@ def test_a_sound_card_lost_mid_session_switches_to_text_and_the_session_goes_on(
             raise OSError("device unavailable")
 
     monkeypatch.setattr(voice, "open_voice", lambda *a, **k: voice.Voice(Unplugged()))
-    result = invoke("start", "daily-check-in", "--time-scale", "0", "--audio-out", "unused.wav",
+    result = invoke("start", "daily-check-in", "--time-scale", "0", "--log", "--audio-out", "unused.wav",
                     input="next\n7\n6\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("Text only from here: sound output stopped working (device unavailable).") == 1
@@ -419,7 +445,7 @@ def test_a_session_driven_by_recorded_voices(tmp_path):
     exercise.write_text("id: voices\ntitle: Voices\nminutes: 1\nsteps:\n"
                         "  - ask: {question: 'Ready?', if_no: decline, default: false, limit: 10}\n"
                         "  - rate: {ask: '{speaker}, how calm?', key: calm, who: A, limit: 10}\n")
-    result = invoke("start", str(exercise), "--audio-in", str(SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"),
+    result = invoke("start", str(exercise), "--log", "--audio-in", str(SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"),
                     "--audio-in", str(SPEECH / "two" / "sc1_2f813234_nohash_1.wav"),
                     "--audio-in", str(SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"), input="")  # if "two" is read back
     assert result.exit_code == 0, result.output
@@ -440,7 +466,7 @@ def test_a_turn_ended_by_voice(tmp_path):
     exercise.write_text("id: turns\ntitle: Turns\nminutes: 1\nsteps:\n"
                         "  - turn: {speaker: A, prompt: 'Say one thing, {speaker}.', limit: 30}\n"
                         "  - say: 'Thank you both.'\n")
-    result = invoke("start", str(exercise), "--audio-in", str(SYNTHETIC / "rms_im_done.wav"),
+    result = invoke("start", str(exercise), "--log", "--audio-in", str(SYNTHETIC / "rms_im_done.wav"),
                     "--audio-in", str(SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"), input="")
     assert result.exit_code == 0, result.output
     said = result.output[result.output.index("Say one thing"):]
@@ -473,7 +499,7 @@ def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
 
     monkeypatch.setattr(ears, "Microphone", no_device)
     monkeypatch.setattr(runner, "_open_ears", TestEars.real)
-    result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="6\n")
+    result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--log", input="6\n")
     assert result.exit_code == 0
     assert result.stderr == "Keyboard only: no microphone (PortAudio: no default input device).\n"
     assert history()[0]["ratings"][0]["value"] == 6
@@ -507,7 +533,7 @@ def test_a_microphone_that_stops_mid_session_is_said_once_and_the_keys_go_on(mon
     monkeypatch.setattr(ears, "Microphone", Unplugged)
     monkeypatch.setattr(runner, "_open_ears", TestEars.real)
     monkeypatch.setattr(enrolled, "couple_recognizer", lambda: (Instant(), None))
-    result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", input="6\n")
+    result = invoke("start", "box-breathing", "--solo", "--time-scale", "0", "--log", input="6\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("Not listening any more: the microphone stopped. Keys and typed cues still "
                                "work.") == 1
@@ -559,11 +585,68 @@ def test_the_safety_note_is_shown_until_a_person_has_read_it_and_on_request(home
     assert "Where to turn: Relate 0300 003 0396" in again.output and "emergency services" not in again.output
 
 
+def _no_microphone():
+    raise voice.AudioUnavailable("no microphone (PortAudio: no default input device)")
+
+
+class _Microphone:
+    def close(self):
+        pass
+
+
+def test_welcome_is_names_the_safety_note_a_short_first_exercise_and_what_to_run_next(home, monkeypatch):
+    """The first run (setup's, at a terminal) is a few gentle minutes that end by themselves, not the check-in."""
+    from voicecoach import config, ears
+
+    (home / "safety-note-shown").unlink()
+    monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
+    monkeypatch.setattr(ears, "Microphone", _no_microphone)
+    result = invoke("welcome", "--time-scale", "0", input="Sam\nAlex\n\n\n")  # names, read the note, start
+    assert result.exit_code == 0, result.output
+    out = result.output
+    order = ["What names shall I use?", "Before you begin", "Press Enter when you have both read this",
+             "Your first exercise: A first few minutes together, about 4 minutes.", "q  stop, at any moment",
+             "Start it now? [Y/n]", "Welcome, Sam and Alex. This is a short first practice",
+             "Sam, tell Alex one thing you appreciate", "Completed: A first few minutes together.",
+             "No microphone here", "Next time:", "voicecoach start daily-check-in"]
+    assert [out.index(line) for line in order] == sorted(out.index(line) for line in order)
+    assert "This is your daily check-in" not in out
+    assert (config.load().partner_a, config.load().partner_b) == ("Sam", "Alex")
+    assert (home / "safety-note-shown").exists()
+
+
+def test_welcome_can_skip_each_step_and_run_again(home, monkeypatch):
+    from voicecoach import cli_enroll, config, ears
+
+    monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
+    monkeypatch.setattr(ears, "Microphone", _Microphone)
+    enrolled = []
+    monkeypatch.setattr(cli_enroll, "_live", lambda *args: enrolled.append(args))
+    invoke("config", "set", "partner-a", "Sam")
+    skipped = invoke("welcome", input="\n\n\nn\nn\n")  # names kept, note read, no exercise, no enrolment
+    assert skipped.exit_code == 0, skipped.output
+    assert "First partner [Sam]" in skipped.output and config.load().partner_a == "Sam"
+    assert "Before you begin" in skipped.output  # shown again: this is a welcome
+    assert "(type stop to end at any time)" not in skipped.output and history() == []
+    assert "Teach it now? [y/N]" in skipped.output and enrolled == []
+    assert "Any time later: voicecoach enroll" in skipped.output
+    assert skipped.output.rstrip().endswith("voicecoach welcome                this welcome again")
+    again = invoke("welcome", input="\n\n\nn\ny\n")
+    assert again.exit_code == 0 and len(enrolled) == 1 and "Next time:" in again.output
+
+
+def test_welcome_without_a_terminal_asks_nothing_and_says_what_to_run():
+    result = invoke("welcome", input="Sam\n")
+    assert result.exit_code == 2
+    assert result.output == ("Error: welcome asks questions, so it needs a terminal; without one, check that "
+                             "voicecoach works with: voicecoach start daily-check-in --text --time-scale 0 --no-log\n")
+
+
 def test_a_declined_session_shows_and_keeps_nothing_of_who_declined(tmp_path):
     exercise = tmp_path / "consent.yaml"
     exercise.write_text("id: consent\ntitle: Consent\nminutes: 1\nsteps:\n"
                         "  - consent: '{speaker}, press y, or n for not today.'\n  - say: Begin.\n")
-    result = invoke("start", str(exercise), "--time-scale", "0", input="yes\nnot today\n")
+    result = invoke("start", str(exercise), "--time-scale", "0", "--log", input="yes\nnot today\n")
     assert result.exit_code == 0
     assert "> yes" not in result.output and "> no" not in result.output and "(answered)" in result.output
     assert "Not today: Consent. That is always alright." in result.output
@@ -586,7 +669,7 @@ def test_pool_picks_are_remembered_and_avoided_next_time_but_not_with_no_log():
     from voicecoach.journal import Journal
 
     for _ in range(5):
-        result = invoke("start", "daily-check-in", "--text", "--time-scale", "0", input="next\n7\n6\n")
+        result = invoke("start", "daily-check-in", "--text", "--time-scale", "0", "--log", input="next\n7\n6\n")
         assert result.exit_code == 0, result.output
     with Journal() as journal:
         said = journal.recent_picks("daily-check-in", "appreciation")
@@ -608,7 +691,7 @@ def test_show_lists_a_pool_and_the_resume_time():
 
 def test_after_three_troubled_check_ins_a_therapist_is_suggested_once_a_week_and_not_with_no_log():
     apart = dict(input="next\n9\n5\n")  # far apart, neither low: the gentle path does not run
-    start = ("start", "daily-check-in", "--text", "--time-scale", "0")
+    start = ("start", "daily-check-in", "--text", "--time-scale", "0", "--log")
     outputs = [invoke(*start, **apart).output for _ in range(2)]
     assert invoke(*start, "--no-log", **apart).output.count("find a couples therapist to help you both") == 0
     outputs += [invoke(*start, **apart).output for _ in range(2)]

@@ -56,16 +56,27 @@ def test_a_completed_session_fulfils_its_slot_but_not_without_the_journal():
     assert result.exit_code == 0, result.output
     assert reminders.read()["done"] == []  # --no-log: the plan cannot know, and says nothing wrong
     assert "21:00  Daily check-in                     now" in run("due").output
-    result = run("start", "daily-check-in", "--text", "--time-scale", "0", "--no-listen", input="")
+    result = run("start", "daily-check-in", "--text", "--time-scale", "0", "--log", "--no-listen", input="")
     assert result.exit_code == 0, result.output
     assert reminders.read()["done"] == ["1@2026-12-09"]
     assert "21:00  Daily check-in                     done" in run("due").output
 
 
+def test_a_rehearsal_leaves_the_plan_and_the_stats_as_they_were():
+    run("plan", "add", "box-breathing", "--at", "21:30")
+    run("config", "set", "prepare-seconds", "0")
+    result = run("today", "--solo", "--text", "--time-scale", "0.01", "--no-listen", input="")
+    assert result.exit_code == 0, result.output
+    assert "A rehearsal (--time-scale 0.01): not kept in your journal" in result.output
+    assert reminders.read()["done"] == []
+    assert "  21:30  Box breathing                      later\n" in run("due").output
+    assert "Box breathing" not in run("stats").output
+
+
 def test_today_leads_in_then_starts_the_next_planned_exercise():
     run("plan", "add", "box-breathing", "--at", "21:30")
     run("config", "set", "prepare-seconds", "20")
-    result = run("today", "--text", "--time-scale", "0", "--no-listen", input="")
+    result = run("today", "--text", "--time-scale", "0", "--log", "--no-listen", input="")
     assert result.exit_code == 0, result.output
     assert "get comfortable first" in result.output and "We begin in 20 seconds" in result.output
     assert "Completed: Box breathing." in result.output
@@ -137,7 +148,7 @@ def test_today_runs_hands_free_with_recordings_and_solo(home, monkeypatch):
         "  - rate: {ask: '{speaker}, how calm?', key: calm, limit: 10}\n")
     run("plan", "add", "calm-rating", "--at", "21:00")
     run("config", "set", "prepare-seconds", "0")
-    result = run("today", "--solo", "--partner", "B", "--audio-in", str(SPEECH / "two" / "sc1_2f813234_nohash_1.wav"),
+    result = run("today", "--solo", "--log", "--partner", "B", "--audio-in", str(SPEECH / "two" / "sc1_2f813234_nohash_1.wav"),
                  input="")
     assert result.exit_code == 0, result.output
     assert "Partner B, how calm?" in result.output and "  > two" in result.output

@@ -271,7 +271,7 @@ def _session(tmp_path, monkeypatch, *extra):
     exercise.write_text("id: calm\ntitle: Calm\nminutes: 1\nsteps:\n"
                         "  - rate: {ask: '{speaker}, how calm?', key: calm, who: A, limit: 10}\n")
     stranger = next(iter(sorted((WORDS / "two").glob("sc1_2f813234*.wav"))))
-    return CliRunner().invoke(cli, ["start", str(exercise), "--audio-in", str(stranger), *extra],
+    return CliRunner().invoke(cli, ["start", str(exercise), "--log", "--audio-in", str(stranger), *extra],
                               input="yes\n", catch_exceptions=False)
 
 

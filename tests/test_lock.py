@@ -40,7 +40,7 @@ def records(path=None):
 
 
 def start(*extra):
-    return invoke("start", "daily-check-in", "--text", "--time-scale", "0", *extra, input="next\n7\n6\n")
+    return invoke("start", "daily-check-in", "--text", "--time-scale", "0", "--log", *extra, input="next\n7\n6\n")
 
 
 def test_locked_no_private_plaintext_in_any_file_and_unlock_gives_it_back(home, passphrase):

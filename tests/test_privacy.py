@@ -17,7 +17,7 @@ def m999_test_only(db):
 
 
 def start(*extra):
-    return invoke("start", "daily-check-in", "--text", "--time-scale", "0", *extra, input="next\n7\n6\n")
+    return invoke("start", "daily-check-in", "--text", "--time-scale", "0", "--log", *extra, input="next\n7\n6\n")
 
 
 def test_every_file_and_folder_voicecoach_makes_is_owner_only(home, tmp_path, monkeypatch):
@@ -162,7 +162,7 @@ FULL_DISK = """
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails like a full disk
     size = os.path.getsize(os.path.join(os.environ["VOICECOACH_HOME"], "journal.sqlite3"))
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-    sys.argv = ["voicecoach", "start", "daily-check-in", "--text", "--time-scale", "0", "--no-listen"]
+    sys.argv = ["voicecoach", "start", "daily-check-in", "--text", "--time-scale", "0", "--log", "--no-listen"]
     from voicecoach.cli import main
     main()
 """

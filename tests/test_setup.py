@@ -70,3 +70,50 @@ def test_another_failure_is_named_with_apt_gets_last_lines(fake_apt):
 def test_nothing_is_installed_when_nothing_is_missing(fake_apt):
     result = run(fake_apt(installed=True), "espeak-ng", "alsa-utils")
     assert result.returncode == 0 and result.stdout == "" and fake_apt.calls() == []
+
+
+SETUP = SCRIPT.parent / "setup"
+
+
+@pytest.fixture
+def copy_of_repo(tmp_path):
+    """scripts/setup in a folder of its own, with stand-ins for the system packages step, the
+    virtual environment's pip and voicecoach (which writes down how it was started)."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / "scripts" / "setup").write_text(SETUP.read_text())
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    started = tmp_path / "started"
+    stand_ins = {repo / "scripts" / "install-system-packages": "exit 0",
+                 repo / ".venv" / "bin" / "python": "exit 0",
+                 repo / ".venv" / "bin" / "voicecoach": f'echo "$*" > {started}; if [ -t 0 ]; then echo tty >> {started}; fi'}
+    for path, body in {**stand_ins, repo / "scripts" / "setup": None}.items():
+        if body is not None:
+            path.write_text(f"#!/bin/bash\n{body}\n")
+        path.chmod(0o755)
+    env = {**os.environ, "HOME": str(tmp_path), "PYTHON": "python3"}
+    return repo, env, started
+
+
+def test_setup_at_a_terminal_ends_in_the_welcome(copy_of_repo):
+    import pty
+
+    repo, env, started = copy_of_repo
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(["bash", str(repo / "scripts" / "setup")], env=env, stdin=follower,
+                                 stdout=follower, stderr=follower, timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert process.returncode == 0
+    assert started.read_text().splitlines() == ["welcome", "tty"]
+
+
+def test_setup_without_a_terminal_keeps_its_quick_text_check(copy_of_repo):
+    repo, env, started = copy_of_repo
+    result = subprocess.run(["bash", str(repo / "scripts" / "setup")], env={**env, "CI": "true"},
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert started.read_text().splitlines() == ["start daily-check-in --text --time-scale 0 --no-log"]
+    assert "No terminal here: running the daily check-in as text" in result.stdout

@@ -389,7 +389,7 @@ YES_CLIP = SPEECH / "yes" / "sc1_439c84f4_nohash_1.wav"
 def run_with_recordings(tmp_path, steps, clips):
     exercise = tmp_path / "recorded.yaml"
     exercise.write_text(f"id: recorded\ntitle: Recorded\nminutes: 1\nsteps:\n{steps}  - say: 'After.'\n")
-    args = ["start", str(exercise)]
+    args = ["start", str(exercise), "--log"]
     for clip in clips:
         args += ["--audio-in", str(clip)]
     result = CliRunner().invoke(cli, args, input="", catch_exceptions=False)

@@ -131,9 +131,16 @@ def _ask_names_once(settings):
 
     if config.path().exists() or not _person_at_terminal():
         return settings
-    click.echo("Welcome. What names shall I use? (Press Enter to keep the one in brackets.)")
+    click.echo("Welcome. ", nl=False)
+    return _ask_names(settings)
+
+
+def _ask_names(settings):
+    """Ask both names and save them; Enter keeps the one shown."""
+    from voicecoach import config
     from voicecoach.errors import BadInput
 
+    click.echo("What names shall I use? (Press Enter to keep the one in brackets.)")
     for key in ("partner-a", "partner-b"):
         label = "First partner" if key == "partner-a" else "Second partner"
         while True:  # a name that cannot be used (blank, the other's) is said, and asked again
@@ -148,13 +155,13 @@ def _ask_names_once(settings):
     return settings
 
 
-def _show_safety_note_once(settings):
-    """Shown on screen, never asked aloud, until a person at a terminal has read it in this data folder:
-    it stays until they press Enter. A run with no terminal (a script, setup's check) shows it and
-    does not count as seen."""
+def _show_safety_note_once(settings, again=False):
+    """Shown on screen, never asked aloud, until a person at a terminal has read it in this data folder
+    (`again`: even if they have): it stays until they press Enter. A run with no terminal (a script,
+    setup's check) shows it and does not count as seen."""
     from voicecoach import safety
 
-    if safety.seen_here():
+    if safety.seen_here() and not again:
         return
     from rich.console import Console
 
@@ -299,7 +306,9 @@ def safety():
               help="Read cues as typed lines (next, stop, 7, I'm done) instead of single keys.")
 @click.option("--time-scale", type=TIME_SCALE, default=1.0, show_default=True,
               help="Multiply every wait by this, from 0 (no waits) to 100, to preview or test.")
-@click.option("--no-log", is_flag=True, help="Keep this session out of the journal.")
+@click.option("--log/--no-log", default=None,
+              help="Keep this session in the journal, or not (default: kept, but a rehearsal, with "
+              "--time-scale other than 1 or --audio-in, is not).")
 @click.option("--solo", is_flag=True, help="Do a self-care exercise alone.")
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
               help="With --solo: who is doing it.")
@@ -310,9 +319,9 @@ def safety():
               help="Use a recording as the microphone (repeat it for a playlist: one clip a listening moment).")
 @click.option("--listen/--no-listen", default=True, show_default=True,
               help="Listen for spoken cues through the microphone.")
-def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out, audio_in, listen):
+def start(exercise_ref, text_cues, time_scale, log, solo, partner, audio_out, audio_in, listen):
     """Run an exercise: speak it, listen for cues, keep it in the journal."""
-    from voicecoach import exercise, runner
+    from voicecoach import exercise, rehearsal, runner
 
     found = exercise.find(exercise_ref)
     if solo and not found.solo:
@@ -320,10 +329,13 @@ def start(exercise_ref, text_cues, time_scale, no_log, solo, partner, audio_out,
                                "such as box-breathing")
     settings = _ask_names_once(_settings())
     _show_safety_note_once(settings)
+    log, note = rehearsal.kept(log, time_scale, audio_in)
+    if note:
+        click.secho(note, dim=True)
     outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
-                           log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
-                           audio_in=audio_in, listen=listen)
-    if outcome == "completed" and not no_log:
+                                  log=log, solo=partner.upper() if solo else None, audio_out=audio_out,
+                                  audio_in=audio_in, listen=listen)
+    if outcome == "completed" and log:
         from voicecoach.cli_schedule import practice_done
 
         practice_done(found.id)
@@ -545,6 +557,7 @@ LAZY_COMMANDS = {
     "lock": ("voicecoach.cli_data:lock_command", "Encrypt the journal and private files."),
     "unlock": ("voicecoach.cli_data:unlock_command", "Store the locked files unencrypted again."),
     "enroll": ("voicecoach.cli_enroll:enroll", "Teach voicecoach your voices, word by word."),
+    "welcome": ("voicecoach.cli_welcome:welcome", "A first run: names, the safety note, a short exercise."),
 }
 cli.lazy_commands.update(LAZY_COMMANDS)
 

@@ -271,7 +271,9 @@ def due():
 @click.option("--text", "text_cues", is_flag=True, help="Read cues as typed lines instead of single keys.")
 @click.option("--time-scale", type=TIME_SCALE, default=1.0, show_default=True,
               help="Multiply every wait by this, from 0 (no waits) to 100.")
-@click.option("--no-log", is_flag=True, help="Keep this session out of the journal (and the plan).")
+@click.option("--log/--no-log", default=None,
+              help="Keep this session in the journal and the plan, or not (default: kept, but a rehearsal, "
+              "with --time-scale other than 1 or --audio-in, is not).")
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Send all sound to this WAV file instead of the speakers.")
 @click.option("--listen/--no-listen", default=True, show_default=True, help="Listen for spoken cues.")
@@ -281,9 +283,9 @@ def due():
 @click.option("--solo", is_flag=True, help="Do a planned self-care exercise alone.")
 @click.option("--partner", type=click.Choice(["A", "B"], case_sensitive=False), default="A",
               help="With --solo: who is doing it.")
-def today(text_cues, time_scale, no_log, audio_out, listen, audio_in, solo, partner):
+def today(text_cues, time_scale, log, audio_out, listen, audio_in, solo, partner):
     """Start the next exercise planned for today, after a moment to get comfortable."""
-    from voicecoach import config, exercise, runner
+    from voicecoach import config, exercise, rehearsal, runner
     from voicecoach.schedule import due as due_, plans, prepare, reminders
 
     zone, now = _clock()
@@ -302,10 +304,13 @@ def today(text_cues, time_scale, no_log, audio_out, listen, audio_in, solo, part
                                "exercises such as box-breathing")
     settings = config.load()
     found = prepare.with_lead_in(planned, settings.prepare_seconds, partner.upper() if solo else None)
+    log, note = rehearsal.kept(log, time_scale, audio_in)
+    if note:
+        click.secho(note, dim=True)
     outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
-                                  log=not no_log, solo=partner.upper() if solo else None, audio_out=audio_out,
+                                  log=log, solo=partner.upper() if solo else None, audio_out=audio_out,
                                   audio_in=audio_in, listen=listen)
-    if not no_log and outcome == "completed":
+    if log and outcome == "completed":
         practice_done(found.id)
     sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
 

@@ -53,7 +53,7 @@ def test_a_damaged_journal_is_said_once_and_never_written(home, damage):
     assert integrity(path.read_bytes(), "integrity_check") != "ok"
     before = path.read_bytes()
     for args in (["history"], ["stats"], ["forget", "--session", "abcd", "--yes"],
-                 ["start", "daily-check-in", "--text", "--time-scale", "0"]):
+                 ["start", "daily-check-in", "--text", "--time-scale", "0", "--log"]):
         result = invoke(*args, input="next\n7\n6\n", env={"VOICECOACH_PASSPHRASE": PASSPHRASE})
         assert result.output.count("is damaged") == 1, (args, result.output)
         assert "not a voicecoach journal" not in result.output

@@ -200,7 +200,9 @@ class SpokenCues:
             return self.source.finished and not self._utterances and not self._stops
 
     def take(self, accepted: frozenset, waiting: bool = True) -> Heard | None:
-        if waiting and self.playing() is None and self.clock() >= self._muted_until:
+        with self._lock:
+            answered = bool(self._utterances)  # the last clip's words are still to reach the session
+        if waiting and not answered and self.playing() is None and self.clock() >= self._muted_until:
             started = self.source.open_window()  # a recording starts once our voice and its tail are over
             if started is not None and started.pcm is None:
                 self.on_clip(started.name, None, None, False)

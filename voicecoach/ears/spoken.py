@@ -201,6 +201,7 @@ class SpokenCues:
 
     def take(self, accepted: frozenset, waiting: bool = True) -> Heard | None:
         with self._lock:
+            self._context = context_for(accepted)  # before a clip starts: its words are decoded in it
             answered = bool(self._utterances)  # the last clip's words are still to reach the session
         if waiting and not answered and self.playing() is None and self.clock() >= self._muted_until:
             started = self.source.open_window()  # a recording starts once our voice and its tail are over
@@ -210,7 +211,6 @@ class SpokenCues:
             if self._stops:
                 self._stops.clear()
                 return Heard(Cue.STOP, None, Source.VOICE)
-            self._context = context_for(accepted)
             if not self._utterances:
                 return None
             utterance, context, decision, take, clip = self._utterances.popleft()

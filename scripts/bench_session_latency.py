@@ -44,6 +44,7 @@ from bench_cues import DIGITS, SPEECH, half_of, pct, speaker_of, speech_end_refe
 
 from voicecoach.cues import Cue  # noqa: E402
 from voicecoach.ears import PLAYLIST_GAP_MS, Recordings  # noqa: E402
+from voicecoach.ears.sources import Clip  # noqa: E402
 
 
 def exercise_text(steps: int) -> str:
@@ -74,7 +75,7 @@ class Answers(Recordings):
         flat = [(word, path) for word, some in paths.items() for path in some]
         super().__init__([path for _, path in flat])
         self.pools = {word: [] for word in paths}
-        for (word, path), clip in zip(flat, self.clips):
+        for (word, path), clip in zip(flat, (clip.pcm for clip in self.clips)):
             end_ms = speech_end_reference(np.frombuffer(clip, dtype="<i2"))
             self.pools[word].append((path.name, clip, end_ms))
         for clips in self.pools.values():  # speakers by turns (FSDD's jackson has most digit files)
@@ -84,7 +85,7 @@ class Answers(Recordings):
                 turns[name] = taken[speaker_of(name)]
             clips.sort(key=lambda clip: (turns[clip[0]], clip[0]))
         self.pools = {word: itertools.cycle(clips) for word, clips in self.pools.items()}
-        self.clips = [None]  # never empty: the session, not the playlist, decides when it ends
+        self.clips = [Clip("", b"")]  # never empty: the session, not the playlist, decides when it ends
         self.session = session
         self.played: list[dict] = []
         self._asked = self._rated = 0

@@ -482,7 +482,8 @@ def test_a_recorded_cue_answers_a_wait_that_is_shorter_than_the_recording(tmp_pa
     heard: the pause waits for the clip it started, and the "go" moves the session on."""
     exercise = tmp_path / "pause.yaml"
     exercise.write_text("id: pause\ntitle: Pause\nminutes: 1\nsteps:\n"
-                        "  - pause: {say: 'Breathe out.', seconds: 10}\n  - say: 'Done.'\n")
+                        "  - pause: {say: 'Breathe out. Say next when you are ready.', seconds: 10}\n"
+                        "  - say: 'Done.'\n")  # a pause that asks for next: a plain clip is for it
     result = invoke("start", str(exercise), "--time-scale", "0.05",
                     "--audio-in", str(SPEECH / "go" / "sc1_2f813234_nohash_1.wav"),
                     "--audio-in", str(SPEECH / "go" / "sc1_37e8db82_nohash_1.wav"), input="")

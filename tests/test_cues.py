@@ -310,3 +310,34 @@ def test_spoken_words_are_decoded_while_they_are_said_in_the_grammar_of_the_mome
     assert calls == [("begin", "rating"), ("feed", None), ("end", None)]
     heard, calls = _heard_once("navigation", RATING)  # a rating was asked meanwhile
     assert heard == Heard(Cue.NUMBER, 7, Source.VOICE) and calls[-1] == ("decide", "rating")
+
+
+def test_a_playlist_keeps_each_clip_for_the_moment_it_is_meant_for(tmp_path):
+    """--audio-in rules (issue 21): a plain clip waits for a moment that waits for a voice, never a timed
+    one; `silence` lets one moment pass; `KIND:FILE` waits for that kind; the deadline waits meanwhile."""
+    import wave
+
+    from voicecoach.ears import Recordings
+
+    clip = tmp_path / "word.wav"
+    with wave.open(str(clip), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
+        out.writeframes(b"\x10\x00" * 1600)
+    source = Recordings([str(clip), "silence", f"timed:{clip}", str(clip)])
+    assert not source.continuous
+    source.moment_began("timed")  # breathing: the plain clip is not for it
+    assert source.open_window() is None and not source.settling
+    source.moment_began("rating")
+    assert source.settling  # due here: the rating's deadline waits for it
+    assert source.open_window().name == "1 word.wav" and source.settling
+    source._playing, source._quiet_ms = memoryview(b""), 10_000  # as if heard out
+    source.moment_began("turn")
+    started = source.open_window()
+    assert started.name == "2 silence" and started.pcm is None
+    assert source.open_window() is None and not source.settling  # one silence, one moment
+    source.moment_began("question")  # the next entry is for a timed moment: a question gets nothing
+    assert source.open_window() is None and not source.settling
+    source.moment_began("timed")
+    assert source.open_window().moment == "timed"
+    assert [c.name for c in source.clips] == ["4 word.wav"]
+    assert Recordings([str(clip)]).continuous and not Recordings(["silence"]).continuous

@@ -76,6 +76,10 @@ class PlainView:
     def note(self, text: str):
         self.console.print(shown(text), style="yellow", highlight=False, markup=False)
 
+    def clip(self, text: str):
+        """Which recording answered what (--audio-in): apart from the session, so dim."""
+        self.console.print(shown(text), style="dim", highlight=False, markup=False)
+
     def update(self, view: View, now: float):
         if not self.show_keys or view.speaking:
             return

@@ -71,6 +71,8 @@ class Runner:
             elif isinstance(action, S.Hush):
                 self.voice.hush()
                 self._playing.clear()
+            elif isinstance(action, S.Listen) and hasattr(self.ears, "moment_began"):
+                self.ears.moment_began(action.moment)  # a playlist plays the clips meant for it
             elif isinstance(action, S.AdjustVoice):
                 change = {Cue.SLOWER: self.voice.slower, Cue.FASTER: self.voice.faster,
                           Cue.LOUDER: self.voice.louder, Cue.QUIETER: self.voice.quieter}[action.change]
@@ -221,6 +223,18 @@ def _open_ears(audio_in, listen, playing):
     return SpokenCues(source, playing=playing, make=couple_recognizer, on_note=_warn), None
 
 
+def clip_line(name, text, heard, taken, private=False) -> str:
+    """Which --audio-in clip answered what, for a rehearsal's screen; a consent answer stays unshown."""
+    if text is None and heard is None:
+        return f"  clip {name}"
+    if taken:
+        return f"  clip {name}: " + ("answered" if private else heard.word)
+    if private:
+        return f"  clip {name}: not understood"
+    words = f" (heard {text.strip()!r})" if text and text.strip() else ""
+    return f"  clip {name}: " + ("not understood" if heard is None else f"{heard.word}, not an answer here") + words
+
+
 def history(exercise, journal) -> dict:
     """What the session needs from earlier ones: pool items said lately, and the last ratings."""
     if journal is None:  # --no-log: the journal is neither read nor written
@@ -283,6 +297,8 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         spoken.reference = lambda: getattr(runner.voice, "played", None) if runner else None  # for its echo canceller
         ears = AnyOf(spoken, ears)
     view.listening = spoken is not None  # the live panel names the keys when nothing listens
+    if spoken is not None and audio_in:
+        spoken.on_clip = lambda *clip: view.clip(clip_line(*clip, private=session.private))
     session = S.Session(exercise, settings.names(), settings.spoken_names(), solo=solo, time_scale=time_scale,
                         rng=random.Random(), wall_clock=datetime.now(), helplines=settings.helplines,
                         **history(exercise, journal))

@@ -35,6 +35,11 @@ class AnyOf:
                 return heard
         return None
 
+    def moment_began(self, kind):
+        for source in self.sources:
+            if hasattr(source, "moment_began"):
+                source.moment_began(kind)
+
     def drop_stuck(self, accepted):
         for source in self.sources:
             source.drop_stuck(accepted)

@@ -7,9 +7,18 @@ import contextlib
 import queue
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 CHUNK_MS = 20
 PLAYLIST_GAP_MS = 600  # a clip is heard out (endpointer, decision) before the next may start
+
+
+SILENCE = "silence"  # a playlist entry that lets one moment pass with nobody speaking
+# What a playlist clip may be said at (session.Session.moment): "KIND:FILE" waits for that kind of moment;
+# a plain FILE is for the next moment that waits for a voice, which a timed one (breathing, a pause) is not.
+MOMENTS = ("next", "turn", "rating", "question", "consent", "paused", "timed")
+VOICE_MOMENTS = frozenset(MOMENTS) - {"timed"}
 
 
 def _recording(path) -> bytes:
@@ -23,49 +32,95 @@ def _recording(path) -> bytes:
         raise BadInput(f"--audio-in {path}: {error}") from None
 
 
+@dataclass(frozen=True)
+class Clip:
+    """One playlist entry: its sound (None for silence), the kind of moment it is for (None: the next
+    that waits for a voice), and how the screen names it ("3 seven.wav": its place and file)."""
+
+    name: str
+    pcm: bytes | None
+    moment: str | None = None
+
+
+def _entry(number: int, value) -> Clip:
+    """`silence`, a file, or either behind a moment's kind ("timed:stop.wav")."""
+    text = str(value)
+    kind, colon, rest = text.partition(":")
+    moment = kind if colon and kind in MOMENTS else None
+    text = rest if moment else text
+    pcm = None if text == SILENCE else _recording(text)
+    return Clip(f"{number} {text if pcm is None else Path(text).name}", pcm, moment)
+
+
 class Recordings:
     """Recorded speech as the microphone, in real time: one file is one continuous stream; several
-    are a playlist, each played when the session next opens a listening window."""
+    are a playlist, standing in for two people: each clip is said at the moment it is meant for."""
+
+    speed = 1.0  # times real time: tests may play faster, since what is heard is counted in samples
 
     def __init__(self, paths):
-        self.clips = [_recording(path) for path in paths]
-        self.continuous = len(self.clips) == 1
+        self.clips = [_entry(number, path) for number, path in enumerate(paths, 1)]
+        self.continuous = len(self.clips) == 1 and self.clips[0].pcm is not None and self.clips[0].moment is None
         self._playing = memoryview(b"")  # what is left of the clip playing: a view, so a chunk costs no copy of it
         self._quiet_ms = PLAYLIST_GAP_MS  # silence since the last clip ended
         self._lock = threading.Lock()
+        self._moment = None  # the session's moment (Session.moment); None if never told (enrol, mic): any clip
+        self._silent = False  # a silence entry was given to this moment: it passes without a clip
+        self.now_playing: Clip | None = None  # the clip last started, whose words are being heard
         self.finished = False
 
-    def open_window(self):
-        """The session listens now: a playlist starts its next clip, once the last one has ended
-        and been heard out (PLAYLIST_GAP_MS of silence), so one clip answers one moment."""
+    def moment_began(self, kind: str):
+        """The session listens for something new: the next entry may be for it."""
         with self._lock:
-            if (not self.continuous and not self._playing and self.clips
-                    and self._quiet_ms >= PLAYLIST_GAP_MS):
-                self._playing = memoryview(self.clips.pop(0))
+            self._moment, self._silent = kind, False
+
+    def _due(self) -> bool:
+        """The playlist's next entry is for this moment (called holding the lock)."""
+        if self.continuous or not self.clips or self._silent:
+            return False
+        wanted = self.clips[0].moment
+        if self._moment is None:
+            return True
+        return self._moment in VOICE_MOMENTS if wanted is None else wanted == self._moment
+
+    def open_window(self) -> Clip | None:
+        """The session listens now, and our voice is quiet: the next entry starts if it is for this
+        moment and the last clip has been heard out (PLAYLIST_GAP_MS of silence); the entry started,
+        or None. A clip that is not understood leaves the moment open for the next one."""
+        with self._lock:
+            if self._playing or self._quiet_ms < PLAYLIST_GAP_MS or not self._due():
+                return None
+            clip = self.clips.pop(0)
+            if clip.pcm is None:
+                self._silent = True
+            else:
+                self._playing, self.now_playing = memoryview(clip.pcm), clip
+            return clip
 
     @property
     def settling(self) -> bool:
-        """A playlist clip has started and is not yet heard out: the session's deadline waits for it,
-        so that the clip answers the moment it was played for however fast the session runs
-        (--time-scale), as a piped line does."""
+        """A clip is due at this moment, playing, or not yet heard out: the session's deadline waits
+        for it, so that it answers the moment it is meant for however fast the session runs
+        (--time-scale), as a person would be waited for."""
         with self._lock:
-            return not self.continuous and (bool(self._playing) or self._quiet_ms < PLAYLIST_GAP_MS)
+            return not self.continuous and (bool(self._playing) or self._quiet_ms < PLAYLIST_GAP_MS or self._due())
 
     def chunks(self, stop: threading.Event):
-        """16 kHz mono chunks of CHUNK_MS at real-time pace, silence between clips."""
+        """16 kHz mono chunks of CHUNK_MS at real-time pace (times `speed`), silence between clips."""
         step = 16000 * CHUNK_MS // 1000 * 2
         start, sent = time.monotonic(), 0
         if self.continuous:
-            self._playing = memoryview(self.clips.pop(0))
+            self._playing = memoryview(self.clips.pop(0).pcm)
         while not stop.is_set():
             with self._lock:
                 chunk, self._playing = bytes(self._playing[:step]), self._playing[step:]
                 self._quiet_ms = 0 if chunk else self._quiet_ms + CHUNK_MS
-                if not self._playing and not self.clips and self._quiet_ms >= 1000:
+                if (not self._playing and self._quiet_ms >= 1000
+                        and all(clip.pcm is None for clip in self.clips)):
                     self.finished = True  # a second after the last word: its end has been heard
             yield chunk + bytes(step - len(chunk))
             sent += 1
-            delay = start + sent * CHUNK_MS / 1000 - time.monotonic()
+            delay = start + sent * CHUNK_MS / 1000 / self.speed - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
 
@@ -97,7 +152,7 @@ class Microphone:
         self.finished = False
 
     def open_window(self):
-        pass
+        return None
 
     def _capture(self, data: bytes, times: dict) -> None:
         """PortAudio's thread: keep the chunk with its capture time (None: the host API gives none)."""

@@ -59,6 +59,9 @@ class SpokenCues:
         self.clock = clock
         self._echo = None  # echo.OwnVoiceRemoval, made on the first chunk heard over our voice
         self.on_heard = on_heard or (lambda text, cue: None)
+        # A playlist's clip, once decided or given as silence: (its name, the words heard or None, the cue
+        # or None, whether the moment took it), so the screen can show which clip answered what.
+        self.on_clip = lambda name, text, heard, taken: None
         self.ended = False
         self.failure: str | None = None  # why listening stopped mid-session (a microphone unplugged), to be told
         self._utterances = collections.deque()
@@ -126,8 +129,9 @@ class SpokenCues:
                 over_speech = Endpointer()
                 for utterance in endpointer.feed(chunk):
                     context, decision, take = self._end_open()
+                    clip = getattr(self.source, "now_playing", None)  # the recording it came from, if any
                     with self._lock:
-                        self._utterances.append((utterance, context, decision, take))
+                        self._utterances.append((utterance, context, decision, take, clip))
                     self._wake()
                 if self._open is not None and not endpointer.in_speech:  # a click, too short for a word
                     self._end_open()
@@ -179,7 +183,15 @@ class SpokenCues:
 
     @property
     def settling(self) -> bool:
-        return getattr(self.source, "settling", False)
+        """A recording due now or still being heard, or decided and not yet taken: worth waiting for."""
+        with self._lock:
+            waiting = bool(self._utterances)
+        return waiting or getattr(self.source, "settling", False)
+
+    def moment_began(self, kind: str):
+        """The session's new moment (Session.moment), for a playlist to play only the clips meant for it."""
+        if hasattr(self.source, "moment_began"):
+            self.source.moment_began(kind)
 
     @property
     def exhausted(self) -> bool:
@@ -188,16 +200,20 @@ class SpokenCues:
             return self.source.finished and not self._utterances and not self._stops
 
     def take(self, accepted: frozenset, waiting: bool = True) -> Heard | None:
-        if waiting and self.playing() is None and self.clock() >= self._muted_until:
-            self.source.open_window()  # a recording starts once our voice and its tail are over
+        with self._lock:
+            self._context = context_for(accepted)  # before a clip starts: its words are decoded in it
+            answered = bool(self._utterances)  # the last clip's words are still to reach the session
+        if waiting and not answered and self.playing() is None and self.clock() >= self._muted_until:
+            started = self.source.open_window()  # a recording starts once our voice and its tail are over
+            if started is not None and started.pcm is None:
+                self.on_clip(started.name, None, None, False)
         with self._lock:
             if self._stops:
                 self._stops.clear()
                 return Heard(Cue.STOP, None, Source.VOICE)
-            self._context = context_for(accepted)
             if not self._utterances:
                 return None
-            utterance, context, decision, take = self._utterances.popleft()
+            utterance, context, decision, take, clip = self._utterances.popleft()
         if decision is None or context != self._context:  # the moment changed while it was spoken
             with self._decoding:
                 self.recognizer.prompt = self._said
@@ -206,7 +222,10 @@ class SpokenCues:
         self.last_take = take  # with a voice profile: the take, for learning.py
         heard = heard_from(decision)
         self.on_heard(decision.text, heard)
-        return heard if heard is not None and heard.cue in accepted else None
+        taken = heard is not None and heard.cue in accepted
+        if clip is not None:
+            self.on_clip(clip.name, decision.text, heard, taken)
+        return heard if taken else None
 
     def drop_stuck(self, accepted: frozenset):
         pass

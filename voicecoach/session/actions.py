@@ -45,10 +45,12 @@ class Hush:
 
 @dataclass(frozen=True)
 class Listen:
-    """From now, these cues make sense; `deadline` is when the wait ends on its own (or None)."""
+    """From now, these cues make sense; `deadline` is when the wait ends on its own (or None);
+    `moment` is what the session waits for (Session.moment), so a playlist plays a clip only where one is meant."""
 
     accepted: frozenset
     deadline: float | None
+    moment: str = ""
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,32 @@ class Session(StepPrograms):
         return NAVIGATION | {Cue.NEXT} | early
 
     @property
+    def moment(self) -> str:
+        """What the session waits for now, in a word a playlist of recordings can be written against:
+        "speaking" while its words are said (only a stop counts then), "timed" for a wait that ends on
+        its own with nobody needing to speak (a breathing phase, a pause that does not ask for "next"),
+        else what it waits for:
+        "next", "turn", "rating", "question", "consent" or "paused"; "" when it no longer listens."""
+        if self.state is State.PAUSED:
+            return "paused"
+        if self.state is State.CONFIRMING_STOP:
+            return "question"
+        if self.state is not State.RUNNING or self._waiting is None:
+            return ""
+        if isinstance(self._waiting, _Sound):
+            return "speaking"
+        if self.private:
+            return "consent"
+        accepted = self._waiting.accepted
+        if Cue.NUMBER in accepted:
+            return "rating"
+        if Cue.DONE in accepted:
+            return "turn"
+        if Cue.YES in accepted:
+            return "question"
+        return "timed" if self._waiting.quiet else "next"
+
+    @property
     def offered(self) -> frozenset:
         """The cues the screen offers now: at a consent question only its answers, though any cue declines."""
         return CONSENT_ANSWERS if self.private else self.accepted
@@ -419,7 +445,7 @@ class Session(StepPrograms):
 
     def _listen(self, accepted, deadline):
         self._deadline = deadline
-        self._out.append(Listen(frozenset(accepted), deadline))
+        self._out.append(Listen(frozenset(accepted), deadline, self.moment))
 
     def _flush(self) -> list:
         out, self._out = self._out, []
@@ -463,7 +489,7 @@ class Session(StepPrograms):
         self._out.append(sound.action)
         self._deadline = None
         if self.state is State.CONFIRMING_STOP:
-            self._out.append(Listen(self.accepted, None))
+            self._out.append(Listen(self.accepted, None, self.moment))
 
     def _resume_time(self) -> str:
         """A time to come back, from the local time now; without a clock (a rendered file), a day on."""

@@ -25,11 +25,14 @@ class _Sound:
 
 @dataclass(frozen=True)
 class _Wait:
-    """Wait for one of `accepted`; ends after `after` seconds, or at step time `at` seconds."""
+    """Wait for one of `accepted`; ends after `after` seconds, or at step time `at` seconds. `quiet`:
+    nobody needs to speak (a breathing phase, a pause that does not ask for "next"), so a playlist of
+    recordings keeps its clips for the moments that do."""
 
     accepted: frozenset
     after: float | None = None
     at: float | None = None
+    quiet: bool = False
 
 
 class StepPrograms:
@@ -62,7 +65,8 @@ class StepPrograms:
     def _run_pause(self, step, slot):
         if step.text:
             yield self._speak(step.text, slot)
-        yield _Wait(frozenset({Cue.NEXT}), after=step.seconds)
+        asks_next = "say next" in (step.text or "").lower()  # "Say next when you are ready": a wait for next
+        yield _Wait(frozenset({Cue.NEXT}), after=step.seconds, quiet=not asks_next)
 
     def _run_breathe(self, step, slot):
         """Phase words land on a schedule counted from the start of the step, so rounds do not drift.
@@ -81,7 +85,7 @@ class StepPrograms:
                 yield Hush()  # a word still sounding from the last phase gives way: the beat wins
                 yield self._speak(word, slot, wait=False)
                 elapsed += seconds
-                heard = yield _Wait(frozenset({Cue.NEXT}), at=elapsed)
+                heard = yield _Wait(frozenset({Cue.NEXT}), at=elapsed, quiet=True)
                 if heard is not None:  # the schedule goes on from here, a round on
                     elapsed = done * period
                     self._origin = self.now - elapsed * self.time_scale

@@ -15,12 +15,19 @@ of a session hear it (between a playlist's silences, cut and decoded as it comes
 makes of a clip depends on what it heard before. An unsure number or answer is read back, and the
 couple confirms it. "I'm done" was
 never recorded by people: flite's voices say it (tests/data/flite).
+
+The plan's hearing is the session's, but not to the last decimal: a recording on the knife-edge of a
+grammar can be heard one way there and another in the session. So a run whose screen shows a clip
+heard as another word is made again without that recording and the one before it, at most RERUNS
+times (run_as_planned). A clip lost, or eaten by a moment it was not meant for, is no such accident of
+one recording: it happens again with the next ones, and the last run's checks fail.
 """
 
 import itertools
 import json
 import weakref
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -185,10 +192,44 @@ def run(args, planned):
     """The command with the planned clips as its --audio-in playlist, at --time-scale 0: what it printed,
     and the session as the journal has it."""
     playlist = [arg for clip, _, _ in planned for arg in ("--audio-in", clip)]
-    result = CliRunner().invoke(cli, [*args, "--time-scale", "0", *playlist], input="", catch_exceptions=False)
+    result = CliRunner().invoke(cli, [*args, "--time-scale", "0", "--log", *playlist], input="", catch_exceptions=False)
     assert result.exit_code == 0, result.output
     journal = json.loads(CliRunner().invoke(cli, ["history", "--json"]).output)
     return result.output, journal[0]
+
+
+RERUNS = 3  # at most, a run is made again without the recordings the session misheard though the plan did not
+
+
+def misheard_in_session(output, planned):
+    """The first planned clip the screen shows heard as something other than its word, with the clip
+    before it (heard unsure there, it may have asked a read-back that this clip then met), or []. The
+    plan hears each clip as a session would, but not the same to the last decimal: a recording on the
+    knife-edge of an engine's grammar can be heard one way there and another here."""
+    shown = [line.strip() for line in output.splitlines() if line.strip().startswith("clip ")]
+    for number, (clip, word, moment) in enumerate(planned, 1):
+        said = "answered" if moment == "consent" else heard_as(word).word
+        mine = [line for line in shown if line.split()[1] == str(number)]
+        if mine and f"clip {number} {clip.rsplit('/', 1)[-1]}: {said}" not in mine:
+            return [(c, w) for c, w, _ in planned[max(0, number - 2):number]]
+    return []
+
+
+def run_as_planned(args, exercise, engine_name, answer=couple):
+    """plan, then run: a recording the session mishears is left out, in every grammar, and the whole run is
+    made again (at most RERUNS times). A clip lost or eaten by a moment it was not meant for is no
+    mishearing of one recording: it happens again with the next, and the last run's checks fail."""
+    left_out = {}
+    for _ in range(RERUNS + 1):
+        planned, expected = plan(exercise, engine_name, answer, left_out)
+        output, session = run(args, planned)
+        misheard = misheard_in_session(output, planned)
+        if not misheard:
+            break
+        for clip, word in misheard:
+            for context in CONTEXT_ACCEPTS:
+                left_out.setdefault((word, context), set()).add(Path(clip.rpartition(":")[2]))
+    return planned, expected, output, session
 
 
 def assert_as_planned(output, session, expected, planned):
@@ -206,9 +247,10 @@ def assert_as_planned(output, session, expected, planned):
 
 @pytest.mark.parametrize("exercise_id", library_ids())
 def test_every_exercise_runs_to_its_end_on_recorded_voices(engine_chosen, exercise_id):
-    planned, expected = plan(ex.find(exercise_id), engine_chosen.name)
+    planned, expected, output, session = run_as_planned(["start", exercise_id], ex.find(exercise_id),
+                                                        engine_chosen.name)
     assert expected["outcome"] == "completed" and None not in expected["ratings"]
-    assert_as_planned(*run(["start", exercise_id], planned), expected, planned)
+    assert_as_planned(output, session, expected, planned)
 
 
 @pytest.mark.parametrize("program_id", PROGRAMS)
@@ -221,9 +263,8 @@ def test_each_programs_first_session_runs_to_its_end_on_recorded_voices(engine_c
     zone = plans.local_zone()
     slot = due.next_slot(plans.load(), reminders.read()["done"], datetime.fromisoformat(NOW).replace(tzinfo=zone), zone)
     exercise = prepare.with_lead_in(ex.find(slot.entry.exercise), config.load().prepare_seconds)
-    planned, expected = plan(exercise, engine_chosen.name)
+    planned, expected, output, session = run_as_planned(["today"], exercise, engine_chosen.name)
     assert expected["outcome"] == "completed" and None not in expected["ratings"]
-    output, session = run(["today"], planned)
     assert session["exercise_id"] == slot.entry.exercise
     assert_as_planned(output, session, expected, planned)
 
@@ -244,9 +285,9 @@ def stopping(at: str):
 @pytest.mark.parametrize("exercise_id, at", [("box-breathing", "timed"), ("daily-check-in", "turn")],
                          ids=["mid-breathing", "mid-turn"])
 def test_a_stop_said_mid_exercise_pauses_and_a_second_stop_ends_it(engine_chosen, exercise_id, at):
-    planned, expected = plan(ex.find(exercise_id), engine_chosen.name, stopping(at))
+    planned, expected, output, session = run_as_planned(["start", exercise_id], ex.find(exercise_id),
+                                                        engine_chosen.name, stopping(at))
     assert expected["outcome"] == "stopped" and [word for _, word, _ in planned].count("stop") == 2
-    output, session = run(["start", exercise_id], planned)
     assert output.count(S.CONFIRM_STOP_LINE) == 1 and output.count("> stop") == 2
     assert output.index("> stop") < output.index(S.CONFIRM_STOP_LINE) < output.rindex("> stop")
     assert_as_planned(output, session, expected, planned)
@@ -258,9 +299,10 @@ def test_a_consent_answered_no_by_voice_declines(engine_chosen):
             return "no"
         return couple(session, ratings_given, can_say)
 
-    planned, expected = plan(ex.find("closeness-without-pressure"), engine_chosen.name, second_says_no)
+    planned, expected, output, session = run_as_planned(["start", "closeness-without-pressure"],
+                                                        ex.find("closeness-without-pressure"),
+                                                        engine_chosen.name, second_says_no)
     assert expected["outcome"] == "declined" and [word for _, word, _ in planned[-2:]] == ["yes", "no"]
-    output, session = run(["start", "closeness-without-pressure"], planned)
     assert S.DECLINE_LINE in output and "> no" not in output  # a partner's answer is never shown
     # A declined session keeps no steps and no ratings, so nobody is named (history.py).
     assert_as_planned(output, session, {**expected, "steps_done": 0, "ratings": []}, planned)
@@ -269,5 +311,6 @@ def test_a_consent_answered_no_by_voice_declines(engine_chosen):
 def test_at_real_time_as_a_user_hears_it(engine_chosen, monkeypatch):
     """The rest play the recordings SPEED times faster; here one session plays them at a user's pace."""
     monkeypatch.setattr(Recordings, "speed", 1.0, raising=False)
-    planned, expected = plan(ex.find("daily-check-in"), engine_chosen.name)
-    assert_as_planned(*run(["start", "daily-check-in"], planned), expected, planned)
+    planned, expected, output, session = run_as_planned(["start", "daily-check-in"], ex.find("daily-check-in"),
+                                                        engine_chosen.name)
+    assert_as_planned(output, session, expected, planned)

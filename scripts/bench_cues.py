@@ -162,7 +162,7 @@ def babble(n: int, rng, pool_paths):
     """Several non-cue words from other speakers, overlapped at random offsets, unit power."""
     import numpy as np
 
-    from voicecoach.recognizer import load_file
+    from voicecoach.hearing.recognizer import load_file
 
     global _BABBLE_POOL
     if _BABBLE_POOL is None:
@@ -196,11 +196,11 @@ PROMPTS = {
 
 def make_engine(engine: str, tuning_kwargs: dict, model: str | None = None):
     """The engine benchmarked: PocketSphinx with these knobs, or Whisper (the installed model, or `model`)."""
-    from voicecoach.recognizer import Recognizer, Tuning
+    from voicecoach.hearing.recognizer import Recognizer, Tuning
 
     if engine == "pocketsphinx":
         return Recognizer(Tuning(**tuning_kwargs))
-    from voicecoach.recognizer.whisper_engine import WhisperEngine
+    from voicecoach.hearing.recognizer.whisper_engine import WhisperEngine
 
     return WhisperEngine(model)
 
@@ -217,7 +217,7 @@ def _init(tuning_kwargs, engine="pocketsphinx", model=None):
 def _run(job):
     import numpy as np
 
-    from voicecoach.recognizer import LEAD_MS, RATE, hear_stream, load_file, pad_stream
+    from voicecoach.hearing.recognizer import LEAD_MS, RATE, hear_stream, load_file, pad_stream
 
     context, word, path, condition, snr_db, babble_paths, trailing_ms, own_floor = job
     try:
@@ -247,7 +247,7 @@ OWN_LEVELS_DB = (0, -6, -12)  # the assistant's speech against the spoken "stop"
 def own_lines(per_exercise: int, n_exercises: int) -> list[str]:
     """Spoken lines of the built-in exercises (the first few of each, names filled in), without "stop"."""
     from voicecoach import exercise as ex
-    from voicecoach import script
+    from voicecoach.session import script
     from voicecoach.config import Settings
 
     names = Settings().names()
@@ -261,7 +261,7 @@ def own_lines(per_exercise: int, n_exercises: int) -> list[str]:
 def render_16k(synthesizer, text: str, voice: str | None = None):
     import numpy as np
 
-    from voicecoach.recognizer import to_mono_16k
+    from voicecoach.hearing.recognizer import to_mono_16k
     from voicecoach.voice import SAMPLE_RATE
 
     if voice is not None:
@@ -293,8 +293,8 @@ def through_room(frames: bytes, index: int):
     over a little pink noise; a second of the room's tail after it."""
     import numpy as np
 
-    from voicecoach.echo import room_response
-    from voicecoach.recognizer import to_mono_16k
+    from voicecoach.hearing.echo import room_response
+    from voicecoach.hearing.recognizer import to_mono_16k
     from voicecoach.voice import SAMPLE_RATE
 
     rng = np.random.default_rng(1000 + index)
@@ -309,7 +309,7 @@ def canceller_cpu(streams) -> float:
     """CPU seconds the canceller takes per second of audio (one core), over (mic, played) pairs."""
     import numpy as np
 
-    from voicecoach.echo import OwnVoiceRemoval
+    from voicecoach.hearing.echo import OwnVoiceRemoval
 
     spent = audio = 0.0
     for mic, played in streams:
@@ -328,8 +328,8 @@ def own_speech(recognizer, stop_paths: list[str], quick: bool) -> None:
     levels, with and without the echo canceller; and stops it heard in itself."""
     import numpy as np
 
-    from voicecoach.ears import stops_heard_while_saying
-    from voicecoach.recognizer import load_file
+    from voicecoach.hearing import stops_heard_while_saying
+    from voicecoach.hearing.recognizer import load_file
     from voicecoach.voice import Synthesizer
 
     synthesizer = Synthesizer()
@@ -403,7 +403,7 @@ def synthetic(recognizer) -> None:
     import flite_voices
     import numpy as np
 
-    from voicecoach.recognizer import CUE_PHRASES, hear_stream, pad_stream
+    from voicecoach.hearing.recognizer import CUE_PHRASES, hear_stream, pad_stream
     from voicecoach.voice import Synthesizer
 
     print("\n=== cue words with no recordings, on synthetic speech over a -60 dBFS noise floor "
@@ -595,7 +595,7 @@ def main(argv=None) -> int:
         print(f"no recordings at {SPEECH}", file=sys.stderr)
         return 2
 
-    from voicecoach.recognizer import Tuning
+    from voicecoach.hearing.recognizer import Tuning
 
     tuning_kwargs = {}
     if args.no_distractors:
@@ -614,7 +614,7 @@ def main(argv=None) -> int:
     if args.floor_rms is not None:
         tuning_kwargs["floor_rms"] = args.floor_rms
     if args.trailing_ms is None:
-        from voicecoach.recognizer import TRAILING_MS
+        from voicecoach.hearing.recognizer import TRAILING_MS
 
         args.trailing_ms = TRAILING_MS
     if args.wip is not None:
@@ -672,7 +672,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         made = make_engine(engine, tuning_kwargs, args.model)
         load_s = time.perf_counter() - t0
-        from voicecoach.recognizer import describe
+        from voicecoach.hearing.recognizer import describe
 
         print(f"\n##### {describe(made)}")
         del made

@@ -49,7 +49,7 @@ def fsdd(word: str, speaker: str, take: int) -> Path:
 def couple_profile(leave_out: str | None = None, teach: dict | None = None):
     """Both partners' digits, takes 0-2; a taught word (`teach`: word -> cue) gets takes 0-4, as
     `voicecoach enroll --as` asks for (the grammar cannot help with it)."""
-    from voicecoach import enrolment
+    from voicecoach.profile import enrolment
     from voicecoach.profile import Profile
 
     profile = Profile()
@@ -65,7 +65,7 @@ def couple_profile(leave_out: str | None = None, teach: dict | None = None):
 
 def hear(engine, path, context):
     """One file as `voicecoach hear` runs it; adds the time of the decision at the utterance's end."""
-    from voicecoach.recognizer import hear_stream, load_file, pad_stream
+    from voicecoach.hearing.recognizer import hear_stream, load_file, pad_stream
 
     timings = []
     end = engine.end
@@ -101,11 +101,11 @@ def main(argv=None) -> int:
     except (AttributeError, OSError):
         pass
 
-    from voicecoach import enrolment, features
-    from voicecoach.enrolled import PROFILE_TUNING, WithProfile
-    from voicecoach.recognizer import Recognizer, Tuning, load_file
-    from voicecoach.recognizer.choice import make_engine
-    from voicecoach.templates import Matcher, verdict
+    from voicecoach.profile import enrolment, features
+    from voicecoach.profile.enrolled import PROFILE_TUNING, WithProfile
+    from voicecoach.hearing.recognizer import Recognizer, Tuning, load_file
+    from voicecoach.hearing.recognizer.choice import make_engine
+    from voicecoach.profile.templates import Matcher, verdict
 
     tested = range(3, 8) if args.quick else TESTED
     t0 = time.perf_counter()

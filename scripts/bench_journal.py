@@ -130,7 +130,7 @@ def fill(home: Path, sessions: int = 10_000, years: float = 3, seed: int = 6) ->
 
 def fill_and_lock(home: Path, **options) -> None:
     """The same journal, then locked as 'voicecoach lock' does (the key stays cached in this process)."""
-    from voicecoach import lock
+    from voicecoach.vault import lock
 
     fill(home, **options)
     os.environ[lock.ENVIRONMENT] = PASSPHRASE
@@ -147,7 +147,7 @@ def in_process(args, runs):
     """(wall, CPU) milliseconds for each run of the click command in this process, imports warm."""
     from click.testing import CliRunner
 
-    from voicecoach.cli import cli
+    from voicecoach.cli.commands import cli
 
     runner = CliRunner()
     times = []
@@ -178,7 +178,7 @@ def as_process(command, runs):
 def key_derivation(home: Path, runs):
     """(wall, CPU) milliseconds for each derivation of a locked journal's key, as every process that
     opens it does once: lock.json read, scrypt, the check value opened. The lock's protection, kept."""
-    from voicecoach import lock
+    from voicecoach.vault import lock
 
     times = []
     for _ in range(runs):

@@ -43,8 +43,8 @@ sys.path.insert(0, str(HERE))
 from bench_cues import DIGITS, SPEECH, half_of, pct, speaker_of, speech_end_reference  # noqa: E402
 
 from voicecoach.cues import Cue  # noqa: E402
-from voicecoach.ears import PLAYLIST_GAP_MS, Recordings  # noqa: E402
-from voicecoach.ears.sources import Clip  # noqa: E402
+from voicecoach.hearing import PLAYLIST_GAP_MS, Recordings  # noqa: E402
+from voicecoach.hearing.sources import Clip  # noqa: E402
 
 
 def exercise_text(steps: int) -> str:
@@ -142,9 +142,9 @@ def run_one(name: str, steps: int, time_scale: float, verbose: bool = False) -> 
 
     from voicecoach import exercise as ex
     from voicecoach import session as S
-    from voicecoach.display import PlainView
-    from voicecoach.ears import SpokenCues
-    from voicecoach.recognizer import TRAILING_MS, describe
+    from voicecoach.view import PlainView
+    from voicecoach.hearing import SpokenCues
+    from voicecoach.hearing.recognizer import TRAILING_MS, describe
     from voicecoach.runner import Runner
     from voicecoach.voice import TextVoice
 

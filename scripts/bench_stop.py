@@ -38,7 +38,7 @@ _ENGINE = None
 
 def make_engine(name: str):
     """The cue engine to measure, by name; an engine that cannot be had here ends the run in one line."""
-    from voicecoach.recognizer.choice import make_engine as engine_named
+    from voicecoach.hearing.recognizer.choice import make_engine as engine_named
 
     try:
         engine, note = engine_named(name)
@@ -58,7 +58,7 @@ def _decide(job):
     """(word, half, context, cue, unsure) for one recording in one context."""
     import numpy as np
 
-    from voicecoach.recognizer import hear_stream, load_file, pad_stream
+    from voicecoach.hearing.recognizer import hear_stream, load_file, pad_stream
 
     path, word, half, context, snr_db = job
     samples = load_file(path)

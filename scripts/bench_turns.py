@@ -97,7 +97,7 @@ def real_talk(seconds: float, rng):
     where each sentence starts (ms, its words), to name what a false cue came from."""
     import numpy as np
 
-    from voicecoach.recognizer import load_file
+    from voicecoach.hearing.recognizer import load_file
 
     paths = [p for p in sorted(SPEECH.glob("*/*.wav")) if p.parent.name != "stop"]
     clips = [trimmed(load_file(p)) for p in paths]
@@ -119,7 +119,7 @@ def speakers(rng) -> list[tuple[str, object]]:
     """(name, say) for each synthetic voice: espeak's, and flite's when it is installed."""
     import flite_voices
 
-    from voicecoach.recognizer import to_mono_16k
+    from voicecoach.hearing.recognizer import to_mono_16k
     from voicecoach.voice import SAMPLE_RATE, Synthesizer
 
     def espeak(voice, rate_wpm):
@@ -152,7 +152,7 @@ def cues_heard(samples, recognizer, rng, starts=()) -> tuple[collections.Counter
     line, given where lines start), CPU seconds."""
     import numpy as np
 
-    from voicecoach.recognizer import Endpointer
+    from voicecoach.hearing.recognizer import Endpointer
 
     x = samples + rng.normal(0, 3, len(samples))  # a quiet room, not digital silence
     pcm = np.clip(x, -32768, 32767).astype(np.int16).tobytes()
@@ -203,7 +203,7 @@ def report(title: str, samples, recognizer, rng, starts) -> None:
 def main(argv=None) -> int:
     import numpy as np
 
-    from voicecoach.recognizer.choice import make_engine
+    from voicecoach.hearing.recognizer.choice import make_engine
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="minutes of talk from recorded words (0: synthetic voices only)")

@@ -26,7 +26,7 @@ def render(text: str, voice: str, stretch: float = 1.0):
     """`text` said by flite's `voice` as 16 kHz float samples."""
     import numpy as np
 
-    from voicecoach.recognizer import read_wav, to_mono_16k
+    from voicecoach.hearing.recognizer import read_wav, to_mono_16k
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "said.wav"

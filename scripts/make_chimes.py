@@ -1,4 +1,4 @@
-"""Make the chimes in voicecoach/audio/ from code, so they can be changed and re-made (stdlib only).
+"""Make the chimes in audio/ from code, so they can be changed and re-made (stdlib only).
 
 Usage: python scripts/make_chimes.py [OUT_DIR]
 """
@@ -14,7 +14,7 @@ RATE = 22050
 # the bell decays at once; the steady tones of turn and start need less peak (measured: their mean
 # level was 6-7 dB above speech at -6 dBFS).
 PEAK_DBFS = {"bell": -6.0, "turn": -12.5, "start": -12.5}
-OUT_DIR = Path(__file__).resolve().parent.parent / "voicecoach" / "audio"
+OUT_DIR = Path(__file__).resolve().parent.parent / "audio"
 
 
 def tone(freq, seconds, amp=1.0, decay=None, glide_to=None):

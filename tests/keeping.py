@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 from voicecoach.journal import Journal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +22,8 @@ PASSPHRASE = "a long test passphrase"
 @pytest.fixture
 def text_only(monkeypatch):
     """Sessions speak as text and hear nothing; scrypt is cheap, and no key outlives the test."""
-    from voicecoach import lock, runner, voice
+    from voicecoach.vault import lock
+    from voicecoach import runner, voice
 
     monkeypatch.setattr(runner, "_open_voice", lambda s, out, scale: (voice.TextVoice(scale, s.rate_wpm), None))
     monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: (None, None))

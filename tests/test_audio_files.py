@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from voicecoach.recognizer import AudioError, load_file
+from voicecoach.hearing.recognizer import AudioError, load_file
 
 
 def tone(rate=16000, seconds=0.5):
@@ -56,7 +56,7 @@ def test_what_is_not_a_usable_sound_file_is_said_in_one_plain_line(tmp_path, mak
 
 @pytest.mark.parametrize("rate_in", [8000, 22050, 44100, 48000, 11111])
 def test_resampling_a_block_at_a_time_gives_the_whole_signals_result_exactly(rate_in):
-    from voicecoach.recognizer.audio import Resampler, resample
+    from voicecoach.hearing.recognizer.audio import Resampler, resample
 
     x = np.random.default_rng(rate_in).normal(0, 3000, rate_in * 2 + 7)
     resampler, parts, at = Resampler(rate_in, 16000), [], 0
@@ -73,7 +73,7 @@ def test_a_long_recording_is_read_in_blocks_of_bounded_memory(tmp_path):
     """An hour-long file once took gigabytes: reading it must cost what a block does, however long it is."""
     import tracemalloc
 
-    from voicecoach.recognizer import stream_file
+    from voicecoach.hearing.recognizer import stream_file
 
     path = tmp_path / "long.wav"
     rate, seconds = 48000, 40
@@ -95,8 +95,8 @@ SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "
 
 @pytest.mark.skipif(not SPEECH.is_dir(), reason="../shared/speech is not here")
 def test_hear_reading_a_file_in_blocks_hears_what_the_whole_file_gives(tmp_path):
-    from voicecoach.recognizer import Recognizer, hear_stream, load_file, pad_stream, resample
-    from voicecoach.recognizer.hearing import padded_file
+    from voicecoach.hearing.recognizer import Recognizer, hear_stream, load_file, pad_stream, resample
+    from voicecoach.hearing.recognizer.hearing import padded_file
 
     spoken, rate = soundfile.read(sorted((SPEECH / "seven").glob("*.wav"))[0])
     path = tmp_path / "seven-48k-stereo.wav"  # more than one block: read block by block

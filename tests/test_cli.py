@@ -10,9 +10,9 @@ import pytest
 from pathlib import Path
 from click.testing import CliRunner
 
-from voicecoach import cli as cli_module
+from voicecoach.cli import commands as cli_module
 from voicecoach import runner, voice
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 
 
 @pytest.fixture(autouse=True)
@@ -66,11 +66,11 @@ def test_a_mistyped_command_is_told_the_nearest_one_even_when_not_loaded_yet():
 def test_version_imports_no_command_module_nor_heavy_library():
     """Each command pays only for its own imports: starting up loads no subcommand module, no
     cryptography (needed only while locked), no rich and no yaml."""
-    code = ("import sys, voicecoach.cli; print(' '.join(m for m in sys.modules if m.startswith("
-            "('voicecoach.cli_', 'cryptography', 'rich', 'yaml'))))")
+    code = ("import sys, voicecoach.cli.commands; print(' '.join(m for m in sys.modules if m.startswith("
+            "('voicecoach.cli.', 'cryptography', 'rich', 'yaml'))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}).stdout.split()
-    assert loaded == ["voicecoach.cli_options"]
+    assert sorted(loaded) == ["voicecoach.cli.commands", "voicecoach.cli.options"]
 
 
 def test_list_shows_builtins_as_table_and_json():
@@ -493,7 +493,7 @@ def test_a_recorded_cue_answers_a_wait_that_is_shorter_than_the_recording(tmp_pa
 
 
 def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
-    from voicecoach import ears
+    from voicecoach import hearing as ears
 
     def no_device():
         raise voice.AudioUnavailable("no microphone (PortAudio: no default input device)")
@@ -507,7 +507,7 @@ def test_a_missing_microphone_leaves_the_keyboard_in_one_line(monkeypatch):
 
 
 def test_a_microphone_that_stops_mid_session_is_said_once_and_the_keys_go_on(monkeypatch):
-    from voicecoach import ears
+    from voicecoach import hearing as ears
 
     class Unplugged:
         """Hands over a moment of room noise, then fails as a USB microphone pulled out does."""
@@ -529,7 +529,7 @@ def test_a_microphone_that_stops_mid_session_is_said_once_and_the_keys_go_on(mon
 
         name = "instant"
 
-    from voicecoach import enrolled
+    from voicecoach.profile import enrolled
 
     monkeypatch.setattr(ears, "Microphone", Unplugged)
     monkeypatch.setattr(runner, "_open_ears", TestEars.real)
@@ -555,7 +555,7 @@ def test_mic_check_reports_noise_and_what_it_heard():
 
 
 def test_mic_check_without_a_microphone_is_one_line(monkeypatch):
-    from voicecoach import ears
+    from voicecoach import hearing as ears
 
     def no_device():
         raise voice.AudioUnavailable("no microphone (PortAudio: no default input device)")
@@ -597,7 +597,7 @@ class _Microphone:
 
 def test_welcome_is_names_the_safety_note_a_short_first_exercise_and_what_to_run_next(home, monkeypatch):
     """The first run (setup's, at a terminal) is a few gentle minutes that end by themselves, not the check-in."""
-    from voicecoach import config, ears
+    from voicecoach import config, hearing as ears
 
     (home / "safety-note-shown").unlink()
     monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
@@ -617,7 +617,8 @@ def test_welcome_is_names_the_safety_note_a_short_first_exercise_and_what_to_run
 
 
 def test_welcome_can_skip_each_step_and_run_again(home, monkeypatch):
-    from voicecoach import cli_enroll, config, ears
+    from voicecoach.cli import enroll as cli_enroll
+    from voicecoach import config, hearing as ears
 
     monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
     monkeypatch.setattr(ears, "Microphone", _Microphone)
@@ -886,7 +887,7 @@ def test_the_first_runs_names_are_asked_again_after_one_that_cannot_be_used(home
 
 CLEAN_UP = """
     import sys, threading, time
-    from voicecoach import entry
+    from voicecoach.cli import entry
     entry.take_signals()
     held = threading.Lock()
     try:
@@ -923,7 +924,7 @@ def test_a_second_signal_within_the_clean_up_lets_it_finish(gap):
 
 
 def test_a_signal_after_the_grace_still_stops_a_clean_up_that_hangs():
-    from voicecoach.entry import GRACE_SECONDS
+    from voicecoach.cli.entry import GRACE_SECONDS
 
     child = _cleaning_up(60)
     time.sleep(GRACE_SECONDS + 0.2)

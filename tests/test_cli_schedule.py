@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from voicecoach import runner, voice
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 from voicecoach.schedule import plans, reminders
 
 NOW = {"VOICECOACH_NOW": "2026-12-09T20:55", "TZ": "Europe/Berlin"}  # a Wednesday evening

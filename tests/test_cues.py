@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from voicecoach.cues import Cue, Heard, Source, legend, parse_key, parse_typed
-from voicecoach.ears import TypedCues
-from voicecoach.ears.typed import _split_keys
-from voicecoach.recognizer import Decision
+from voicecoach.hearing import TypedCues
+from voicecoach.hearing.typed import _split_keys
+from voicecoach.hearing.recognizer import Decision
 from voicecoach.session import NAVIGATION
 
 TURN = NAVIGATION | {Cue.DONE, Cue.NEXT}
@@ -130,8 +130,9 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_couple_after_it(tmp_pa
     recordings = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
     if not recordings.is_dir():
         pytest.skip("../shared/speech is not here")
-    from voicecoach import recognizer, voice
-    from voicecoach.ears import SpokenCues
+    from voicecoach.hearing import recognizer
+    from voicecoach import voice
+    from voicecoach.hearing import SpokenCues
 
     # The assistant's own words, with cue words in them ("Hold" was once heard as "go").
     synthesizer = voice.Synthesizer()
@@ -186,8 +187,8 @@ def test_stop_is_heard_while_the_assistant_speaks():
     recordings = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
     if not recordings.is_dir():
         pytest.skip("../shared/speech is not here")
-    from voicecoach import recognizer
-    from voicecoach.ears import SpokenCues
+    from voicecoach.hearing import recognizer
+    from voicecoach.hearing import SpokenCues
 
     stop = recognizer.load_file(recordings / "stop" / "sc1_1eddce1d_nohash_3.wav").tobytes()
     yes = recognizer.load_file(recordings / "yes" / "sc1_439c84f4_nohash_1.wav").tobytes()
@@ -252,7 +253,7 @@ class BurstSource:
     finished = False
 
     def __init__(self):
-        from voicecoach.recognizer import load_file
+        from voicecoach.hearing.recognizer import load_file
 
         silence = bytes(16000 * 2)
         self.pcm = silence[: 16000] + load_file(SPEECH / "seven" / "fsdd_george_5.wav").tobytes() + silence
@@ -292,7 +293,7 @@ class LoggingRecognizer:
 
 
 def _heard_once(context, accepted):
-    from voicecoach.ears import SpokenCues
+    from voicecoach.hearing import SpokenCues
 
     recognizer = LoggingRecognizer()
     spoken = SpokenCues(BurstSource(), recognizer)
@@ -317,7 +318,7 @@ def test_a_playlist_keeps_each_clip_for_the_moment_it_is_meant_for(tmp_path):
     one; `silence` lets one moment pass; `KIND:FILE` waits for that kind; the deadline waits meanwhile."""
     import wave
 
-    from voicecoach.ears import Recordings
+    from voicecoach.hearing import Recordings
 
     clip = tmp_path / "word.wav"
     with wave.open(str(clip), "wb") as out:

@@ -2,7 +2,7 @@ import io
 
 from rich.console import Console
 
-from voicecoach import display
+from voicecoach import view as display
 from voicecoach import exercise as ex
 from voicecoach import session as S
 from voicecoach.cues import Cue, Heard, Source

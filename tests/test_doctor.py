@@ -13,8 +13,9 @@ from array import array
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import config, doctor, noise, voice
-from voicecoach.cli import cli
+from voicecoach import config, doctor, voice
+from voicecoach.voice import noise
+from voicecoach.cli.commands import cli
 from voicecoach.journal import Journal
 
 TIMEOUT = "5"  # seconds a check may take in these tests; the hang test uses far less
@@ -294,7 +295,7 @@ def test_lock_state_and_a_locked_journal(monkeypatch):
     and never asks for the passphrase."""
     from click.testing import CliRunner
 
-    from voicecoach.cli import cli
+    from voicecoach.cli.commands import cli
     from voicecoach.journal import Journal
 
     options = doctor.Options()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_runner import QuietView
 
-from voicecoach.echo import BLOCK, EchoCanceller, OwnVoiceRemoval, room_response
+from voicecoach.hearing.echo import BLOCK, EchoCanceller, OwnVoiceRemoval, room_response
 from voicecoach.voice.played import Played
 
 RATE = 16000
@@ -58,7 +58,7 @@ def test_a_partner_talking_over_us_passes_and_does_not_undo_the_filter():
 def test_the_played_stream_is_lined_up_with_the_microphone_by_the_clock():
     """What the player wrote (at 22050 Hz, stamped as written) against microphone chunks stamped as
     heard: the removal finds the span and resamples it, and the echo goes."""
-    from voicecoach.recognizer import resample
+    from voicecoach.hearing.recognizer import resample
 
     rng = np.random.default_rng(4)
     ours16 = speech_like(rng, 5)
@@ -94,8 +94,8 @@ def test_the_live_microphone_lines_up_by_the_sound_cards_capture_time(monkeypatc
 
     from test_doctor import STREAM_EPOCH, fake_pyaudio
 
-    from voicecoach import echo
-    from voicecoach.ears import Microphone, SpokenCues
+    from voicecoach.hearing import echo
+    from voicecoach.hearing import Microphone, SpokenCues
 
     card = fake_pyaudio()
     monkeypatch.setitem(sys.modules, "pyaudio", card)
@@ -133,7 +133,7 @@ def test_the_live_microphone_starts_from_now_each_time_it_is_read(monkeypatch):
 
     from test_doctor import STREAM_EPOCH, fake_pyaudio
 
-    from voicecoach.ears import Microphone
+    from voicecoach.hearing import Microphone
 
     card = fake_pyaudio()
     monkeypatch.setitem(sys.modules, "pyaudio", card)
@@ -186,7 +186,7 @@ class RoomMicrophone:
     finished = False
 
     def __init__(self, speaker, said, after_seconds: list):
-        from voicecoach.recognizer import resampling_reach, resampling_taps
+        from voicecoach.hearing.recognizer import resampling_reach, resampling_taps
 
         self.speaker = speaker
         self.said = said
@@ -255,9 +255,9 @@ def test_a_stop_said_over_a_long_spoken_step_pauses_the_session(tmp_path):
     The ears take our voice out of what the microphone hears, catch the stop, and the session
     hushes and asks "Shall we stop here?" instead of going on."""
     from voicecoach import exercise as ex
-    from voicecoach import recognizer
+    from voicecoach.hearing import recognizer
     from voicecoach import session as S
-    from voicecoach.ears import SpokenCues
+    from voicecoach.hearing import SpokenCues
     from voicecoach.runner import Runner
     from voicecoach.voice import AudioUnavailable, Voice
 

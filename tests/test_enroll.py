@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach import enrolment, features, paths, profile, templates
-from voicecoach.cli import cli
+from voicecoach.profile import enrolment, features, templates
+from voicecoach import paths, profile
+from voicecoach.cli.commands import cli
 
 SPEECH = Path(os.environ.get("VOICECOACH_SPEECH", Path(__file__).resolve().parents[2] / "shared" / "speech"))
 WORDS = SPEECH / "words"
@@ -216,15 +217,15 @@ def couple():
 @pytest.fixture(scope="module")
 def recogniser():
     pytest.importorskip("pocketsphinx")
-    from voicecoach.recognizer import Recognizer
+    from voicecoach.hearing.recognizer import Recognizer
 
     return Recognizer()
 
 
 @needs_speech
 def test_ratings_with_a_profile_on_held_out_takes(couple, recogniser):
-    from voicecoach.enrolled import WithProfile
-    from voicecoach.recognizer import hear_file
+    from voicecoach.profile.enrolled import WithProfile
+    from voicecoach.hearing.recognizer import hear_file
 
     engine = WithProfile(recogniser, couple)
     results = [(word, hear_file(fsdd(word, speaker, k), "rating", engine))
@@ -236,8 +237,8 @@ def test_ratings_with_a_profile_on_held_out_takes(couple, recogniser):
 
 @needs_speech
 def test_a_word_of_their_own_is_heard_for_its_cue(couple, recogniser):
-    from voicecoach.enrolled import WithProfile
-    from voicecoach.recognizer import hear_file
+    from voicecoach.profile.enrolled import WithProfile
+    from voicecoach.hearing.recognizer import hear_file
 
     taught = profile.Profile(list(couple.takes))
     taught.enrol("A", "seven", "next", enrolment.takes_from_files(fsdd("seven", "george", k) for k in range(5)))
@@ -318,8 +319,8 @@ class _Grammar:
 
 
 def _checked(grammar_cue, matches, context, unsure=False):
-    from voicecoach.enrolled import WithProfile
-    from voicecoach.recognizer import Decision
+    from voicecoach.profile.enrolled import WithProfile
+    from voicecoach.hearing.recognizer import Decision
 
     engine = WithProfile(_Grammar(Decision(grammar_cue, str(grammar_cue), None, unsure)), small_profile())
     engine.matcher.match = lambda cepstra: [templates.Match("A", w, m, d, rel) for w, m, d, rel in matches]
@@ -345,7 +346,7 @@ def test_templates_confirm_correct_or_doubt_the_grammar(grammar, matches, contex
 
 def _spoken_with_last_take(partner):
     """Stands in for ears.SpokenCues: its last take, 'seven' by `partner`, and a profiled recogniser."""
-    from voicecoach.enrolled import Heard as Take
+    from voicecoach.profile.enrolled import Heard as Take
 
     class Spoken:
         last_take = Take(np.ones((20, 13), dtype=np.float32), partner, "seven", "seven")
@@ -359,7 +360,7 @@ def _spoken_with_last_take(partner):
 
 def test_only_a_take_confirmed_with_yes_is_learned():
     from voicecoach.cues import Cue, Heard, Source
-    from voicecoach.learning import SessionLearning
+    from voicecoach.profile.learning import SessionLearning
 
     Spoken = _spoken_with_last_take("B")
     saved = []
@@ -385,7 +386,7 @@ def test_with_a_profile_the_grammar_is_decoded_as_the_audio_comes():
     """Sessions and `hear` build their recogniser for the couple: once they enrolled, the templates
     settle close calls and the grammar is decoded live (a decision in ~25 ms, not ~70)."""
     pytest.importorskip("pocketsphinx")
-    from voicecoach import enrolled
+    from voicecoach.profile import enrolled
 
     plain, note = enrolled.couple_recognizer(engine="pocketsphinx")
     assert note is None and plain.tuning.whole_utterance  # nobody enrolled: the whole-word decode
@@ -399,7 +400,7 @@ def test_with_a_profile_the_grammar_is_decoded_as_the_audio_comes():
 def test_a_learned_take_that_cannot_be_saved_leaves_the_session_going():
     from voicecoach.cues import Cue, Heard, Source
     from voicecoach.errors import LockedError
-    from voicecoach.learning import SessionLearning
+    from voicecoach.profile.learning import SessionLearning
 
     Spoken = _spoken_with_last_take("A")
     tries = []

@@ -142,7 +142,7 @@ def test_forget_erases_and_lists_the_temporary_copies_a_crash_left(home):
 
 
 def test_history_shows_the_short_id_forget_takes_and_the_question_names_the_session(home, monkeypatch):
-    from voicecoach import cli_data
+    from voicecoach.cli import data as cli_data
 
     with Journal() as journal:
         kept = add_session(journal, "", started_at="2026-11-02T19:30:00+00:00")

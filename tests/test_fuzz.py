@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from voicecoach import exercise
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 
 BUDGET = settings(max_examples=100, deadline=timedelta(seconds=5), database=None, derandomize=True,
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

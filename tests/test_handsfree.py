@@ -35,9 +35,9 @@ from test_stop_and_consent import SPEECH, SYNTHETIC, needs_speech, recognizer, t
 
 from voicecoach import exercise as ex
 from voicecoach import session as S
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 from voicecoach.cues import NUMBER_WORDS, Cue, Heard, Source
-from voicecoach.ears import Recordings
+from voicecoach.hearing import Recordings
 
 pytestmark = needs_speech
 
@@ -68,8 +68,8 @@ CONTEXT_ACCEPTS = {"navigation": {Cue.NEXT}, "turn": {Cue.DONE}, "rating": {Cue.
 def as_a_session_hears(path, context, engine) -> Heard | None:
     """What a session's ears take from this clip at a moment listening in `context`: the clip between the
     digital silence a playlist plays around it, cut and decoded as it comes (SpokenCues)."""
-    from voicecoach.ears import CHUNK_MS, PLAYLIST_GAP_MS, SpokenCues
-    from voicecoach.recognizer import load_file
+    from voicecoach.hearing import CHUNK_MS, PLAYLIST_GAP_MS, SpokenCues
+    from voicecoach.hearing.recognizer import load_file
 
     step = 16000 * CHUNK_MS // 1000 * 2
     gap = bytes(step * (PLAYLIST_GAP_MS // CHUNK_MS))
@@ -127,8 +127,8 @@ def plan(exercise, engine_name, answer=couple, left_out=None):
     heard as the engine hears it (a number it is unsure of is read back, and the couple confirms it).
     A recording it mishears is left out (`left_out`, per word and grammar) and the plan starts again,
     since the engine has heard it."""
-    from voicecoach.ears import context_for
-    from voicecoach.recognizer.choice import make_engine
+    from voicecoach.hearing import context_for
+    from voicecoach.hearing.recognizer.choice import make_engine
 
     left_out = {} if left_out is None else left_out
     for _ in range(100):

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from past_sessions import record
-from voicecoach import history
-from voicecoach.cli import cli
+from voicecoach.cli import history
+from voicecoach.cli.commands import cli
 from voicecoach.journal import Journal
 
 

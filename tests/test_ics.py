@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 import icalendar
 from click.testing import CliRunner
 
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 
 NOW = {"VOICECOACH_NOW": "2026-12-09T12:00", "TZ": "Europe/Berlin"}
 

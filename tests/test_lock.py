@@ -5,7 +5,8 @@ import threading
 import pytest
 
 from keeping import PASSPHRASE, add_session, files_holding, fill, invoke, run_child, session_running_elsewhere, snapshot
-from voicecoach import lock, runner, sealed, vault, voice
+from voicecoach.vault import lock, sealed
+from voicecoach import runner, vault, voice
 from voicecoach.errors import LockedError
 from voicecoach.journal import Journal
 
@@ -331,8 +332,8 @@ def test_locked_writes_are_sealed_together_and_all_on_disk_after_close(home, pas
 
 INTERRUPTED = """
     import os, signal, time
-    from voicecoach import sealed
-    from voicecoach.entry import interrupt as _interrupt
+    from voicecoach.vault import sealed
+    from voicecoach.cli.entry import interrupt as _interrupt
     from voicecoach.journal import Journal
     sealed.SEAL_DELAY = 3600  # nothing is sealed by the timer: only the interruption can save the step
     signal.signal(signal.SIGTERM, _interrupt)

@@ -4,7 +4,8 @@ import sqlite3
 import pytest
 
 from keeping import PASSPHRASE, fill, invoke, modes, run_child, snapshot, text_only  # noqa: F401 (a fixture)
-from voicecoach import lock, vault
+from voicecoach.vault import lock
+from voicecoach import vault
 from voicecoach.journal import Journal
 from voicecoach.journal import schema as journal_schema
 
@@ -163,7 +164,7 @@ FULL_DISK = """
     size = os.path.getsize(os.path.join(os.environ["VOICECOACH_HOME"], "journal.sqlite3"))
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     sys.argv = ["voicecoach", "start", "daily-check-in", "--text", "--time-scale", "0", "--log", "--no-listen"]
-    from voicecoach.cli import main
+    from voicecoach.cli.commands import main
     main()
 """
 

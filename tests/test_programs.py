@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from voicecoach import exercise as ex
 from voicecoach import schedule
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 from voicecoach.errors import ExerciseError, ScheduleError
 from voicecoach.schedule import plans, programs, reminders
 
@@ -169,7 +169,7 @@ def test_a_plan_file_of_an_unexpected_shape_is_one_line():
 
 
 def test_stop_asks_first_and_refuses_without_a_terminal_unless_told_yes(monkeypatch):
-    from voicecoach import cli_schedule
+    from voicecoach.cli import schedule as cli_schedule
 
     started()
     runner = CliRunner()

@@ -18,7 +18,7 @@ except ImportError:
         raise  # CI installs pocketsphinx: its absence there is a failure, not a skip
     pytest.skip("pocketsphinx is not installed", allow_module_level=True)
 
-from voicecoach import recognizer as R
+from voicecoach.hearing import recognizer as R
 
 needs_speech = pytest.mark.skipif(not SPEECH.is_dir(), reason=f"no recorded speech at {SPEECH}")
 
@@ -215,7 +215,7 @@ def test_hear_command_gives_json_for_missing_and_corrupt_files_and_hears_the_res
 
     from click.testing import CliRunner
 
-    from voicecoach.cli import cli
+    from voicecoach.cli.commands import cli
 
     quiet = tmp_path / "quiet.wav"
     write_wav(quiet, [0] * 16000, 16000)
@@ -238,7 +238,8 @@ CUE_LIKE = frozenset(word for phrases in R.CUE_PHRASES.values() for phrase in ph
 
 def riskiest_line(exercise_path):
     """The spoken line of an exercise with the most cue words in it (the shortest of those on a tie)."""
-    from voicecoach import exercise, script
+    from voicecoach import exercise
+    from voicecoach.session import script
     from voicecoach.config import Settings
 
     spoken = [text for marker, text in script.lines(exercise.load_file(exercise_path), Settings().names())
@@ -271,7 +272,7 @@ def own_voice(synthesizer, line):
                          ids=lambda p: p.stem)
 def test_no_cue_is_heard_in_our_own_voice(rec, synthesizer, path):
     """Each built-in exercise's riskiest line, spoken by our voice into the microphone: no stop."""
-    from voicecoach.ears import stops_heard_while_saying
+    from voicecoach.hearing import stops_heard_while_saying
 
     line = riskiest_line(path)
     assert stops_heard_while_saying(line, own_voice(synthesizer, line), rec) == 0, line
@@ -280,7 +281,7 @@ def test_no_cue_is_heard_in_our_own_voice(rec, synthesizer, path):
 def test_hear_says_which_context_it_listened_in_and_its_help_names_them(tmp_path):
     from click.testing import CliRunner
 
-    from voicecoach.cli import cli
+    from voicecoach.cli.commands import cli
 
     wav = tmp_path / "quiet.wav"
     write_wav(wav, [0] * 8000, 16000)

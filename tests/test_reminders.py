@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from crontab import CronTab
 
 from voicecoach import schedule
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 from voicecoach.schedule import install, plans, reminders
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from voicecoach import config, exercise, render, session, voice
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 
 
 def seconds_of(frames: bytes) -> float:

@@ -184,7 +184,7 @@ steps:
 def test_typed_text_shows_a_pause_and_the_cues_that_work_when_a_line_is_not_one():
     from click.testing import CliRunner
 
-    from voicecoach.cli import cli
+    from voicecoach.cli.commands import cli
 
     typed = "next\nblah\npause\nresume\n7\n6\n"
     result = CliRunner().invoke(cli, ["start", "daily-check-in", "--text", "--time-scale", "0", "--no-listen",

@@ -530,7 +530,7 @@ HURT = ex.load_file(LIBRARY["hurt-conversation"])
 def test_the_offered_time_is_a_waking_hour_within_a_day(now, offered):
     from datetime import datetime
 
-    from voicecoach import resume
+    from voicecoach.session import resume
 
     start = datetime(2026, 11, 26, *now)
     at = resume.offer(start)

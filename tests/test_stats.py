@@ -11,8 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from past_sessions import record
-from voicecoach import exercise, stats, stats_view
-from voicecoach.cli import cli
+from voicecoach import exercise
+from voicecoach.journal import stats
+from voicecoach.cli import stats_view
+from voicecoach.cli.commands import cli
 from voicecoach.journal import Journal
 
 TODAY = date(2026, 11, 26)  # a Thursday
@@ -272,7 +274,7 @@ def test_closeness_ids_read_from_the_tag_lines_match_loading_every_exercise(home
 def test_stats_loads_no_exercise_code_nor_yaml_for_library_files(home):
     """The tag lines are enough for the library's files: stats never pays for importing the exercise
     package and yaml (a fifth of its time as a process)."""
-    code = ("import sys; from click.testing import CliRunner; from voicecoach.cli import cli; "
+    code = ("import sys; from click.testing import CliRunner; from voicecoach.cli.commands import cli; "
             "assert CliRunner().invoke(cli, ['stats']).exit_code == 0; "
             "print(sorted(m for m in sys.modules if m == 'yaml' or m.startswith('voicecoach.exercise')))")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}

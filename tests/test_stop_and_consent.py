@@ -17,7 +17,7 @@ from voicecoach import exercise as ex
 from voicecoach import runner
 from voicecoach import session as S
 from voicecoach import voice
-from voicecoach.cli import cli
+from voicecoach.cli.commands import cli
 from voicecoach.cues import SYNONYMS, Cue, Heard, Source, parse_key, parse_typed
 
 SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
@@ -315,7 +315,7 @@ def test_the_screen_offers_only_the_answers_at_a_consent_question():
 
 def moment_contexts():
     """The recogniser's grammar at each moment that listens, as a real session gives it."""
-    from voicecoach.ears import context_for
+    from voicecoach.hearing import context_for
 
     contexts = {moment: context_for(drive_to_stop(moment, Source.VOICE)[0].accepted_at_stop) for moment in MOMENTS}
     consent = S.Session(CONSENT, {"A": "Sam", "B": "Alex"})
@@ -326,14 +326,14 @@ def moment_contexts():
 
 def decide(path, context, recognizer) -> dict:
     """What the ears make of a recording in a context, as a live session hears it."""
-    from voicecoach.recognizer import hear_stream, load_file, pad_stream
+    from voicecoach.hearing.recognizer import hear_stream, load_file, pad_stream
 
     return hear_stream(pad_stream(load_file(path)), context, recognizer)
 
 
 @pytest.fixture(scope="module", params=["whisper", "pocketsphinx"])
 def recognizer(request):
-    from voicecoach.recognizer.choice import make_engine
+    from voicecoach.hearing.recognizer.choice import make_engine
 
     engine, note = make_engine(request.param)
     if engine.name != request.param:
@@ -343,7 +343,7 @@ def recognizer(request):
 
 @needs_speech
 def test_every_moment_listens_in_a_grammar_that_hears_stop():
-    from voicecoach.recognizer import CUE_PHRASES
+    from voicecoach.hearing.recognizer import CUE_PHRASES
 
     contexts = moment_contexts()
     assert set(contexts) == set(MOMENTS) | {"consent"}

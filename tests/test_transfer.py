@@ -9,7 +9,8 @@ import time
 import pytest
 
 from keeping import PASSPHRASE, fill, invoke
-from voicecoach import lock, vault
+from voicecoach.vault import lock
+from voicecoach import vault
 from voicecoach.journal import Journal
 
 
@@ -300,7 +301,7 @@ def test_a_hostile_import_is_one_line_naming_the_file_and_writes_nothing(home, t
 
 def test_an_archive_that_expands_past_the_cap_is_refused_while_reading(home, tmp_path, monkeypatch):
     """A 1 MB file of gzip members, each a MiB of zeros, expands to a GiB: reading stops at the cap."""
-    from voicecoach import transfer
+    from voicecoach.journal import transfer
 
     monkeypatch.setattr(transfer, "MAX_EXPANDED_BYTES", 16 << 20)
     header = tarfile.TarInfo("voicecoach/journal.json")

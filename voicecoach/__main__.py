@@ -1,3 +1,3 @@
-from voicecoach.entry import main
+from voicecoach.cli.entry import main
 
 main()

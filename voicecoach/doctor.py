@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from voicecoach import noise
+from voicecoach.voice import noise
 from voicecoach.errors import VoicecoachError
 
 TIMEOUT_SECONDS = 10.0
@@ -151,7 +151,7 @@ def check_output(options: Options) -> Check:
 
 
 def check_microphone(options: Options) -> Check:
-    from voicecoach import ears
+    from voicecoach import hearing as ears
 
     fix = _fix("plug in a microphone; check 'arecord -l' lists it and it is not muted (alsamixer)",
                "allow the terminal to use the microphone (System Settings, Privacy)",
@@ -175,7 +175,8 @@ def check_microphone(options: Options) -> Check:
 
 
 def _listen(source, options: Options) -> Check:
-    from voicecoach import ears, recognizer
+    from voicecoach import hearing as ears
+    from voicecoach.hearing import recognizer
 
     heard = []
 
@@ -200,7 +201,7 @@ def check_recognizer(options: Options) -> Check:
     try:
         import pocketsphinx
 
-        from voicecoach import recognizer
+        from voicecoach.hearing import recognizer
     except ImportError as error:
         return Check("recogniser", "fail", f"speech recognition is not installed ({error.name})", fix)
     model = Path(pocketsphinx.get_model_path()) / "en-us"
@@ -229,8 +230,8 @@ def _speech_settings():
 
 def _whisper_first(fallback: str) -> Check:
     """Which engine sessions listen with: Whisper when its model is there and checks out, else the fallback."""
-    from voicecoach.recognizer import describe
-    from voicecoach.recognizer.choice import whisper_or_why
+    from voicecoach.hearing.recognizer import describe
+    from voicecoach.hearing.recognizer.choice import whisper_or_why
 
     name, model = _speech_settings()
     if name == "pocketsphinx":
@@ -271,7 +272,8 @@ def _integrity(path: Path) -> tuple[str, bool]:
 
 
 def check_journal(options: Options) -> Check:
-    from voicecoach import lock, paths
+    from voicecoach.vault import lock
+    from voicecoach import paths
     from voicecoach.journal import FILENAME
 
     folder = paths.data_dir(create=False)
@@ -304,7 +306,7 @@ def check_journal(options: Options) -> Check:
 
 def _check_sealed_journal(folder: Path) -> Check:
     """A locked journal is one sealed file: its contents are checked when it is opened."""
-    from voicecoach import lock
+    from voicecoach.vault import lock
     from voicecoach.journal import SEALED_FILENAME
 
     path = folder / SEALED_FILENAME
@@ -320,7 +322,7 @@ def _check_sealed_journal(folder: Path) -> Check:
 
 
 def check_lock(options: Options) -> Check:
-    from voicecoach import lock
+    from voicecoach.vault import lock
 
     state = lock.lock_state()
     if not state["locked"]:

@@ -209,14 +209,14 @@ def _open_ears(audio_in, listen, playing):
     microphone, or None and a line saying why not; the cue engine loads in the background."""
     if not audio_in and not listen:
         return None, None
-    from voicecoach.ears import Microphone, SpokenCues
+    from voicecoach.hearing import Microphone, SpokenCues
     from voicecoach.voice import AudioUnavailable
 
     try:  # the source first: with no microphone there is no decoder to load
         source = audio_in or Microphone()
     except AudioUnavailable as error:
         return None, f"Keyboard only: {error}."
-    from voicecoach.enrolled import couple_recognizer
+    from voicecoach.profile.enrolled import couple_recognizer
 
     # The engine (with the couple's enrolled voices, if they enrolled) is made by the listening thread
     # while the first line is spoken: Whisper's model takes most of a second to load.
@@ -262,9 +262,9 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
 
     from rich.console import Console
 
-    from voicecoach import display
+    from voicecoach import view as display
     from voicecoach.cues import typed_words
-    from voicecoach.ears import AnyOf, Keys, TypedCues
+    from voicecoach.hearing import AnyOf, Keys, TypedCues
     from voicecoach.journal import Journal
 
     console = console or Console(highlight=False)
@@ -310,7 +310,7 @@ def run_exercise(exercise, settings, *, text_cues=False, time_scale=1.0, log=Tru
         runner = Runner(session, voice, ears, view, journal)
         runner.paused_line = _paused_line(typing, spoken is not None)
         if log and spoken is not None:  # it learns only from takes an enrolled profile saw
-            from voicecoach.learning import SessionLearning
+            from voicecoach.profile.learning import SessionLearning
 
             runner.learning = SessionLearning(spoken, settings.names())
         if journal:

@@ -8,7 +8,7 @@ in queries.py.
 from voicecoach.errors import JournalError
 from voicecoach.journal.schema import BACKUPS, MIGRATIONS, m001_initial, m002_question_picks, migration
 from voicecoach.journal.store import BUSY_TIMEOUT_MS, ENDINGS, FILENAME, SEALED_FILENAME, Journal, default_path
-from voicecoach.sealed import SEALED_SUFFIX, image_of
+from voicecoach.vault.sealed import SEALED_SUFFIX, image_of
 
 __all__ = [
     "BACKUPS", "MIGRATIONS", "m001_initial", "m002_question_picks", "migration",

@@ -3,7 +3,7 @@
 import json
 from datetime import datetime, timezone
 
-from voicecoach import records
+from voicecoach.journal import records
 from voicecoach.errors import UnknownSession
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from voicecoach import vault
 from voicecoach.errors import JournalError
 from voicecoach.journal import damage
-from voicecoach.sealed import image_of
+from voicecoach.vault.sealed import image_of
 
 BACKUPS = "backups"  # copies made before a migration, sealed too while locked
 

@@ -5,7 +5,7 @@ import random
 from datetime import datetime, timedelta
 
 from voicecoach import exercise as ex
-from voicecoach import resume
+from voicecoach.session import resume
 from voicecoach.cues import Cue, Heard, Source
 from voicecoach.session.actions import (AdjustVoice, Finish, Hush, Listen, Outcome, PlayChime, RecordPick,
                                         RecordRating, Speak, State, StepDone, View)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicecoach import noise
+from voicecoach.voice import noise
 from voicecoach.voice.frames import AudioUnavailable
 
 

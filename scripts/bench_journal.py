@@ -131,11 +131,12 @@ def fill(home: Path, sessions: int = 10_000, years: float = 3, seed: int = 6) ->
 def fill_and_lock(home: Path, **options) -> None:
     """The same journal, then locked as 'voicecoach lock' does (the key stays cached in this process)."""
     from voicecoach.vault import lock
+    from voicecoach.journal import locking
 
     fill(home, **options)
     os.environ[lock.ENVIRONMENT] = PASSPHRASE
     began = time.perf_counter()
-    lock.lock_folder(home, PASSPHRASE)
+    locking.lock_folder(home, PASSPHRASE)
     print(f"  locked in {(time.perf_counter() - began) * 1000:.0f} ms (scrypt n=2^{lock.SCRYPT['n'].bit_length() - 1}"
           f" included); sealed file {(home / (FILENAME + '.locked')).stat().st_size / 1e6:.1f} MB")
 

@@ -40,6 +40,7 @@ def main():
     os.environ["VOICECOACH_PASSPHRASE"] = "benchmark passphrase"
     from voicecoach.journal import forget, transfer
     from voicecoach.vault import lock
+    from voicecoach.journal import locking
     from voicecoach.journal import Journal, SEALED_FILENAME
 
     fill(home, sessions=count)
@@ -73,7 +74,7 @@ def main():
     for state in ("unlocked", "locked"):
         if state == "locked":
             began = time.perf_counter()
-            lock.lock_folder(home, os.environ["VOICECOACH_PASSPHRASE"])
+            locking.lock_folder(home, os.environ["VOICECOACH_PASSPHRASE"])
             print(f"{'lock (seal the journal)':58} {(time.perf_counter() - began) * 1000:8.1f} ms")
             print(f"  sealed file {(home / SEALED_FILENAME).stat().st_size / 1e6:.1f} MB")
             lock.forget_keys()
@@ -92,7 +93,7 @@ def main():
     print(f"{'locked: forget --before (a third of it), with VACUUM':58} {(time.perf_counter() - began) * 1000:8.1f} ms"
           f"  ({result.sessions} sessions)")
     began = time.perf_counter()
-    lock.unlock_folder(home)
+    locking.unlock_folder(home)
     print(f"{'unlock':58} {(time.perf_counter() - began) * 1000:8.1f} ms")
     began = time.perf_counter()
     result = forget.forget_sessions(before="2025-01-01T00:00:00+00:00")

@@ -23,7 +23,6 @@ times (run_as_planned). A clip lost, or eaten by a moment it was not meant for, 
 one recording: it happens again with the next ones, and the last run's checks fail.
 """
 
-import itertools
 import json
 import weakref
 from datetime import datetime

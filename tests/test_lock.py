@@ -6,6 +6,7 @@ import pytest
 
 from keeping import PASSPHRASE, add_session, files_holding, fill, invoke, run_child, session_running_elsewhere, snapshot
 from voicecoach.vault import lock, sealed
+from voicecoach.journal import locking
 from voicecoach import runner, vault, voice
 from voicecoach.errors import LockedError
 from voicecoach.journal import Journal
@@ -128,9 +129,9 @@ def test_lock_asks_twice_and_refuses_a_mismatch_or_a_short_one(home, monkeypatch
 
 def test_vault_seals_while_locked_and_lock_state_says_so(home, passphrase):
     vault.write_private(home / "profile.bin", b"before")
-    assert lock.lock_state()["locked"] is False
+    assert locking.lock_state()["locked"] is False
     invoke("lock")
-    state = lock.lock_state()
+    state = locking.lock_state()
     assert state["locked"] is True and state["journal"] == str(home / "journal.sqlite3.locked")
     assert lock.is_sealed((home / "profile.bin").read_bytes())
     vault.write_private(home / "profile.bin", b"after")

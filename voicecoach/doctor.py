@@ -322,9 +322,9 @@ def _check_sealed_journal(folder: Path) -> Check:
 
 
 def check_lock(options: Options) -> Check:
-    from voicecoach.vault import lock
+    from voicecoach.journal import locking
 
-    state = lock.lock_state()
+    state = locking.lock_state()
     if not state["locked"]:
         return Check("journal lock", "pass", "not locked ('voicecoach lock' encrypts it with a passphrase)")
     how = ("VOICECOACH_PASSPHRASE opens it" if state["passphrase_from_environment"]

@@ -129,6 +129,7 @@ def forget(everything, before, session_ref, yes):
 def lock_command():
     """Encrypt the journal and private files with a passphrase (asked twice, never as an argument)."""
     from voicecoach.vault import lock
+    from voicecoach.journal import locking
     from voicecoach import paths
     from voicecoach.journal import FILENAME
 
@@ -137,10 +138,10 @@ def lock_command():
         click.echo("The journal is already locked.")
         return
     if not lock.is_locked(folder):
-        lock.journal_image(folder, image=False)  # a broken journal or a running session: said before any question
+        locking.journal_image(folder, image=False)  # a broken journal or a running session: said before any question
     click.secho(lock.WARNING, fg="yellow", err=True)
     passphrase = None if lock.is_locked(folder) else lock.new_passphrase()
-    sealed = lock.lock_folder(folder, passphrase)
+    sealed = locking.lock_folder(folder, passphrase)
     click.echo(f"Locked: {len(sealed)} file{'s' if len(sealed) != 1 else ''} encrypted. Sessions will ask for "
                "the passphrase at the start (or read VOICECOACH_PASSPHRASE).")
 
@@ -148,8 +149,8 @@ def lock_command():
 @click.command("unlock", short_help="Store the locked files unencrypted again.")
 def unlock_command():
     """Remove the lock: the journal and private files are stored unencrypted again."""
-    from voicecoach.vault import lock
+    from voicecoach.journal import locking
     from voicecoach import paths
 
-    opened = lock.unlock_folder(paths.data_dir())
+    opened = locking.unlock_folder(paths.data_dir())
     click.echo(f"Unlocked: {len(opened)} file{'s' if len(opened) != 1 else ''} stored unencrypted again.")

@@ -1,4 +1,7 @@
-"""Exercise files: YAML in, checked Exercise and Step objects out, every problem as file:line."""
+"""Exercise files: YAML in, checked Exercise and Step objects out, every problem as file:line.
+
+May import: errors, paths.
+"""
 
 from voicecoach.exercise.checking import MAX_SECONDS, STEP_KINDS, TEXT_FIELDS, TOP_KEYS
 from voicecoach.exercise.files import (STARTING_FILE, all_exercises, builtin_files, check_files, find, new_file,

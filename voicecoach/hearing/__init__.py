@@ -4,6 +4,8 @@ One module a kind of source (typed, sources, spoken, combined) and the microphon
 callers import from here. Every source reads in a background thread into a small buffer, wakes the
 runner, and hands a cue over only when the session asks with the cues that make sense at that moment
 (`take`). Nothing heavy (numpy, PocketSphinx, PyAudio) is imported until a source needs it.
+
+May import: voice (what is playing, for the echo canceller), cues, errors.
 """
 
 from voicecoach.hearing.combined import AnyOf

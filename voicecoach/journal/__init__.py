@@ -3,6 +3,8 @@
 The Journal (store.py) is SQLite, one committed transaction a write; its tables and upgrades are
 in schema.py, the locks that tell a live session from a dead one in liveness.py, and its reads
 in queries.py.
+
+May import: vault (owner-only files, the lock), exercise, config, paths, errors; never the screen.
 """
 
 from voicecoach.errors import JournalError

@@ -1,10 +1,16 @@
-"""The couple's voice profile: MFCCs of each partner's takes of the cue words, never their audio.
+"""The couple's enrolled voices: taking their takes (enrolment), the features and templates they are
+kept as, the enrolled check a cue engine passes through (enrolled), and what a session learns
+(learning). This module is the profile file itself.
+
+The couple's voice profile: MFCCs of each partner's takes of the cue words, never their audio.
 
 One file in the data folder, written and read only through vault.py (so the journal's lock can
 encrypt it). It is a numpy .npz archive, loaded without pickle: one float16 array of static
 cepstra per take, and an index (JSON) saying whose take it is, of which word, meaning which cue,
 and whether it was enrolled (kept for ever) or learned in a session (at most LEARNED_PER_WORD a
 word per partner, oldest out). A profile written by a newer voicecoach is refused, untouched.
+
+May import: hearing (its endpointer and engines), config, cues, paths, vault, errors.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Practice that fits a week: plans, what is due, reminders, calendar export and programs."""
+"""Practice that fits a week: plans, what is due, reminders, calendar export and programs.
+
+May import: exercise, vault, paths, errors.
+"""
 
 from datetime import datetime
 

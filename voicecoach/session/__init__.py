@@ -4,6 +4,8 @@ It never speaks, listens, sleeps or writes. A runner tells it what happened (a c
 a sound finished, the clock reached a deadline) with the time on a monotonic clock, and
 performs the actions it answers with. Each step runs as a small generator that yields what it
 waits for; pause, repeat, skip and stop are handled here, around the steps.
+
+May import: exercise, cues, errors, and pure standard modules; nothing that does I/O.
 """
 
 from voicecoach.session.actions import (AdjustVoice, Finish, Hush, Listen, Outcome, PlayChime, RecordPick,

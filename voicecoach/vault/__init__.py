@@ -1,9 +1,14 @@
-"""Private files beside the journal (voice profile, plan state): owner-only and written whole.
+"""Private files at rest: owner-only writes (here), the passphrase lock (lock), the sealed journal file
+(sealed) and the start-up privacy check (privacy).
+
+Private files beside the journal (voice profile, plan state): owner-only and written whole.
 
 Every module that keeps something private in the data folder reads and writes it here. While the
 journal is locked, what is written here is sealed with the lock's key (see lock.py), and read
 back transparently. Each private file's name (never its content) is listed in `private-files.txt`
 so that `voicecoach lock` knows what to seal and `unlock` what to open.
+
+May import: paths, errors; never the journal (it knows bytes and keys, not what they hold).
 """
 
 import glob

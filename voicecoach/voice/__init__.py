@@ -1,4 +1,7 @@
-"""Speaking: text to 22050 Hz mono 16-bit PCM, played through one sink at real-time pace."""
+"""Speaking: text to 22050 Hz mono 16-bit PCM, played through one sink at real-time pace.
+
+May import: exercise (the chime names), errors.
+"""
 
 from voicecoach.exercise import CHIMES
 from voicecoach.voice.chimes import CHIME_TAIL_SECONDS, chime_frames

@@ -247,8 +247,8 @@ OWN_LEVELS_DB = (0, -6, -12)  # the assistant's speech against the spoken "stop"
 def own_lines(per_exercise: int, n_exercises: int) -> list[str]:
     """Spoken lines of the built-in exercises (the first few of each, names filled in), without "stop"."""
     from voicecoach import exercise as ex
-    from voicecoach.session import script
     from voicecoach.config import Settings
+    from voicecoach.session import script
 
     names = Settings().names()
     out = []
@@ -702,13 +702,13 @@ def main(argv=None) -> int:
         for engine in engines:
             value = side[engine][0].get(key)
             if context == "decode ms":
-                cells.append(f"{'p50 %.0f ms, p95 %.0f ms' % value:>34}")
+                cells.append(f"{f'p50 {value[0]:.0f} ms, p95 {value[1]:.0f} ms':>34}")
             else:
                 h, n, fa, nn = value
                 cells.append(f"{100 * h / max(n, 1):5.1f} % of {n:<4} FA {100 * fa / max(nn, 1):4.1f} % of {nn:<4}")
         print(f"  {condition:>9} {context:>10}  " + "  ".join(f"{c:>34}" for c in cells))
-    print(f"  {'load':>9} {'':>10}  " + "  ".join(f"{'%.0f ms' % (side[e][1] * 1000):>34}" for e in engines))
-    print(f"  {'peak RSS':>9} {'':>10}  " + "  ".join(f"{'%.0f MB' % side[e][2]:>34}" for e in engines))
+    print(f"  {'load':>9} {'':>10}  " + "  ".join(f"{f'{side[e][1] * 1000:.0f} ms':>34}" for e in engines))
+    print(f"  {'peak RSS':>9} {'':>10}  " + "  ".join(f"{f'{side[e][2]:.0f} MB':>34}" for e in engines))
     if not args.no_own_speech:
         for engine in engines:
             print(f"\n##### {engine}")

@@ -39,6 +39,7 @@ COUPLE = {"A": "george", "B": "jackson"}
 ENROLLED = range(3)
 
 from bench_cues import fmt, pct  # noqa: E402 - the same intervals and percentiles as the cue benchmark
+
 TESTED = range(3, 20)
 
 
@@ -49,8 +50,7 @@ def fsdd(word: str, speaker: str, take: int) -> Path:
 def couple_profile(leave_out: str | None = None, teach: dict | None = None):
     """Both partners' digits, takes 0-2; a taught word (`teach`: word -> cue) gets takes 0-4, as
     `voicecoach enroll --as` asks for (the grammar cannot help with it)."""
-    from voicecoach.profile import enrolment
-    from voicecoach.profile import Profile
+    from voicecoach.profile import Profile, enrolment
 
     profile = Profile()
     for partner, speaker in COUPLE.items():
@@ -101,10 +101,10 @@ def main(argv=None) -> int:
     except (AttributeError, OSError):
         pass
 
-    from voicecoach.profile import enrolment, features
-    from voicecoach.profile.enrolled import PROFILE_TUNING, WithProfile
     from voicecoach.hearing.recognizer import Recognizer, Tuning, load_file
     from voicecoach.hearing.recognizer.choice import make_engine
+    from voicecoach.profile import enrolment, features
+    from voicecoach.profile.enrolled import PROFILE_TUNING, WithProfile
     from voicecoach.profile.templates import Matcher, verdict
 
     tested = range(3, 8) if args.quick else TESTED

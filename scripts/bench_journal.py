@@ -130,8 +130,8 @@ def fill(home: Path, sessions: int = 10_000, years: float = 3, seed: int = 6) ->
 
 def fill_and_lock(home: Path, **options) -> None:
     """The same journal, then locked as 'voicecoach lock' does (the key stays cached in this process)."""
-    from voicecoach.vault import lock
     from voicecoach.journal import locking
+    from voicecoach.vault import lock
 
     fill(home, **options)
     os.environ[lock.ENVIRONMENT] = PASSPHRASE

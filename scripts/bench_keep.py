@@ -38,10 +38,8 @@ def main():
     home = Path(tempfile.mkdtemp(prefix="voicecoach-bench-"))
     os.environ["VOICECOACH_HOME"] = str(home)
     os.environ["VOICECOACH_PASSPHRASE"] = "benchmark passphrase"
-    from voicecoach.journal import forget, transfer
+    from voicecoach.journal import SEALED_FILENAME, Journal, forget, locking, transfer
     from voicecoach.vault import lock
-    from voicecoach.journal import locking
-    from voicecoach.journal import Journal, SEALED_FILENAME
 
     fill(home, sessions=count)
 

@@ -142,10 +142,10 @@ def run_one(name: str, steps: int, time_scale: float, verbose: bool = False) -> 
 
     from voicecoach import exercise as ex
     from voicecoach import session as S
-    from voicecoach.view import PlainView
     from voicecoach.hearing import SpokenCues
     from voicecoach.hearing.recognizer import TRAILING_MS, describe
     from voicecoach.runner import Runner
+    from voicecoach.view import PlainView
     from voicecoach.voice import TextVoice
 
     t0 = time.perf_counter()

@@ -232,7 +232,7 @@ def main(argv=None) -> int:
     print(f"\n=== plumbing: turn ends said alone, {len(voices)} synthetic voices ===")
     for phrase in TURN_ENDS:
         caught = []
-        for name, say in voices:
+        for _name, say in voices:
             heard, _, _ = cues_heard(np.concatenate([np.zeros(RATE // 2), say(phrase), np.zeros(RATE)]), recognizer, rng)
             caught.append(heard["done"] > 0)
         print(f"  {phrase!r}: heard in {sum(caught)}/{len(caught)}"

@@ -2,10 +2,10 @@
 
 import os
 import stat
-from contextlib import contextmanager
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,8 @@ PASSPHRASE = "a long test passphrase"
 @pytest.fixture
 def text_only(monkeypatch):
     """Sessions speak as text and hear nothing; scrypt is cheap, and no key outlives the test."""
-    from voicecoach.vault import lock
     from voicecoach import runner, voice
+    from voicecoach.vault import lock
 
     monkeypatch.setattr(runner, "_open_voice", lambda s, out, scale: (voice.TextVoice(scale, s.rate_wpm), None))
     monkeypatch.setattr(runner, "_open_ears", lambda audio_in, listen, playing: (None, None))

@@ -5,13 +5,13 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 from click.testing import CliRunner
 
-from voicecoach.cli import commands as cli_module
 from voicecoach import runner, voice
+from voicecoach.cli import commands as cli_module
 from voicecoach.cli.commands import cli
 
 
@@ -597,7 +597,8 @@ class _Microphone:
 
 def test_welcome_is_names_the_safety_note_a_short_first_exercise_and_what_to_run_next(home, monkeypatch):
     """The first run (setup's, at a terminal) is a few gentle minutes that end by themselves, not the check-in."""
-    from voicecoach import config, hearing as ears
+    from voicecoach import config
+    from voicecoach import hearing as ears
 
     (home / "safety-note-shown").unlink()
     monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
@@ -617,8 +618,9 @@ def test_welcome_is_names_the_safety_note_a_short_first_exercise_and_what_to_run
 
 
 def test_welcome_can_skip_each_step_and_run_again(home, monkeypatch):
+    from voicecoach import config
+    from voicecoach import hearing as ears
     from voicecoach.cli import enroll as cli_enroll
-    from voicecoach import config, hearing as ears
 
     monkeypatch.setattr(cli_module, "_person_at_terminal", lambda: True)
     monkeypatch.setattr(ears, "Microphone", _Microphone)

@@ -6,8 +6,8 @@ import pytest
 
 from voicecoach.cues import Cue, Heard, Source, legend, parse_key, parse_typed
 from voicecoach.hearing import TypedCues
-from voicecoach.hearing.typed import _split_keys
 from voicecoach.hearing.recognizer import Decision
+from voicecoach.hearing.typed import _split_keys
 from voicecoach.session import NAVIGATION
 
 TURN = NAVIGATION | {Cue.DONE, Cue.NEXT}
@@ -88,7 +88,7 @@ def test_a_piped_line_without_a_final_newline_still_counts():
     import os
 
     read_end, write_end = os.pipe()
-    os.write(write_end, "7".encode())
+    os.write(write_end, b"7")
     os.close(write_end)
     with os.fdopen(read_end, "r") as stream:
         cues = TypedCues(stream, interactive=False)
@@ -130,9 +130,8 @@ def test_the_assistant_does_not_hear_itself_but_hears_the_couple_after_it(tmp_pa
     recordings = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
     if not recordings.is_dir():
         pytest.skip("../shared/speech is not here")
-    from voicecoach.hearing import recognizer
     from voicecoach import voice
-    from voicecoach.hearing import SpokenCues
+    from voicecoach.hearing import SpokenCues, recognizer
 
     # The assistant's own words, with cue words in them ("Hold" was once heard as "go").
     synthesizer = voice.Synthesizer()
@@ -187,8 +186,7 @@ def test_stop_is_heard_while_the_assistant_speaks():
     recordings = Path(__file__).resolve().parent.parent.parent / "shared" / "speech" / "words"
     if not recordings.is_dir():
         pytest.skip("../shared/speech is not here")
-    from voicecoach.hearing import recognizer
-    from voicecoach.hearing import SpokenCues
+    from voicecoach.hearing import SpokenCues, recognizer
 
     stop = recognizer.load_file(recordings / "stop" / "sc1_1eddce1d_nohash_3.wav").tobytes()
     yes = recognizer.load_file(recordings / "yes" / "sc1_439c84f4_nohash_1.wav").tobytes()

@@ -2,9 +2,9 @@ import io
 
 from rich.console import Console
 
-from voicecoach import view as display
 from voicecoach import exercise as ex
 from voicecoach import session as S
+from voicecoach import view as display
 from voicecoach.cues import Cue, Heard, Source
 
 

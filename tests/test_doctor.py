@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from voicecoach import config, doctor, voice
-from voicecoach.voice import noise
 from voicecoach.cli.commands import cli
 from voicecoach.journal import Journal
+from voicecoach.voice import noise
 
 TIMEOUT = "5"  # seconds a check may take in these tests; the hang test uses far less
 ALSA_NOISE = b"ALSA lib pcm.c:2664:(snd_pcm_open_noupdate) Unknown PCM cards.pcm.rear\n"

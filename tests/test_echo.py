@@ -94,8 +94,7 @@ def test_the_live_microphone_lines_up_by_the_sound_cards_capture_time(monkeypatc
 
     from test_doctor import STREAM_EPOCH, fake_pyaudio
 
-    from voicecoach.hearing import echo
-    from voicecoach.hearing import Microphone, SpokenCues
+    from voicecoach.hearing import Microphone, SpokenCues, echo
 
     card = fake_pyaudio()
     monkeypatch.setitem(sys.modules, "pyaudio", card)
@@ -255,9 +254,8 @@ def test_a_stop_said_over_a_long_spoken_step_pauses_the_session(tmp_path):
     The ears take our voice out of what the microphone hears, catch the stop, and the session
     hushes and asks "Shall we stop here?" instead of going on."""
     from voicecoach import exercise as ex
-    from voicecoach.hearing import recognizer
     from voicecoach import session as S
-    from voicecoach.hearing import SpokenCues
+    from voicecoach.hearing import SpokenCues, recognizer
     from voicecoach.runner import Runner
     from voicecoach.voice import AudioUnavailable, Voice
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach.profile import enrolment, features, templates
 from voicecoach import paths, profile
 from voicecoach.cli.commands import cli
+from voicecoach.profile import enrolment, features, templates
 
 SPEECH = Path(os.environ.get("VOICECOACH_SPEECH", Path(__file__).resolve().parents[2] / "shared" / "speech"))
 WORDS = SPEECH / "words"
@@ -224,8 +224,8 @@ def recogniser():
 
 @needs_speech
 def test_ratings_with_a_profile_on_held_out_takes(couple, recogniser):
-    from voicecoach.profile.enrolled import WithProfile
     from voicecoach.hearing.recognizer import hear_file
+    from voicecoach.profile.enrolled import WithProfile
 
     engine = WithProfile(recogniser, couple)
     results = [(word, hear_file(fsdd(word, speaker, k), "rating", engine))
@@ -237,8 +237,8 @@ def test_ratings_with_a_profile_on_held_out_takes(couple, recogniser):
 
 @needs_speech
 def test_a_word_of_their_own_is_heard_for_its_cue(couple, recogniser):
-    from voicecoach.profile.enrolled import WithProfile
     from voicecoach.hearing.recognizer import hear_file
+    from voicecoach.profile.enrolled import WithProfile
 
     taught = profile.Profile(list(couple.takes))
     taught.enrol("A", "seven", "next", enrolment.takes_from_files(fsdd("seven", "george", k) for k in range(5)))
@@ -319,8 +319,8 @@ class _Grammar:
 
 
 def _checked(grammar_cue, matches, context, unsure=False):
-    from voicecoach.profile.enrolled import WithProfile
     from voicecoach.hearing.recognizer import Decision
+    from voicecoach.profile.enrolled import WithProfile
 
     engine = WithProfile(_Grammar(Decision(grammar_cue, str(grammar_cue), None, unsure)), small_profile())
     engine.matcher.match = lambda cepstra: [templates.Match("A", w, m, d, rel) for w, m, d, rel in matches]

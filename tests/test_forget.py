@@ -2,6 +2,7 @@ import sqlite3
 from datetime import datetime
 
 from keeping import add_session, files_holding, fill, invoke, session_running_elsewhere, snapshot
+
 from voicecoach import vault
 from voicecoach.journal import Journal
 

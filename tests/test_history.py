@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
+from past_sessions import record
 from rich.console import Console
 
-from past_sessions import record
 from voicecoach.cli import history
 from voicecoach.cli.commands import cli
 from voicecoach.journal import Journal

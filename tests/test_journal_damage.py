@@ -6,11 +6,11 @@ import os
 import sqlite3
 
 import pytest
-
 from keeping import PASSPHRASE, fill, invoke, text_only  # noqa: F401 (a fixture)
-from voicecoach.vault import lock
+
 from voicecoach.errors import JournalError
 from voicecoach.journal import Journal
+from voicecoach.vault import lock
 from voicecoach.vault.sealed import rollback_image
 
 PAGE = 4096

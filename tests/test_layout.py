@@ -121,3 +121,13 @@ def test_a_circle_between_rooms_is_caught(tmp_path, monkeypatch):
     monkeypatch.setitem(MAY_IMPORT, "b", {"a"})
     assert any("circle" in problem for problem in problems(copy))
 
+
+
+def test_ruff_finds_nothing():
+    """The rule set in pyproject.toml ([tool.ruff.lint]) holds for every file: run `ruff check --fix .`."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
+                            cwd=PACKAGE.parent, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

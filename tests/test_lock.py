@@ -3,13 +3,12 @@ import signal
 import threading
 
 import pytest
-
 from keeping import PASSPHRASE, add_session, files_holding, fill, invoke, run_child, session_running_elsewhere, snapshot
-from voicecoach.vault import lock, sealed
-from voicecoach.journal import locking
+
 from voicecoach import runner, vault, voice
 from voicecoach.errors import LockedError
-from voicecoach.journal import Journal
+from voicecoach.journal import Journal, locking
+from voicecoach.vault import lock, sealed
 
 MARK = "zqxSecretWord"
 # What a locked journal must never show in clear: exercise ids and titles, rating keys and names
@@ -114,7 +113,7 @@ def test_lock_asks_twice_and_refuses_a_mismatch_or_a_short_one(home, monkeypatch
     for answers, message in ((["first one!", "second one"], "the two passphrases differ"),
                              (["short"], "at least 8 characters")):  # said before it is asked again
         asked = iter(answers)
-        monkeypatch.setattr(lock.getpass, "getpass", lambda prompt: next(asked))
+        monkeypatch.setattr(lock.getpass, "getpass", lambda prompt, asked=asked: next(asked))
         result = invoke("lock")
         assert result.exit_code == 1 and message in result.output and "nothing was locked" in result.output
         assert not lock.is_locked(home)

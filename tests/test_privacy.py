@@ -2,13 +2,12 @@ import os
 import sqlite3
 
 import pytest
-
 from keeping import PASSPHRASE, fill, invoke, modes, run_child, snapshot, text_only  # noqa: F401 (a fixture)
-from voicecoach.vault import lock
+
 from voicecoach import vault
 from voicecoach.journal import Journal
 from voicecoach.journal import schema as journal_schema
-
+from voicecoach.vault import lock
 
 pytestmark = pytest.mark.usefixtures("text_only")
 

@@ -1,9 +1,9 @@
 """The offline cue recogniser on real recorded voices (../shared/speech), and hear_file's edge cases."""
 
+import json
 import math
 import os
 import struct
-import json
 import wave
 from pathlib import Path
 
@@ -18,7 +18,7 @@ except ImportError:
         raise  # CI installs pocketsphinx: its absence there is a failure, not a skip
     pytest.skip("pocketsphinx is not installed", allow_module_level=True)
 
-from voicecoach.hearing import recognizer as R
+from voicecoach.hearing import recognizer as R  # noqa: E402 - only once pocketsphinx is known to be here
 
 needs_speech = pytest.mark.skipif(not SPEECH.is_dir(), reason=f"no recorded speech at {SPEECH}")
 
@@ -239,8 +239,8 @@ CUE_LIKE = frozenset(word for phrases in R.CUE_PHRASES.values() for phrase in ph
 def riskiest_line(exercise_path):
     """The spoken line of an exercise with the most cue words in it (the shortest of those on a tie)."""
     from voicecoach import exercise
-    from voicecoach.session import script
     from voicecoach.config import Settings
+    from voicecoach.session import script
 
     spoken = [text for marker, text in script.lines(exercise.load_file(exercise_path), Settings().names())
               if not marker]

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from past_sessions import record
+
 from voicecoach import exercise
-from voicecoach.journal import stats
 from voicecoach.cli import stats_view
 from voicecoach.cli.commands import cli
-from voicecoach.journal import Journal
+from voicecoach.journal import Journal, stats
 
 TODAY = date(2026, 11, 26)  # a Thursday
 MONDAY = date(2026, 11, 23)

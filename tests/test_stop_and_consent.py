@@ -14,9 +14,8 @@ from click.testing import CliRunner
 from conftest import Drive
 
 from voicecoach import exercise as ex
-from voicecoach import runner
+from voicecoach import runner, voice
 from voicecoach import session as S
-from voicecoach import voice
 from voicecoach.cli.commands import cli
 from voicecoach.cues import SYNONYMS, Cue, Heard, Source, parse_key, parse_typed
 

@@ -7,11 +7,11 @@ import tarfile
 import time
 
 import pytest
-
 from keeping import PASSPHRASE, fill, invoke
-from voicecoach.vault import lock
+
 from voicecoach import vault
 from voicecoach.journal import Journal
+from voicecoach.vault import lock
 
 
 @pytest.fixture(autouse=True)

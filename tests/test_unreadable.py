@@ -5,11 +5,11 @@ import io
 import os
 
 import pytest
-
 from keeping import PASSPHRASE, fill, invoke, snapshot, text_only  # noqa: F401 (a fixture)
+
 from voicecoach import config, paths, vault
-from voicecoach.vault import lock
 from voicecoach.schedule import plans, programs, reminders
+from voicecoach.vault import lock
 
 pytestmark = pytest.mark.usefixtures("text_only")
 

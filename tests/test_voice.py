@@ -109,7 +109,7 @@ def test_hush_drops_current_and_queued_within_one_chunk():
     while len(sink.sound) < 3:  # one permit at a time: the first write may be idle silence
         writes = len(sink.sound) + sink.silent_chunks
         gate.release()
-        sink.wait_for(lambda: len(sink.sound) + sink.silent_chunks > writes)
+        sink.wait_for(lambda writes=writes: len(sink.sound) + sink.silent_chunks > writes)
 
     player.hush()
     for _ in range(200):

@@ -307,8 +307,8 @@ def test_stop_over_our_own_voice_is_listened_for_by_pocketsphinx(engine):
     """Whisper caught fewer stops said over our own voice (recognizer.choice.stop_engine_for); the
     listening thread makes that engine beside the session's, before it hears anything."""
     from voicecoach.hearing import SpokenCues
-    from voicecoach.profile.enrolled import WithProfile
     from voicecoach.hearing.recognizer.choice import stop_engine_for
+    from voicecoach.profile.enrolled import WithProfile
 
     listening = SpokenCues(Silent(), engine)
     listening.listen()

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from voicecoach.voice import noise
 from voicecoach.errors import VoicecoachError
+from voicecoach.voice import noise
 
 TIMEOUT_SECONDS = 10.0
 LISTEN_SECONDS = 5.0
@@ -77,8 +77,6 @@ PYAUDIO_FIX = _fix("sudo apt-get install libportaudio2 portaudio19-dev, then pip
 
 def check_python(options: Options) -> Check:
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info < (3, 10):
-        return Check("Python", "fail", f"{version} is too old", "install Python 3.10 to 3.13")
     if sys.version_info >= (3, 14):
         return Check("Python", "warn", f"{version} has not been tested",
                      "Python 3.10 to 3.13 are tested")
@@ -272,9 +270,9 @@ def _integrity(path: Path) -> tuple[str, bool]:
 
 
 def check_journal(options: Options) -> Check:
-    from voicecoach.vault import lock
     from voicecoach import paths
     from voicecoach.journal import FILENAME
+    from voicecoach.vault import lock
 
     folder = paths.data_dir(create=False)
     path = folder / FILENAME
@@ -306,8 +304,8 @@ def check_journal(options: Options) -> Check:
 
 def _check_sealed_journal(folder: Path) -> Check:
     """A locked journal is one sealed file: its contents are checked when it is opened."""
-    from voicecoach.vault import lock
     from voicecoach.journal import SEALED_FILENAME
+    from voicecoach.vault import lock
 
     path = folder / SEALED_FILENAME
     if not path.exists():

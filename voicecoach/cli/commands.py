@@ -294,9 +294,9 @@ def new(exercise_id):
 @cli.command(short_help="Show the safety note again.")
 def safety():
     """Show the safety note again: who these exercises are for, and where to turn."""
-    from voicecoach import safety as safety_note
-
     from rich.console import Console
+
+    from voicecoach import safety as safety_note
 
     Console(highlight=False).print(safety_note.note(_settings().helplines), markup=False)
 
@@ -400,7 +400,8 @@ def render(exercise_ref, out, turn_seconds, answer_seconds, solo, partner):
     from rich.console import Console
     from rich.progress import Progress
 
-    from voicecoach import exercise, render as rendering
+    from voicecoach import exercise
+    from voicecoach import render as rendering
 
     found = exercise.find(exercise_ref)
     if solo and not found.solo:
@@ -434,8 +435,8 @@ def hear(files, context, no_profile, engine_name):
     A file that cannot be read gets a line with "error" and the others are still heard;
     the exit status is then 2.
     """
-    from voicecoach.profile import enrolled
     from voicecoach.hearing import recognizer
+    from voicecoach.profile import enrolled
 
     engine, note = enrolled.couple_recognizer(use=not no_profile, engine=engine_name)
     if note:

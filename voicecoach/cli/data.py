@@ -128,10 +128,9 @@ def forget(everything, before, session_ref, yes):
 @click.command("lock", short_help="Encrypt the journal and private files.")
 def lock_command():
     """Encrypt the journal and private files with a passphrase (asked twice, never as an argument)."""
-    from voicecoach.vault import lock
-    from voicecoach.journal import locking
     from voicecoach import paths
-    from voicecoach.journal import FILENAME
+    from voicecoach.journal import FILENAME, locking
+    from voicecoach.vault import lock
 
     folder = paths.data_dir()
     if lock.is_locked(folder) and not (folder / FILENAME).exists():
@@ -149,8 +148,8 @@ def lock_command():
 @click.command("unlock", short_help="Store the locked files unencrypted again.")
 def unlock_command():
     """Remove the lock: the journal and private files are stored unencrypted again."""
-    from voicecoach.journal import locking
     from voicecoach import paths
+    from voicecoach.journal import locking
 
     opened = locking.unlock_folder(paths.data_dir())
     click.echo(f"Unlocked: {len(opened)} file{'s' if len(opened) != 1 else ''} stored unencrypted again.")

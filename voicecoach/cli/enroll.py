@@ -67,8 +67,8 @@ def enroll(files, partner, word, own, show, audio_in):
 
 
 def _from_files(stored, files, partner, word, own, names):
-    from voicecoach.profile import enrolment
     from voicecoach import profile
+    from voicecoach.profile import enrolment
 
     if not partner or not word:
         raise click.UsageError("with files, say whose and which word: --partner A --word seven FILE.wav...")
@@ -89,9 +89,9 @@ def _from_files(stored, files, partner, word, own, names):
 
 
 def _live(stored, audio_in, partner, word, own, names):
-    from voicecoach.profile import enrolment
     from voicecoach import profile
     from voicecoach.hearing import Microphone, Recordings
+    from voicecoach.profile import enrolment
     from voicecoach.voice import AudioUnavailable
 
     try:

@@ -79,8 +79,8 @@ def history(since, exercise_id, outcome, limit, as_json):
 def stats(weeks, png, as_json):
     """How your practice is going: week by week, which exercises, ratings and their trends."""
     from voicecoach import config, paths
-    from voicecoach.journal import stats as progress
     from voicecoach.journal import Journal
+    from voicecoach.journal import stats as progress
 
     if png:
         from voicecoach.cli import charts

@@ -41,8 +41,8 @@ def one_writer():
     """Around reading, changing and writing the plan, program, reminders or settings: one process at
     a time (the data and settings folders' flock), so two commands run at once both keep their change.
     Also a decorator; never around a session or a question, which would hold up another's journal."""
-    from voicecoach.vault import lock
     from voicecoach import paths
+    from voicecoach.vault import lock
 
     with lock.exclusive(paths.data_dir()), lock.exclusive(paths.config_dir()):
         yield

@@ -183,7 +183,8 @@ CLOSENESS_DECLINED = "That's fine. Closeness exercises stay without reminders."
 @click.option("--time-scale", type=TIME_SCALE, default=1.0, hidden=True)
 def plan_closeness_reminders(switch, text_cues, time_scale):
     """Reminders for closeness exercises: on only if you both say yes, each privately; off at once."""
-    from voicecoach import config, exercise as ex, runner, schedule
+    from voicecoach import config, runner, schedule
+    from voicecoach import exercise as ex
     from voicecoach.schedule import plans
 
     if switch == "on":
@@ -260,7 +261,8 @@ def plan_export(ics_file, titles):
 @click.command(short_help="What is planned today, and what is done.")
 def due():
     """What is planned now and today, what is done, and what is not yet done this week."""
-    from voicecoach.schedule import due as due_, plans, reminders
+    from voicecoach.schedule import due as due_
+    from voicecoach.schedule import plans, reminders
 
     zone, now = _clock()
     for line in due_.report(plans.load(), reminders.read()["done"], now, zone, _titles()):
@@ -287,7 +289,8 @@ def today(text_cues, time_scale, log, audio_out, listen, audio_in, solo, partner
     """Start the next exercise planned for today, after a moment to get comfortable."""
     from voicecoach import config, exercise, runner
     from voicecoach.cli import rehearsal
-    from voicecoach.schedule import due as due_, plans, prepare, reminders
+    from voicecoach.schedule import due as due_
+    from voicecoach.schedule import plans, prepare, reminders
 
     zone, now = _clock()
     plan = plans.load()

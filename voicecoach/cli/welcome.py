@@ -33,8 +33,9 @@ def welcome(ctx, time_scale):
     """A gentle first run: your names, the safety note, a short first exercise (about four
     minutes), an offer to teach voicecoach your voices, and what to run next time. Each step can
     be skipped; it is safe to run again."""
-    from voicecoach.cli import commands as cli, rehearsal
     from voicecoach import exercise, runner
+    from voicecoach.cli import commands as cli
+    from voicecoach.cli import rehearsal
     from voicecoach.errors import BadInput
 
     if not cli._person_at_terminal():

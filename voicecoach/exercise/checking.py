@@ -9,8 +9,22 @@ from voicecoach.errors import ExerciseError
 from voicecoach.exercise.parsing import _Mapping
 from voicecoach.exercise.placeholders import names_in, names_in_safely
 from voicecoach.exercise.problems import Problem, _suggest, _suggest_or_list
-from voicecoach.exercise.steps import (CHIMES, ENDINGS, RESUME_TIME, Ask, Breathe, Chime, Consent, Exercise,
-                                       Goto, Pause, Pool, Rate, Say, Turn)
+from voicecoach.exercise.steps import (
+    CHIMES,
+    ENDINGS,
+    RESUME_TIME,
+    Ask,
+    Breathe,
+    Chime,
+    Consent,
+    Exercise,
+    Goto,
+    Pause,
+    Pool,
+    Rate,
+    Say,
+    Turn,
+)
 
 MAX_SECONDS = 3 * 60 * 60
 MAX_MINUTES = 600

@@ -10,7 +10,6 @@ from voicecoach.exercise.loading import load_file
 from voicecoach.exercise.problems import Problem, _suggest
 from voicecoach.exercise.steps import Exercise
 
-
 builtin_files = paths.builtin_exercise_files  # listed in paths.py, so listing them loads none of this package
 user_files = paths.user_exercise_files
 

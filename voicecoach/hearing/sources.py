@@ -23,8 +23,8 @@ VOICE_MOMENTS = frozenset(MOMENTS) - {"timed"}
 
 def _recording(path) -> bytes:
     """One --audio-in file as 16 kHz mono; one that cannot be used is named in a one-line error."""
-    from voicecoach.hearing import recognizer
     from voicecoach.errors import BadInput
+    from voicecoach.hearing import recognizer
 
     try:
         return recognizer.load_file(path).tobytes()

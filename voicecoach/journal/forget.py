@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from voicecoach.vault import lock
 from voicecoach import paths, vault
 from voicecoach.errors import JournalError, UnknownSession
 from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal, liveness
+from voicecoach.vault import lock
 
 # What forget --all keeps: the couple's settings, their own exercises, and the note that the
 # safety message was shown (it holds nothing about them).

@@ -9,8 +9,18 @@ from pathlib import Path
 
 from voicecoach import paths
 from voicecoach.errors import LockedError
-from voicecoach.vault.lock import (ENVIRONMENT, exclusive, forget_keys, is_locked, is_sealed, key, seal,
-                                   settings_path, unseal, write_settings)
+from voicecoach.vault.lock import (
+    ENVIRONMENT,
+    exclusive,
+    forget_keys,
+    is_locked,
+    is_sealed,
+    key,
+    seal,
+    settings_path,
+    unseal,
+    write_settings,
+)
 
 
 def lock_state(folder: Path | None = None) -> dict:

@@ -3,8 +3,8 @@
 import json
 from datetime import datetime, timezone
 
-from voicecoach.journal import records
 from voicecoach.errors import UnknownSession
+from voicecoach.journal import records
 
 
 def _minutes(started_at, ended_at):

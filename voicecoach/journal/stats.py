@@ -8,7 +8,7 @@ import re
 import statistics
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 
 TREND_WEEKS = 8
 """The trend is the slope over this many most recent weeks of the window."""
@@ -29,13 +29,13 @@ def local_day(stamp: str) -> date:
     return moment.astimezone().date()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _local_offset(utc_hour: str) -> timedelta:
     """The local clock's offset during one UTC hour: a journal has few hours, and astimezone is slow."""
     return datetime.fromisoformat(f"{utc_hour}:00:00+00:00").astimezone().utcoffset()
 
 
-@lru_cache(maxsize=None)
+@cache
 def week_of(day: date) -> date:
     """The Monday that starts the day's week."""
     return day - timedelta(days=day.weekday())

@@ -6,14 +6,13 @@ import uuid
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
-from voicecoach.vault import lock
 from voicecoach import paths
-from voicecoach.journal import records
 from voicecoach.errors import JournalError
-from voicecoach.journal import damage
+from voicecoach.journal import damage, records
 from voicecoach.journal.liveness import SessionLocks
 from voicecoach.journal.queries import Queries
 from voicecoach.journal.schema import Upgrades, _now
+from voicecoach.vault import lock
 from voicecoach.vault.sealed import SEALED_SUFFIX, SealedFile, image_of
 
 FILENAME = "journal.sqlite3"

@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from voicecoach import __version__, config, paths, vault
-from voicecoach.vault import lock
 from voicecoach.errors import TransferError
 from voicecoach.journal import BACKUPS, FILENAME, SEALED_FILENAME, Journal
 from voicecoach.journal.store import readable_part
+from voicecoach.vault import lock
 
 JOURNAL_FORMAT = "voicecoach-journal"
 ARCHIVE_FORMAT = "voicecoach-archive"

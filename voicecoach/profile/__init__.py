@@ -108,7 +108,7 @@ class Profile:
         return out.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes, where: str = "voice profile") -> "Profile":
+    def from_bytes(cls, data: bytes, where: str = "voice profile") -> Profile:
         try:
             archive = np.load(io.BytesIO(data), allow_pickle=False)
             head = json.loads(archive["index"].tobytes().decode())

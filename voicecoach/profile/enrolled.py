@@ -20,9 +20,9 @@ import time
 
 import numpy as np
 
-from voicecoach.profile import features
 from voicecoach.hearing.recognizer import CUE_PHRASES, OPEN_CONTEXTS, Decision
 from voicecoach.hearing.recognizer.engine import whole_utterance
+from voicecoach.profile import features
 from voicecoach.profile.templates import Matcher, verdict
 
 
@@ -138,7 +138,6 @@ def _stored(use: bool):
     if not use:
         return None, None
     from voicecoach import profile
-
     from voicecoach.errors import VoicecoachError
 
     try:

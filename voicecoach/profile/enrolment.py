@@ -13,9 +13,9 @@ import time
 
 import numpy as np
 
-from voicecoach.profile import features
 from voicecoach.errors import VoicecoachError
 from voicecoach.hearing.recognizer import RATE, AudioError, Endpointer, load_file, pad_stream
+from voicecoach.profile import features
 
 TAKES = 3
 TAKES_OWN_WORD = 5  # a word of their own (--as) is heard through its takes alone: 3 caught ~60 %, 5 ~80 %

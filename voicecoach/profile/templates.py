@@ -137,7 +137,7 @@ class Matcher:
         fallback = float(np.median(list(spread.values()))) if spread else 35.0
         return {key: spread.get(key, fallback) for key in groups}
 
-    def match(self, cepstra: np.ndarray, words=None) -> list["Match"]:
+    def match(self, cepstra: np.ndarray, words=None) -> list[Match]:
         """The nearest take of each (partner, word), nearest first; only `words` if given."""
         from voicecoach.profile import features
 

@@ -71,7 +71,7 @@ def systemd_units(times: list, env: dict) -> dict:
 def install_systemd(times, env, folder: Path, systemctl) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     units = systemd_units(times, env)
-    for name, text in units.items():
+    for name in units:
         if (folder / name).exists():
             raise ScheduleError(f"{folder / name} exists and is not ours to replace; "
                                 "'voicecoach plan uninstall' removes what voicecoach installed")

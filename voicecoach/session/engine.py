@@ -5,14 +5,34 @@ import random
 from datetime import datetime, timedelta
 
 from voicecoach import exercise as ex
-from voicecoach.session import resume
 from voicecoach.cues import Cue, Heard, Source
-from voicecoach.session.actions import (AdjustVoice, Finish, Hush, Listen, Outcome, PlayChime, RecordPick,
-                                        RecordRating, Speak, State, StepDone, View)
+from voicecoach.session import resume
+from voicecoach.session.actions import (
+    AdjustVoice,
+    Finish,
+    Hush,
+    Listen,
+    Outcome,
+    PlayChime,
+    RecordPick,
+    RecordRating,
+    Speak,
+    State,
+    StepDone,
+    View,
+)
 from voicecoach.session.picks import choose_picks
 from voicecoach.session.steps import StepPrograms, _Sound, _Wait
-from voicecoach.session.therapist import (HELPLINES_LINE, THERAPIST_LINE, THERAPIST_POOL, THERAPIST_WORD,
-                                          TROUBLED_SESSIONS, said_lately, troubled, without_therapist)
+from voicecoach.session.therapist import (
+    HELPLINES_LINE,
+    THERAPIST_LINE,
+    THERAPIST_POOL,
+    THERAPIST_WORD,
+    TROUBLED_SESSIONS,
+    said_lately,
+    troubled,
+    without_therapist,
+)
 
 NAVIGATION = frozenset({Cue.PAUSE, Cue.REPEAT, Cue.SKIP, Cue.SLOWER, Cue.FASTER,
                         Cue.LOUDER, Cue.QUIETER, Cue.STOP})

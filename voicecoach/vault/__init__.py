@@ -70,7 +70,7 @@ def _listed(folder: Path) -> list[str]:
     except (OSError, UnicodeDecodeError) as error:
         why = getattr(error, "strerror", None) or "not UTF-8 text"
         raise VoicecoachError(f"{index}: cannot be read ({why}); voicecoach lists its private files there, "
-                              "one name a line: move it aside, or remove it if you never locked the journal")
+                              "one name a line: move it aside, or remove it if you never locked the journal") from None
 
 
 def own_paths(folder: Path, skip=()) -> list[Path]:

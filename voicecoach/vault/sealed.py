@@ -19,9 +19,9 @@ import uuid
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from voicecoach.vault import lock
 from voicecoach import vault
 from voicecoach.errors import JournalError
+from voicecoach.vault import lock
 
 SEALED_SUFFIX = ".locked"
 SEAL_DELAY = 0.25

@@ -11,8 +11,17 @@ from voicecoach.voice.player import OnDone, Player
 from voicecoach.voice.sinks import FIRST_SOUND_ENV, DeviceSink, Sink, WavFileSink
 from voicecoach.voice.streams import close_stream, open_stream
 from voicecoach.voice.synthesizer import Synthesizer, UnknownVoice
-from voicecoach.voice.voices import (RATE_MAX_WPM, RATE_MIN_WPM, RATE_STEP_WPM, VOLUME_MAX, VOLUME_MIN, VOLUME_STEP,
-                                     TextVoice, Voice, open_voice)
+from voicecoach.voice.voices import (
+                                     RATE_MAX_WPM,
+                                     RATE_MIN_WPM,
+                                     RATE_STEP_WPM,
+                                     VOLUME_MAX,
+                                     VOLUME_MIN,
+                                     VOLUME_STEP,
+                                     TextVoice,
+                                     Voice,
+                                     open_voice,
+)
 
 __all__ = [
     "CHIMES", "CHIME_TAIL_SECONDS", "chime_frames",

@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from voicecoach.voice.frames import CHUNK_FRAMES, scale
 from voicecoach.voice.played import Played

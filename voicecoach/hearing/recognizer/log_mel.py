@@ -18,7 +18,7 @@ N_MELS = 80
 WINDOW_FRAMES = 300  # 3 s
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def mel_filters(rate: int = RATE, n_fft: int = N_FFT, n_mels: int = N_MELS):
     """Slaney mel filter bank (as librosa.filters.mel with its defaults): n_mels x (n_fft // 2 + 1)."""
     import numpy as np

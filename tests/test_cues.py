@@ -340,3 +340,15 @@ def test_a_playlist_keeps_each_clip_for_the_moment_it_is_meant_for(tmp_path):
     assert source.open_window().moment == "timed"
     assert [c.name for c in source.clips] == ["4 word.wav"]
     assert Recordings([str(clip)]).continuous and not Recordings(["silence"]).continuous
+
+
+def test_a_mistyped_kind_of_moment_is_named_in_one_line(tmp_path):
+    from voicecoach.errors import BadInput
+    from voicecoach.hearing import Recordings
+
+    clip = tmp_path / "stop.wav"
+    clip.write_bytes(b"")
+    with pytest.raises(BadInput) as error:
+        Recordings([f"tmed:{clip}", "silence"])
+    assert str(error.value) == (f"--audio-in tmed:{clip}: 'tmed' is not a kind of moment "
+                                "(one of next, turn, rating, question, consent, paused, timed)")

@@ -76,6 +76,10 @@ def _entry(number: int, value) -> Clip:
     text = str(value)
     kind, colon, rest = text.partition(":")
     moment = kind if colon and kind in MOMENTS else None
+    if colon and not moment and kind.isalpha() and not Path(text).exists():  # a kind mistyped, not a file
+        from voicecoach.errors import BadInput
+
+        raise BadInput(f"--audio-in {text}: '{kind}' is not a kind of moment (one of {', '.join(MOMENTS)})")
     text = rest if moment else text
     pcm = None if text == SILENCE else _recording(text)
     return Clip(f"{number} {text if pcm is None else Path(text).name}", pcm, moment)

@@ -336,7 +336,8 @@ INTERRUPTED = """
     from voicecoach.cli.entry import interrupt as _interrupt
     from voicecoach.journal import Journal
     sealed.SEAL_DELAY = 3600  # nothing is sealed by the timer: only the interruption can save the step
-    signal.signal(signal.SIGTERM, _interrupt)
+    for taken in (signal.SIGINT, signal.SIGTERM):  # as voicecoach's entry takes them, even where a
+        signal.signal(taken, _interrupt)           # shell started us with Ctrl-C ignored (a job in '&')
     with Journal() as journal:
         session_id = journal.begin("daily-check-in", "Daily check-in", "ab" * 32, 5)
         journal.step(session_id, 0, "say")

@@ -139,3 +139,23 @@ def test_after_an_unclean_close_and_before_locking_the_whole_check_runs(home):
     result = invoke("lock", env={"VOICECOACH_PASSPHRASE": PASSPHRASE})
     assert result.exit_code == 1 and "is damaged" in result.output
     assert not (home / "journal.sqlite3.locked").exists()
+
+
+def test_damage_the_quick_check_misses_is_found_before_the_first_write(home, tmp_path):
+    path = a_journal(home, count=200)
+    exported = tmp_path / "sessions.json"
+    assert invoke("export", "--output", str(exported)).exit_code == 0
+    path.write_bytes(index_damage(path.read_bytes()))
+    before = path.read_bytes()
+    assert invoke("history").exit_code == 0  # reading goes on: the quick check at open passes it
+    for args in (["start", "daily-check-in", "--text", "--time-scale", "0", "--log"],
+                 ["import", str(exported)],
+                 ["config", "set", "partner-a", "Sam"]):  # writes no journal: unaffected
+        result = invoke(*args, input="next\n7\n6\n")
+        if args[0] == "config":
+            assert result.exit_code == 0 and "is damaged" not in result.output
+            continue
+        assert result.output.count("is damaged") == 1, (args, result.output)
+        assert "will not write to it" in result.output
+        assert "Traceback" not in result.output
+    assert path.read_bytes() == before

@@ -430,6 +430,13 @@ def hear(files, context, no_profile, engine_name):
     from voicecoach.hearing import recognizer
     from voicecoach.profile import enrolled
 
+    if not no_profile:
+        from voicecoach import profile
+
+        try:  # hear shows how the couple's sessions hear: not so without the profile they enrolled
+            profile.load()
+        except VoicecoachError as error:  # damaged, newer, or locked with no passphrase given
+            raise VoicecoachError(f"{error} (--no-profile hears without it)") from None
     engine, note = enrolled.couple_recognizer(use=not no_profile, engine=engine_name)
     if note:
         click.echo(note, err=True)

@@ -49,6 +49,7 @@ class Journal(Queries, SessionLocks, Upgrades):
         self._sealed = None
         # A WAL left behind: a process died mid-write, or one is writing now; either way the whole check.
         self._whole_check = not memory and Path(f"{self.path}-wal").exists()
+        self._whole_checked = memory  # see _plain_transaction
         old_umask = os.umask(0o077)
         try:
             if self.path is not None:
@@ -101,6 +102,7 @@ class Journal(Queries, SessionLocks, Upgrades):
         """Check, configure and migrate a freshly connected database."""
         self._refuse_foreign_file()
         damage.check(self._db, self.path, whole=self._whole_check)
+        self._whole_checked = self._whole_check
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _configure(self._db)
         if not self._sealed:
@@ -276,6 +278,7 @@ class Journal(Queries, SessionLocks, Upgrades):
         """SQLite's full integrity check (a few hundredths of a second for years of sessions), before
         the journal is sealed or copied whole; JournalDamaged if it fails."""
         damage.check(self._db, self.path, whole=True)
+        self._whole_checked = True
 
     def image(self) -> bytes:
         """The whole journal as SQLite bytes (what lock seals)."""
@@ -298,6 +301,10 @@ class Journal(Queries, SessionLocks, Upgrades):
 
     @contextmanager
     def _plain_transaction(self):
+        """The first write of a process checks the whole file first: quick_check at open misses an index
+        that no longer matches its table, and a write through such an index spreads the damage."""
+        if not self._whole_checked:
+            self.check_whole()
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:

@@ -245,6 +245,33 @@ def test_renders_are_whole_while_other_threads_keep_python_busy(synth):
     assert min(lengths) > 0.8 * max(lengths)
 
 
+def test_a_signal_while_a_line_renders_is_raised_not_lost_in_the_audio_callback(synth, monkeypatch):
+    """Ctrl-C during synthesis: on the main thread it landed in espeak's ctypes callback, where
+    Python prints "Exception ignored" and drops it, and the session went on."""
+    import signal
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(signum, frame):
+        raise Interrupted
+
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", dropped.append)
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    try:
+        synth.render("Warm up.")
+        timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1))
+        timer.start()
+        with pytest.raises(Interrupted):
+            synth.render(" ".join([SENTENCE] * 40))  # about a second of synthesis
+        timer.join()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert dropped == []
+    assert synth.render("And on.")  # the engine still speaks
+
+
 def test_synthesizers_made_one_after_another_all_speak(espeak):
     for _ in range(3):
         s = Synthesizer()

@@ -9,6 +9,7 @@ import queue
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from voicecoach.voice.frames import SAMPLE_RATE, AudioUnavailable, read_wav
@@ -33,6 +34,10 @@ class _EspeakEngine:
     its own: runAndWait() returned before the file was written, a change of rate reached the wrong
     utterance, and some lines came out empty (all seen here under load). In synchronous mode the
     audio arrives inside Synth(), in order, every time.
+
+    Synth() runs on a thread of its own: on the main thread, a Ctrl-C landing in the audio callback
+    was raised inside it, where ctypes prints it as "Exception ignored" and drops it (0 of 40 test
+    signals got through). Python raises signals only on the main thread, which now just waits.
     """
 
     def __init__(self):
@@ -47,7 +52,7 @@ class _EspeakEngine:
             raise AudioUnavailable("no speech engine: espeak-ng could not start")
         self._chunks: list[bytes] = []
         _espeak.SetSynthCallback(self._collect)
-        self._lock = threading.Lock()
+        self._synth = ThreadPoolExecutor(1, thread_name_prefix="voicecoach-espeak")  # one at a time
         self._settings = None
         self.voices = [VoiceInfo(v.identifier.decode("utf-8", "replace").lower(),
                                  v.name.decode("utf-8", "replace"),
@@ -63,15 +68,17 @@ class _EspeakEngine:
         return 0
 
     def render(self, text: str, voice: str, rate: int) -> bytes:
+        return self._synth.submit(self._render_here, text, voice, rate).result()
+
+    def _render_here(self, text: str, voice: str, rate: int) -> bytes:
         espeak = self._espeak
-        with self._lock:
-            if self._settings != (voice, rate):
-                espeak.SetVoiceByName(voice.encode("utf-8"))
-                espeak.SetParameter(espeak.RATE, rate, 0)
-                self._settings = (voice, rate)
-            self._chunks = []
-            espeak.Synth(text.encode("utf-8"), flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
-            return b"".join(self._chunks)
+        if self._settings != (voice, rate):
+            espeak.SetVoiceByName(voice.encode("utf-8"))
+            espeak.SetParameter(espeak.RATE, rate, 0)
+            self._settings = (voice, rate)
+        self._chunks = []
+        espeak.Synth(text.encode("utf-8"), flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
+        return b"".join(self._chunks)
 
 
 class _EngineThread:

@@ -218,9 +218,44 @@ def test_config_show_and_files_are_owner_only(home):
 def test_a_broken_config_file_is_one_clear_line(home):
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.yaml").write_text("partner-a: [Sam\n")
+    (home / "config.yaml").chmod(0o600)  # a looser one draws a warning line first, once a process
     result = invoke("show", "daily-check-in")
     assert result.exit_code == 2
-    assert result.output.strip() == f"Error: {home / 'config.yaml'}:2: not valid YAML; fix it or remove the file to start again"
+    assert result.output.strip() == (f"Error: {home / 'config.yaml'}:2: not valid YAML (did not find expected ',' or ']'); "
+                                     "fix it or remove the file to start again")
+
+
+def billion_laughs(levels=9) -> str:
+    rows = ["partner-a: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    rows += [f"helplines: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("text,why", [
+    (billion_laughs(), ":1: not valid YAML (aliases (*name) are not used in settings)"),
+    ("[" * 10_000, ":1: not valid YAML (exceeded maximum nesting depth)"),
+])
+def test_a_config_file_that_would_take_gigabytes_or_nest_too_deep_is_one_line(home, text, why):
+    """Three hundred bytes of nested aliases took 300 MB and 5 s (one level more, gigabytes), and
+    deep nesting overflowed Python's stack, a traceback."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.yaml").write_text(text)
+    (home / "config.yaml").chmod(0o600)
+    result = invoke("config", "show")
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {home / 'config.yaml'}{why}; fix it or remove the file to start again"
+
+
+def test_a_number_of_four_hundred_digits_in_config_is_out_of_range_in_one_short_line(home):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.yaml").write_text("rate: " + "9" * 400 + "\n")
+    (home / "config.yaml").chmod(0o600)
+    result = invoke("config", "show")
+    assert result.exit_code == 2 and "Traceback" not in result.output  # float() overflowed
+    assert result.output.startswith(f"Error: {home / 'config.yaml'}: rate must be from 80 to 320, not 9999")
+    assert len(result.output) < 200 and result.output.count("\n") == 1
+    result = invoke("config", "set", "rate", "9" * 400)
+    assert result.exit_code == 2 and len(result.output) < 200
 
 
 def _voicecoach(*args):

@@ -2,6 +2,7 @@
 
 import dataclasses
 import difflib
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,33 @@ def path(create: bool = False) -> Path:
     return paths.config_dir(create=create) / FILENAME
 
 
+ALIASES = "aliases (*name)"
+
+
+def _loader():
+    """PyYAML's safe loader without aliases: settings never need one, and a few hundred bytes of
+    nested aliases expand to gigabytes (a "billion laughs") once built. The nodes YAML composes
+    share an alias's node instead of copying it, so a node met twice is an alias, found cheaply."""
+    import yaml
+
+    class SettingsLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml limits nesting too
+        def construct_document(self, node):
+            seen, waiting = set(), [node]
+            while waiting:  # a stack, not recursion: deep nesting must not overflow Python's
+                node_here = waiting.pop()
+                if id(node_here) in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"{ALIASES} are not used in settings",
+                                                            node_here.start_mark)
+                seen.add(id(node_here))
+                if isinstance(node_here, yaml.MappingNode):
+                    waiting.extend(child for pair in node_here.value for child in pair)
+                elif isinstance(node_here, yaml.SequenceNode):
+                    waiting.extend(node_here.value)
+            return super().construct_document(node)
+
+    return SettingsLoader
+
+
 def load(file: Path | None = None) -> Settings:
     """Read the settings; a missing file means the defaults."""
     file = file or path()
@@ -85,11 +113,14 @@ def load(file: Path | None = None) -> Settings:
     import yaml  # here, not at the top: most commands read no settings, and yaml takes a while to import
 
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=_loader()) or {}  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{file}:{mark.line + 1}" if mark else str(file)
-        raise ConfigError(f"{where}: not valid YAML; fix it or remove the file to start again") from None
+        why = f" ({error.problem})" if getattr(error, "problem", None) else ""
+        raise ConfigError(f"{where}: not valid YAML{why}; fix it or remove the file to start again") from None
+    except RecursionError:
+        raise ConfigError(f"{file}: not valid YAML (nested too deeply); fix it or remove the file to start again") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: expected settings like 'partner-a: Sam'")
     settings = Settings()
@@ -114,7 +145,7 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
         if name in CHOICES:
             value = value.lower()
             if value and value not in CHOICES[name]:
-                raise ConfigError(f"{prefix}{key} must be {' or '.join(CHOICES[name])}, not {value!r}")
+                raise ConfigError(f"{prefix}{key} must be {' or '.join(CHOICES[name])}, not {reprlib.repr(value)}")
         if name == "speech_model" and value and not where and not (Path(value).expanduser() / "model.bin").is_file():
             raise ConfigError(f"{key}: {value} is not a CTranslate2 Whisper model folder (no model.bin in it)")
         longest = 300 if name in ("helplines", "speech_model") else 60
@@ -131,16 +162,21 @@ def with_value(settings: Settings, key: str, value, where: str = "") -> Settings
     elif isinstance(default, bool):
         switch = SWITCH.get(str(value).strip().lower())
         if switch is None:
-            raise ConfigError(f"{prefix}{key} must be on or off, not {value!r}")
+            raise ConfigError(f"{prefix}{key} must be on or off, not {reprlib.repr(value)}")
         value = switch
     else:
         try:
             number = float(value) if not isinstance(value, bool) else None
         except (TypeError, ValueError):
             number = None
+        except OverflowError:  # a whole number of hundreds of digits
+            number = float("inf")
+        if number in (float("inf"), float("-inf")):
+            low, high = LIMITS[name]
+            raise ConfigError(f"{prefix}{key} must be from {low} to {high}, not {reprlib.repr(value)}")
         if number is None or (isinstance(default, int) and not number.is_integer()):
             kind = "a whole number" if isinstance(default, int) else "a number"
-            raise ConfigError(f"{prefix}{key} must be {kind}, not {value!r}")
+            raise ConfigError(f"{prefix}{key} must be {kind}, not {reprlib.repr(value)}")
         value = type(default)(number)
         low, high = LIMITS[name]
         if not low <= value <= high:

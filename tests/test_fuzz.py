@@ -1,15 +1,18 @@
 """Property-based: whatever an exercise file, config.yaml, a plan, program or reminders file, or a
 file to import holds, voicecoach succeeds or says why in one line naming the file (an exercise
-file: one line a problem, each naming it), never a traceback, and each example within seconds.
+file: one line a problem, each naming it), never a traceback, and each example within seconds and
+MEMORY_BUDGET of Python allocations (tracemalloc's peak, numpy's arrays included).
 
 Each example starts from a real file of the kind and changes it (a value somewhere replaced by
 any JSON value, numbers of 30 digits, text with markup and control characters) or is raw bytes;
 all runs in this process through click's CliRunner, in a fresh VOICECOACH_HOME."""
 
+import copy
 import io
 import json
 import tarfile
 import tempfile
+import tracemalloc
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +36,19 @@ SCALARS = (st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.integer
 HOSTILE = st.sampled_from([10**25, 2**63, -2**63 - 1, 1e308, -0.0, "9" * 5000, "0001-01-01T00:00:00+14:00",
                            "9999-12-31T23:59:59-14:00", "x" * 200_000, [[[[[[[[]]]]]]]], {"": None}])
 """Values that broke voicecoach before: numbers past what SQLite or a date can hold, huge texts."""
+MEMORY_BUDGET = 64 * 2**20
+
+
+def laughs(key: str, levels: int = 9) -> str:
+    """A "billion laughs": 9**levels values from a few hundred bytes of nested aliases."""
+    rows = [f"{key}: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    rows += [f"x{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(rows) + f"\n{key}-again: *l{levels - 1}\n"
+
+
+HOSTILE_YAML = st.sampled_from([laughs("partner-a"), laughs("title"), "[" * 10_000, "{a: " * 5_000,
+                                "rate: " + "9" * 400, "steps: !!python/object:os.system ls", "\t- a\n"])
+"""Files that broke voicecoach before: a few hundred bytes that take gigabytes, or deep nesting."""
 VALUES = HOSTILE | st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
                                 | st.dictionaries(TEXT, inner, max_size=4), max_leaves=12)
 
@@ -48,13 +64,24 @@ def changed(document, data):
             parent, key = node, data.draw(st.sampled_from(keys))
             node = node[key]
         if parent is None:
-            return data.draw(VALUES)
-        parent[key] = data.draw(VALUES)
+            return copy.deepcopy(data.draw(VALUES))
+        parent[key] = copy.deepcopy(data.draw(VALUES))  # HOSTILE's lists must not change under later draws
     return document
 
 
 def run(home, *args, input=None):
-    result = CliRunner().invoke(cli, list(args), input=input, env={"VOICECOACH_HOME": str(home)})
+    tracing = tracemalloc.is_tracing()
+    if tracing:
+        tracemalloc.reset_peak()
+    else:
+        tracemalloc.start()
+    try:
+        result = CliRunner().invoke(cli, list(args), input=input, env={"VOICECOACH_HOME": str(home)})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        if not tracing:
+            tracemalloc.stop()
+    assert peak < MEMORY_BUDGET, f"{args}: {peak / 2**20:.0f} MiB at its peak"
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     return result
@@ -92,7 +119,7 @@ def a_home():
 def fuzzed_yaml(start, data, raw) -> bytes:
     """Raw bytes, or start changed and written as YAML."""
     if raw:
-        return data.draw(st.binary(max_size=300))
+        return data.draw(st.binary(max_size=300) | HOSTILE_YAML.map(str.encode))
     return yaml.safe_dump(changed(start, data), allow_unicode=True).encode()
 
 

@@ -116,12 +116,22 @@ def _read(path: Path, reader) -> bytes:
         raise TransferError(f"{path}: cannot be read ({error.strerror or error}); no archive was written") from None
 
 
+def _read_capped(given, cap: int) -> bytes:
+    """At most cap + 1 bytes, a megabyte at a time: read(cap + 1) set aside the whole cap (256 MB)
+    for an empty file."""
+    chunks, total = [], 0
+    while total <= cap and (chunk := given.read(1 << 20)):
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def import_file(source: Path, folder: Path | None = None) -> Imported:
     """Read a JSON or CSV export or an archive back; sessions already here (same id) are skipped."""
     source = Path(source)
     try:
         with open(source, "rb") as given:
-            data = given.read(MAX_IMPORT_BYTES + 1)
+            data = _read_capped(given, MAX_IMPORT_BYTES)
     except OSError as error:
         raise TransferError(f"{source}: cannot be read ({error.strerror})") from None
     if len(data) > MAX_IMPORT_BYTES:

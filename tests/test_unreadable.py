@@ -106,4 +106,25 @@ def test_a_private_files_list_that_cannot_be_read_is_one_line(home, tmp_path, in
         assert result.exit_code != 0, (args, result.output)
         (line,) = [line for line in result.output.splitlines() if "private-files.txt" in line]
         assert line.startswith(f"Error: {listed}: cannot be read (") and "Traceback" not in result.output
+        assert result.stderr.strip() == line  # not after lock's warning about forgetting the passphrase
     assert snapshot(home) == before
+
+
+def test_lock_seals_no_file_the_private_files_list_names_outside_its_folder(home, tmp_path):
+    """The list is plain text: names leading out of the folder (or to the journal or the list
+    itself) were sealed by lock, so a damaged or edited list encrypted a user's own files."""
+    fill(count=1)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    precious = outside / "precious.txt"
+    precious.write_text("mine")
+    (home / "photos").symlink_to(outside)
+    (home / "plan.json").write_text("{}")  # a private file of voicecoach's own
+    (home / vault.INDEX).write_text(f"plan.json\n../{outside.name}/precious.txt\n{precious}\nphotos/precious.txt\n"
+                                    f"{vault.INDEX}\njournal.sqlite3\n..\n\n")
+    assert vault.private_files(home) == [home / "plan.json"]
+    result = invoke("lock", env={"VOICECOACH_PASSPHRASE": PASSPHRASE})
+    assert result.exit_code == 0, result.output
+    assert precious.read_text() == "mine" and lock.is_sealed((home / "plan.json").read_bytes())
+    assert invoke("unlock", env={"VOICECOACH_PASSPHRASE": PASSPHRASE}).exit_code == 0
+    assert (home / "plan.json").read_text() == "{}" and precious.read_text() == "mine"

@@ -128,7 +128,7 @@ def forget(everything, before, session_ref, yes):
 @click.command("lock", short_help="Encrypt the journal and private files.")
 def lock_command():
     """Encrypt the journal and private files with a passphrase (asked twice, never as an argument)."""
-    from voicecoach import paths
+    from voicecoach import paths, vault
     from voicecoach.journal import FILENAME, locking
     from voicecoach.vault import lock
 
@@ -138,6 +138,7 @@ def lock_command():
         return
     if not lock.is_locked(folder):
         locking.journal_image(folder, image=False)  # a broken journal or a running session: said before any question
+    vault.private_files(folder)  # so is an unreadable list of private files
     click.secho(lock.WARNING, fg="yellow", err=True)
     passphrase = None if lock.is_locked(folder) else lock.new_passphrase()
     sealed = locking.lock_folder(folder, passphrase)

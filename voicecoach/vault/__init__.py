@@ -56,8 +56,20 @@ def read_private(path: Path) -> bytes:
 
 
 def private_files(folder: Path) -> list[Path]:
-    """The private files written in this data folder that still exist."""
-    return [Path(folder) / name for name in _listed(folder) if name and (Path(folder) / name).is_file()]
+    """The private files written in this data folder that still exist. The index is plain text that
+    a hand or a damaged disk can change: a name leading out of the folder (absolute, '..', a link),
+    or the index or journal themselves, is no private file, or lock would seal what is not its own."""
+    folder = Path(folder)
+    inside = folder.resolve()
+    found = []
+    for name in _listed(folder):
+        path = folder / name
+        if (not name or Path(name).is_absolute() or ".." in Path(name).parts or name == INDEX
+                or name.startswith("journal.") or path.is_symlink() or not path.is_file()):
+            continue
+        if path.resolve().is_relative_to(inside):  # a folder on the way may itself be a link
+            found.append(path)
+    return found
 
 
 def _listed(folder: Path) -> list[str]:

@@ -227,6 +227,52 @@ def test_a_damaged_plan_or_program_file_is_one_line(home, name, content):
     assert result.output.startswith(f"Error: {home / name}: cannot be read")
 
 
+def _plan_with(**rhythm) -> str:
+    entry = {"key": 1, "exercise": "daily-check-in", "paused": False, "program": None, "touch": False,
+             "rhythm": {"at": "20:00", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "every": 1,
+                        "unit": "days", "start": "2026-12-07", **rhythm}}
+    return json.dumps({"entries": [entry], "paused": False, "closeness_reminders": False, "next_key": 2})
+
+
+@pytest.mark.parametrize("name, content, commands", [
+    ("plan.json", _plan_with(start="NaN-NaN-NaN"), [["due"], ["plan", "list"]]),
+    ("plan.json", _plan_with(every=0), [["due"]]),
+    ("plan.json", _plan_with(days=["someday"]), [["due"]]),
+    ("plan.json", _plan_with(at="25:99"), [["due"]]),
+    ("plan.json", _plan_with(at=None), [["due"]]),
+    ("plan.json", _plan_with().replace('"key": 1', '"key": 1e400'), [["due"]]),
+    ("program.json", json.dumps({"id": "first-week", "week": 10**25, "since": "2026-12-07", "done": {},
+                                 "paused": False, "finished": False}), [["program", "status"]]),
+    ("reminders.json", json.dumps({"done": [1, 2], "slots": []}), [["remind"]]),
+    ("reminders.json", json.dumps({"slots": [{"key": 1, "rhythm": {"at": "20:00", "days": "NaN"}}]}), [["remind"]]),
+])
+def test_a_plan_program_or_reminders_file_with_values_of_the_wrong_kind_is_one_line(home, name, content, commands):
+    """The shape was checked, not the values: a date, a time or a week that could not be used was a
+    traceback in the middle of 'due', 'remind' or a session's end (the sweep's json-nan and
+    json-types-wrong cases)."""
+    (home / name).write_text(content)
+    (home / name).chmod(0o600)  # a looser one draws a warning line first, once a process
+    for command in commands:
+        result = run(*command)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (command, result.exception)
+        assert result.exit_code != 0 and result.output.strip().count("\n") == 0, (command, result.output)
+        assert result.output.startswith(f"Error: {home / name}: cannot be read"), (command, result.output)
+
+
+def test_uninstall_removes_only_voicecoachs_own_units_whatever_reminders_json_names(home, tmp_path):
+    """The record of what was installed is a plain file: a name in it is removed only if it is one of
+    the two units install writes."""
+    from voicecoach.schedule import install
+
+    units = tmp_path / "systemd"
+    units.mkdir()
+    (units / "voicecoach-remind.timer").write_text("[Timer]\n")
+    (tmp_path / "photo.jpg").write_text("mine")
+    record = {"kind": "systemd", "folder": str(units), "units": ["voicecoach-remind.timer", "../photo.jpg"]}
+    removed = install.uninstall(record, systemctl=lambda *args: None)
+    assert removed == [str(units / "voicecoach-remind.timer")] and (tmp_path / "photo.jpg").read_text() == "mine"
+
+
 def test_a_file_where_the_running_folder_belongs_is_one_line(home):
     (home / "running").write_text("not a folder")
     result = run("history")

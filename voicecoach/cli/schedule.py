@@ -393,7 +393,7 @@ def _running():
     state = programs.load_state()
     if not state:
         raise ScheduleError("no program is under way; 'voicecoach program list' shows them")
-    return state, programs.find(state["id"])
+    return state, programs.of_state(state)
 
 
 @program_group.command("status")

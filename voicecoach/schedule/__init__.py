@@ -26,7 +26,7 @@ def session_completed(exercise_id: str, now: datetime | None = None, zone=None) 
         reminders.mark_done(state, slot.entry.key, slot.day, now.date())
         reminders.write(state)
     progress = programs.load_state()
-    if progress and programs.counted(progress, programs.find(progress["id"]), exercise_id):
+    if progress and programs.counted(progress, programs.of_state(progress), exercise_id):
         programs.save_state(progress)
 
 

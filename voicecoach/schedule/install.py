@@ -141,6 +141,8 @@ def uninstall(record: dict, *, tab=None, systemctl=None) -> list:
         folder = Path(record["folder"])
         systemctl("disable", "--now", f"{UNIT}.timer")
         for name in record["units"]:
+            if name not in (f"{UNIT}.service", f"{UNIT}.timer"):
+                continue  # the record is a plain file: it may name only the units install writes
             if (folder / name).exists():
                 (folder / name).unlink()
                 removed.append(str(folder / name))

@@ -174,12 +174,52 @@ def load() -> Plan:
     except (OSError, ValueError, RecursionError) as error:  # RecursionError: nested thousands deep
         raise ScheduleError(f"{path()}: cannot be read ({error})") from None
     try:
-        entries = [Entry(**{**e, "rhythm": Rhythm(**{**e["rhythm"], "days": tuple(e["rhythm"]["days"])})})
-                   for e in data.get("entries", [])]
-    except (AttributeError, KeyError, TypeError) as error:  # edited by hand, or from a newer voicecoach
+        _expect(isinstance(data, dict), "not a voicecoach plan")
+        entries = [stored_entry(e) for e in data.get("entries", [])]
+        plan = Plan(entries, data.get("paused", False), data.get("closeness_reminders", False),
+                    data.get("next_key", 1 + max((e.key for e in entries), default=0)))
+        _expect(isinstance(plan.paused, bool) and isinstance(plan.closeness_reminders, bool), "a switch is not on or off")
+        _expect(_whole(plan.next_key, 1, 2**31), f"next_key is {plan.next_key!r:.40}")
+    except (AttributeError, KeyError, TypeError, ValueError) as error:  # edited by hand, damaged, or newer
         raise ScheduleError(f"{path()}: cannot be read (unexpected content: {error})") from None
-    return Plan(entries, data.get("paused", False), data.get("closeness_reminders", False),
-                data.get("next_key", 1 + max((e.key for e in entries), default=0)))
+    return plan
+
+
+def _expect(holds: bool, problem: str) -> None:
+    if not holds:
+        raise ValueError(problem)
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def stored_rhythm(raw) -> Rhythm:
+    """A Rhythm as plan.json and reminders.json keep it, every value checked (ValueError if one is
+    wrong): a file edited by hand or damaged is one line, never a traceback in the middle of 'due'."""
+    _expect(isinstance(raw, dict), "a rhythm is not a mapping")
+    made = Rhythm(**{**raw, "days": tuple(raw["days"]) if isinstance(raw.get("days"), list) else raw.get("days")})
+    _expect(isinstance(made.at, str) and _TIME.match(made.at) is not None, f"the time {made.at!r:.40}")
+    try:
+        parse_time(made.at)
+    except ScheduleError as error:
+        raise ValueError(str(error)) from None
+    _expect(isinstance(made.days, tuple) and made.days and all(day in DAYS for day in made.days),
+            f"the days {made.days!r:.60}")
+    _expect(_whole(made.every, 1, 365) and made.unit in ("days", "weeks"), f"every {made.every!r:.20} {made.unit!r:.20}")
+    _expect(isinstance(made.start, str), f"the start {made.start!r:.40}")
+    if made.start:
+        date.fromisoformat(made.start)  # ValueError names it
+    return made
+
+
+def stored_entry(raw) -> Entry:
+    _expect(isinstance(raw, dict), "an entry is not a mapping")
+    made = Entry(**{**raw, "rhythm": stored_rhythm(raw.get("rhythm"))})
+    _expect(_whole(made.key, 1, 2**31), f"an entry's key is {made.key!r:.40}")
+    _expect(isinstance(made.exercise, str) and isinstance(made.program, (str, type(None))), "an exercise name")
+    _expect(isinstance(made.paused, bool) and isinstance(made.touch, bool), "a switch is not on or off")
+    return made
 
 
 def save(plan: Plan) -> None:

@@ -176,6 +176,16 @@ def find(program_id: str) -> Program:
     return found[program_id]
 
 
+def of_state(state: dict) -> Program:
+    """The program under way, its week checked against its length: program.json is a plain file, and
+    week 10**25 of a four-week program was a traceback in 'today' and 'program status'."""
+    program = find(state["id"])
+    if not 1 <= state["week"] <= len(program.weeks):
+        raise ScheduleError(f"{state_path()}: cannot be read (week {str(state['week'])[:12]} of {program.id}, "
+                            f"which has {len(program.weeks)})")
+    return program
+
+
 # ---- the couple's progress (private) ----------------------------------------------------------
 
 def state_path() -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from voicecoach import paths, vault
 from voicecoach.errors import ScheduleError
-from voicecoach.schedule.plans import Plan, Rhythm
+from voicecoach.schedule.plans import Plan, stored_rhythm
 
 FILENAME = "reminders.json"
 WINDOW = timedelta(minutes=20)  # a scheduler that runs a little late still reminds, once
@@ -32,9 +32,40 @@ def read() -> dict:
         state = {}
     except (OSError, ValueError, RecursionError) as error:
         raise ScheduleError(f"{path()}: cannot be read ({error})") from None
-    if not isinstance(state, dict):
+    state = {"slots": [], "done": [], "reminded": [], "installed": None, **(state if isinstance(state, dict) else {})}
+    if not _well_formed(state):
         raise ScheduleError(f"{path()}: cannot be read (not a voicecoach reminders file)")
-    return {"slots": [], "done": [], "reminded": [], "installed": None, **state}
+    return state
+
+
+def _installed_well_formed(record) -> bool:
+    """What install_here recorded: a systemd folder and its unit names, or a crontab's line."""
+    if record is None:
+        return True
+    if not isinstance(record, dict) or not isinstance(record.get("times", []), list):
+        return False
+    if record.get("kind") == "systemd":
+        return isinstance(record.get("folder"), str) and isinstance(record.get("units"), list)
+    return (record.get("kind") == "cron" and isinstance(record.get("comment"), str)
+            and isinstance(record.get("command"), str) and isinstance(record.get("tab"), (str, type(None))))
+
+
+def _well_formed(state) -> bool:
+    """The shape write() keeps, each slot's rhythm checked as the plan's are: a file edited by hand or
+    damaged is one line, never a traceback in 'remind' or at a session's end."""
+    marks = [*state["done"], *state["reminded"]] if all(isinstance(state[k], list) for k in ("done", "reminded")) else None
+    if marks is None or not all(isinstance(mark, str) and mark.count("@") == 1 for mark in marks):
+        return False
+    if not isinstance(state["slots"], list) or not _installed_well_formed(state["installed"]):
+        return False
+    for slot in state["slots"]:
+        try:
+            stored_rhythm(slot["rhythm"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        if not isinstance(slot.get("key"), int):
+            return False
+    return True
 
 
 def write(state: dict) -> None:
@@ -73,7 +104,7 @@ def due_now(state: dict, now: datetime, zone) -> list:
     found = []
     local = now.astimezone(zone)
     for slot in state["slots"]:
-        rhythm = Rhythm(**{**slot["rhythm"], "days": tuple(slot["rhythm"]["days"])})
+        rhythm = stored_rhythm(slot["rhythm"])
         for day in (local.date() - timedelta(days=1), local.date()):
             if not rhythm.planned_on(day):
                 continue

@@ -273,6 +273,23 @@ def test_uninstall_removes_only_voicecoachs_own_units_whatever_reminders_json_na
     assert removed == [str(units / "voicecoach-remind.timer")] and (tmp_path / "photo.jpg").read_text() == "mine"
 
 
+def test_a_folder_or_link_among_the_session_locks_is_left_alone_or_one_line(home, tmp_path):
+    """running/ holds voicecoach's lock files; a folder named like one made forget a traceback
+    (IsADirectoryError), and a link out of it would have been opened and removed."""
+    assert run("history").exit_code == 0  # the journal and running/ exist
+    (home / "running" / "odd.lock").mkdir()
+    (tmp_path / "mine.txt").write_text("mine")
+    (home / "running" / "link.lock").symlink_to(tmp_path / "mine.txt")
+    result = run("forget", "--all", "--yes")
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert (tmp_path / "mine.txt").read_text() == "mine"
+    from voicecoach.errors import JournalError
+    from voicecoach.journal import liveness
+
+    with pytest.raises(JournalError, match="odd.lock: cannot be used as a session's lock"):
+        liveness._take_lock(home / "running" / "odd.lock")
+
+
 def test_a_file_where_the_running_folder_belongs_is_one_line(home):
     (home / "running").write_text("not a folder")
     result = run("history")

@@ -83,7 +83,7 @@ def test_export_saves_what_can_still_be_read_and_says_it_may_not_be_all(home, tm
     result = invoke("export", "--output", str(target))
     assert result.exit_code == 1
     warning = [line for line in result.output.splitlines() if "is damaged" in line]
-    assert len(warning) == 1 and "could still be read were written" in warning[0]
+    assert len(warning) == 1 and "could still be read w" in warning[0] and "written" in warning[0]
     sessions = json.loads(target.read_text())["sessions"]
     assert 0 < len(sessions) <= 60 and len({s["id"] for s in sessions}) == len(sessions)
     assert path.read_bytes() == before
@@ -158,4 +158,22 @@ def test_damage_the_quick_check_misses_is_found_before_the_first_write(home, tmp
         assert result.output.count("is damaged") == 1, (args, result.output)
         assert "will not write to it" in result.output
         assert "Traceback" not in result.output
+    assert path.read_bytes() == before
+
+
+def test_a_journal_missing_one_of_its_tables_is_damaged_and_exported(home, tmp_path):
+    """A table dropped by hand or by a tool: every query was a traceback (no such table)."""
+    path = a_journal(home, count=5)
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE ratings")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    for args in (["history"], ["stats"], ["start", "daily-check-in", "--text", "--time-scale", "0", "--log"]):
+        result = invoke(*args, input="next\n7\n6\n")
+        assert "Traceback" not in result.output and not isinstance(result.exception, sqlite3.Error), args
+        assert result.output.count("is damaged (its table ratings is missing)") == 1, (args, result.output)
+    target = tmp_path / "sessions.json"
+    result = invoke("export", "--output", str(target))
+    assert result.exit_code == 1 and len(json.loads(target.read_text())["sessions"]) == 5
     assert path.read_bytes() == before

@@ -57,7 +57,8 @@ def export(fmt, output, archive):
                    "(readable by you only, not encrypted).")
     if damage:
         click.echo(f"Warning: {str(damage).split(';')[0]}: the {len(sessions)} session"
-                   f"{'s' if len(sessions) != 1 else ''} that could still be read were written, "
+                   f"{'s' if len(sessions) != 1 else ''} that could still be read "
+                   f"{'were' if len(sessions) != 1 else 'was'} written, "
                    "perhaps not all of them", err=True)
         sys.exit(1)
 

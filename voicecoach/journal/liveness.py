@@ -38,7 +38,10 @@ def _pid_alive(pid) -> bool:
 
 def _take_lock(path: Path):
     """Hold an exclusive flock: the kernel drops it when the process dies, however it dies."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as error:  # a folder or a link in its place: not ours to use or remove
+        raise JournalError(f"{path}: cannot be used as a session's lock ({error.strerror}); move it away") from None
     try:
         os.fchmod(fd, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -62,6 +65,8 @@ def any_alive(lock_dir: Path) -> bool:
     if fcntl is None:
         return False
     for lock_file in Path(lock_dir).glob("*.lock"):
+        if lock_file.is_symlink() or not lock_file.is_file():
+            continue  # not a lock voicecoach made (it makes plain files)
         fd = _take_lock(lock_file)
         if fd is None:
             return True

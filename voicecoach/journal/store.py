@@ -109,6 +109,7 @@ class Journal(Queries, SessionLocks, Upgrades):
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
         self._migrate()
+        self._require_tables()
         if self._lock_dir is not None:
             try:
                 self._lock_dir.mkdir(exist_ok=True, mode=0o700)
@@ -116,6 +117,14 @@ class Journal(Queries, SessionLocks, Upgrades):
                 raise JournalError(f"{self._lock_dir} is a file, where voicecoach keeps a folder of that "
                                    "name; move it away") from None
             os.chmod(self._lock_dir, 0o700)
+
+    def _require_tables(self) -> None:
+        """Every table a voicecoach journal has once migrated: one dropped (by hand, by a tool) made
+        each query a traceback; the journal is damaged, and export saves what is left."""
+        tables = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = [table for table in damage.TABLES if table not in tables]
+        if missing:
+            raise damage.damaged(self.path, f"its table {missing[0]} is missing")
 
     def __enter__(self):
         return self

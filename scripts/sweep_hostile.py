@@ -60,6 +60,8 @@ AS_ROOT = os.geteuid() == 0
 FINAL_OUTCOMES = {"completed", "stopped", "interrupted", "declined"}
 # Lines that are notes, not the error: the audio note of a text-only session.
 NOTE = re.compile(r"^Text only: ")
+LOCATED = re.compile(r"^\S.*:\d+: \S")
+"""A problem in a file, as check prints each: file:line: problem."""
 
 
 @dataclass
@@ -86,7 +88,7 @@ class Run:
 
     @property
     def multiline_error(self) -> bool:
-        return self.code not in (0, None) and len(self.error_lines()) > 1
+        return self.code not in (0, None) and not self.traceback and len(self.error_lines()) > 1
 
     def shown(self) -> str:
         return " ".join(["voicecoach", *self.command])
@@ -104,12 +106,14 @@ class Tally:
     max_seconds: float = 0.0
     findings: list = field(default_factory=list)
 
-    def add(self, run: Run, repro: str, lines_matter: bool = True) -> None:
-        """Counts a run; `lines_matter` False for a command whose output is one line a problem (check)."""
+    def add(self, run: Run, repro: str, one_line_a_problem: bool = False) -> None:
+        """Counts a run. With `one_line_a_problem` (check, show of a file) several 'file:line: problem'
+        lines are one error each, as check prints them; a line of another form among them still counts."""
         self.runs += 1
         self.max_rss_mb = max(self.max_rss_mb, run.rss_mb)
         self.max_seconds = max(self.max_seconds, run.seconds)
-        multiline = run.multiline_error and lines_matter
+        multiline = run.multiline_error and not (
+            one_line_a_problem and all(LOCATED.match(line) for line in run.error_lines()))
         for flaw, count in (("traceback", run.traceback), ("multi-line error", multiline),
                             ("hang", run.hung), ("killed over 1.5 GB", run.killed_for_memory)):
             if count:
@@ -643,7 +647,8 @@ def section_signals(options, base: Path, work: Path, totals: dict) -> None:
     print(f"\n== signals: {count} sessions interrupted at a random moment (a second signal in some)")
     tally = Tally("signals")
     by_signal: dict = {}
-    bad_journals, odd_exits, lost = [], [], []
+    bad_journals, odd_exits, lost, unrecorded = [], [], [], []
+    begun = 0
     for index in range(count):
         home = work / f"signal-{index}"
         shutil.copytree(base, home, symlinks=True)
@@ -682,6 +687,10 @@ def section_signals(options, base: Path, work: Path, totals: dict) -> None:
             problems.append(f"export exit {export.code}, outcomes {sorted(outcomes)}")
         if seed_ids - ids:
             lost.append(f"{repro}: {len(seed_ids - ids)} earlier sessions missing")
+        if "type stop to end" in result.out:
+            begun += 1
+            if not ids - seed_ids:
+                unrecorded.append(f"{repro}: the session began (its title shown) but is not in the journal")
         if still_running:
             problems.append(f"{still_running} session(s) left 'running' in the file after history")
         if problems:
@@ -697,6 +706,10 @@ def section_signals(options, base: Path, work: Path, totals: dict) -> None:
         print(f"    {line}")
     print(f"  journals damaged or inconsistent after a signal: {len(bad_journals)}")
     for line in bad_journals:
+        print(f"    {line}")
+    print(f"  sessions begun before the signal: {begun}; of them not in the journal: {len(unrecorded)}"
+          " (a signal between the title and the first write may leave none: not counted as a failure)")
+    for line in unrecorded:
         print(f"    {line}")
     print(f"  earlier sessions lost: {len(lost)}")
     for line in lost:
@@ -881,12 +894,13 @@ def section_fuzz(options, work: Path, totals: dict) -> None:
         if result.traceback or result.code is None:
             for path in batch:  # which file of the batch
                 single = run(["check", str(path)], home, timeout=60)
-                check.add(single, f"voicecoach check {keep(path)}", lines_matter=False)
+                check.add(single, f"voicecoach check {keep(path)}", one_line_a_problem=True)
         if "\x1b" in result.out + result.err:
             escapes.append(f"voicecoach check {' '.join(keep(path) for path in batch if chr(27) in path.read_text(errors='replace'))}")
     for path in rng.sample(files, max(20, count // 10)):
         result = run(["show", str(path)], home)
-        show.add(result, f"voicecoach show {keep(path) if result.traceback or result.multiline_error or result.hung else path.name}")
+        show.add(result, f"voicecoach show {keep(path) if result.traceback or result.hung or result.multiline_error else path.name}",
+                 one_line_a_problem=True)
         if "\x1b" in result.out + result.err:
             escapes.append(f"voicecoach show {keep(path)}")
     check.print()
@@ -1086,12 +1100,15 @@ def section_audio(options, work: Path, totals: dict) -> None:
     home = work / "audio-home"
     home.mkdir()
     tallies = {engine: Tally(f"hear --engine {engine}") for engine in engines}
+    escapes = []
     print(f"  {'file':28} " + "".join(f"{engine + ' exit, MB, s':>26}" for engine in engines))
     for path in files:
         cells = ""
         for engine in engines:
             result = run(["hear", "--engine", engine, str(path)], home, timeout=120)
             tallies[engine].add(result, f"voicecoach hear --engine {engine} {path.name!r} (made by make_odd_audio)")
+            if "\x1b" in result.out + result.err:
+                escapes.append(f"voicecoach hear --engine {engine} {path.name!r}")
             flag = "!" if result.traceback or result.multiline_error or result.code is None else ""
             cells += f"{flag}{result.code if result.code is not None else 'hang'}, {result.rss_mb:4.0f}, {result.seconds:5.1f}".rjust(26)
         print(f"  {path.name[:28]!r:28} {cells}" if "\n" in path.name else f"  {path.name[:28]:28} {cells}")
@@ -1104,7 +1121,10 @@ def section_audio(options, work: Path, totals: dict) -> None:
                   f"{result.seconds:.0f} s; {result.out.strip()[:200] or excerpt(result)}")
     for tally in tallies.values():
         tally.print()
+    print(f"  runs with a raw ESC from a file name in their output: {len(escapes)}")
     report(tallies.values(), totals)
+    totals["escapes"] += len(escapes)
+    totals["findings"] += [f"raw ESC in output: {line}" for line in escapes]
     hear_rss = max(tally.max_rss_mb for tally in tallies.values())
     totals["hear_rss"] = max(totals["hear_rss"], hear_rss)
     if hear_rss > RSS_BUDGET_MB:

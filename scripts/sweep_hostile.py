@@ -199,17 +199,23 @@ def exercise_ids() -> list[str]:
 
 
 def snapshot(folder: Path) -> dict:
-    """{path: (content hash, mode, mtime)} of every file and folder under `folder`."""
+    """{path: (content hash, mode, mtime)} of every file under `folder`; (None, mode, "folder") of
+    every folder, whose mtime only says that something in it changed, which its entries tell."""
     found = {}
     for path in [folder, *sorted(folder.rglob("*"))]:
         info = path.lstat()
+        if stat.S_ISDIR(info.st_mode):
+            found[str(path)] = (None, stat.S_IMODE(info.st_mode), "folder")
+            continue
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(info.st_mode) else None
         found[str(path)] = (digest, stat.S_IMODE(info.st_mode), info.st_mtime_ns)
     return found
 
 
 def changed(before: dict, after: dict) -> list[str]:
-    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    """What was changed or removed, and what was added but a new folder (its files are listed)."""
+    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path)
+                  and not (path not in before and after[path][2] == "folder"))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import sqlite3
@@ -988,12 +989,14 @@ def wav_header(rate: int, channels: int, bits: int, data_size: int, riff_size: i
 
 
 def noise_with_words(seconds: float, rate: int, channels: int, rng, words=("bird", "cat", "house", "tree")):
-    """int16 frames of quiet noise with a recorded word (upsampled by repetition) every ~20 s."""
+    """int16 frames of quiet noise with a recorded word (upsampled by repetition) every ten seconds. Made ten
+    seconds at a time by the callers: a child's ru_maxrss counts this process's size when it was forked,
+    so this process must stay small for the children's figures to be theirs."""
     import numpy as np
     import soundfile
 
     frames = np.asarray(rng.normal(0, 40, (int(seconds * rate), channels)), dtype=np.int16)
-    for start in range(rate * 3, len(frames) - rate * 2, rate * 20):
+    for start in range(rate * 3, len(frames) - rate * 2, rate * 5):
         word, _ = soundfile.read(speech(words[start % len(words)], start % 5), dtype="int16")
         word = np.repeat(word, max(1, rate // 16000))[: len(frames) - start]
         frames[start:start + len(word)] += word[:, None]
@@ -1064,7 +1067,9 @@ def make_odd_audio(folder: Path, long: bool) -> list[Path]:
     files["missing.wav"] = folder / "missing.wav"
     if long:
         files["10-min-48k-stereo.wav"] = folder / "10-min-48k-stereo.wav"
-        soundfile.write(files["10-min-48k-stereo.wav"], noise_with_words(600, 48000, 2, rng), 48000)
+        with soundfile.SoundFile(files["10-min-48k-stereo.wav"], "w", 48000, 2, subtype="PCM_16") as clip:
+            for _ in range(60):
+                clip.write(noise_with_words(10, 48000, 2, rng))
     return list(files.values())
 
 
@@ -1090,8 +1095,8 @@ def hour_clip() -> Path:
     began = time.perf_counter()
     partial = path.with_suffix(".partial.flac")
     with soundfile.SoundFile(partial, "w", 48000, 2, format="FLAC", subtype="PCM_16") as clip:
-        for _ in range(60):
-            clip.write(noise_with_words(60, 48000, 2, rng))
+        for _ in range(360):
+            clip.write(noise_with_words(10, 48000, 2, rng))
     partial.rename(path)
     print(f"  made {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - began:.0f} s")
     return path
@@ -1218,6 +1223,9 @@ def summary(totals: dict, ran: list, seconds: float) -> bool:
     if cpu is not None and cpu >= CPU_BUDGET_PERCENT:
         bad.append("audio-in CPU")
     print("\n== summary" + f" (sections: {', '.join(ran)}; {seconds / 60:.1f} min)")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if own > 100:
+        print(f"  (this script peaked at {own:.0f} MB: a child's peak RSS reads at least its size at the fork)")
     print(f"  tracebacks                              {totals['tracebacks']}")
     print(f"  multi-line user errors                  {totals['multiline']}")
     print(f"  hangs                                   {totals['hangs']}")

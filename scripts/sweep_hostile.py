@@ -671,7 +671,7 @@ def section_signals(options, base: Path, work: Path, totals: dict) -> None:
                  + (f"; sleep {gap:.2f}; kill -{second.name[3:]} %1" if second else ""))
         result = interrupted_session(args, home, moment, first, second, gap)
         name = first.name + ("+" + second.name if second else "")
-        counts = by_signal.setdefault(name, {"runs": 0, "finished": 0, "interrupted": 0, "odd": 0})
+        counts = by_signal.setdefault(name, {"runs": 0, "finished": 0, "interrupted": 0, "died": 0, "odd": 0})
         counts["runs"] += 1
         tally.add(result, repro)
         signals_sent = {first} | ({second} if second else set())
@@ -679,6 +679,9 @@ def section_signals(options, base: Path, work: Path, totals: dict) -> None:
             counts["finished"] += 1
         elif result.code in {128 + s for s in signals_sent}:
             counts["interrupted"] += 1
+        elif result.code in {-s for s in signals_sent}:
+            # killed by the signal itself, before Python set its handlers: a shell reports 128+signal too
+            counts["died"] += 1
         elif result.code is not None:
             counts["odd"] += 1
             odd_exits.append(f"exit {result.code}: {repro} -> {excerpt(result)}")
@@ -706,11 +709,13 @@ def section_signals(options, base: Path, work: Path, totals: dict) -> None:
             bad_journals.append(f"{repro}: {'; '.join(problems)}")
         make_removable(home)
         shutil.rmtree(home)
-    print(f"  {'signal':16} {'runs':>5} {'finished':>9} {'128+sig':>8} {'other exit':>11}")
+    print(f"  {'signal':16} {'runs':>5} {'finished':>9} {'128+sig':>8} {'died of it':>11} {'other exit':>11}")
     for name, counts in sorted(by_signal.items()):
-        print(f"  {name:16} {counts['runs']:5} {counts['finished']:9} {counts['interrupted']:8} {counts['odd']:11}")
+        print(f"  {name:16} {counts['runs']:5} {counts['finished']:9} {counts['interrupted']:8} {counts['died']:11}"
+              f" {counts['odd']:11}")
+    print("  (died of it: killed before Python set its handlers, in its first few ms; a shell sees 128+signal)")
     tally.print()
-    print(f"  exits other than 0 or 128+signal: {len(odd_exits)}")
+    print(f"  exits other than 0, 128+signal or death by the signal: {len(odd_exits)}")
     for line in odd_exits:
         print(f"    {line}")
     print(f"  journals damaged or inconsistent after a signal: {len(bad_journals)}")

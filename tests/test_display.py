@@ -17,8 +17,10 @@ def test_the_live_panel_shows_step_turn_countdown_last_cue_and_keys():
     assert "Turn: Sam" in text
     assert "1:00" in text  # a 90 s turn, 30 s in
     assert "step 4 of 13" in text
-    assert "heard: next" in text
+    assert "heard: -" in text  # the "next" that led here was the last step's
     assert "[d] I'm done" in text and "[q] stop" in text and "[0-9 t]" not in text
+    session.heard(Heard(Cue.LOUDER, None, Source.VOICE), now + 31)
+    assert "heard: louder" in _panel(view, session, now + 31)
 
 
 ODD = ex.load_text('id: odd\ntitle: "Odd [/] title [bold]x"\nminutes: 1\nsteps:\n'

@@ -760,3 +760,26 @@ def test_five_hundred_chained_gotos_run_without_recursion(backwards):
     assert drive.session.outcome is S.Outcome.COMPLETED
     said = [action.text for _, action in drive.log if isinstance(action, S.Speak)]
     assert said[-1] == "The end."
+
+
+def test_what_was_heard_is_shown_until_the_next_part_begins_not_into_it(drive):
+    """The panel's "heard: I'm done" from Sam's turn stayed on into Alex's turn, as if Alex had
+    said it already."""
+    from conftest import Drive
+
+    run = Drive(TURN, ["done", "done", "8", "9"])
+    shown = {}
+    record = run._record
+
+    def recording(actions):
+        record(actions)
+        for action in actions:
+            if isinstance(action, S.Speak) and action.text in ("Sam, go ahead.", "Alex, go ahead.",
+                                                               "Eight. Thank you.", "Alex, how close?"):
+                heard = run.session.view().last_heard
+                shown[action.text] = heard.cue if heard else None
+
+    run._record = recording
+    run.run()
+    assert shown == {"Sam, go ahead.": None, "Alex, go ahead.": None, "Eight. Thank you.": Cue.NUMBER,
+                     "Alex, how close?": None}

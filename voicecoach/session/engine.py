@@ -314,6 +314,7 @@ class Session(StepPrograms):
 
     def _start_part(self):
         self._answer = None
+        self.last_heard = None  # what the last part heard is not this one's (the panel's "heard:")
         self.turn_prompt = ""
         self._origin = self.now
         self._waiting = None

@@ -244,6 +244,7 @@ def _plan_with(**rhythm) -> str:
     ("program.json", json.dumps({"id": "first-week", "week": 10**25, "since": "2026-12-07", "done": {},
                                  "paused": False, "finished": False}), [["program", "status"]]),
     ("reminders.json", json.dumps({"done": [1, 2], "slots": []}), [["remind"]]),
+    ("reminders.json", "[1, 2]", [["remind"]]),
     ("reminders.json", json.dumps({"slots": [{"key": 1, "rhythm": {"at": "20:00", "days": "NaN"}}]}), [["remind"]]),
 ])
 def test_a_plan_program_or_reminders_file_with_values_of_the_wrong_kind_is_one_line(home, name, content, commands):

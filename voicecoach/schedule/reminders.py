@@ -32,7 +32,9 @@ def read() -> dict:
         state = {}
     except (OSError, ValueError, RecursionError) as error:
         raise ScheduleError(f"{path()}: cannot be read ({error})") from None
-    state = {"slots": [], "done": [], "reminded": [], "installed": None, **(state if isinstance(state, dict) else {})}
+    if not isinstance(state, dict):
+        raise ScheduleError(f"{path()}: cannot be read (not a voicecoach reminders file)")
+    state = {"slots": [], "done": [], "reminded": [], "installed": None, **state}
     if not _well_formed(state):
         raise ScheduleError(f"{path()}: cannot be read (not a voicecoach reminders file)")
     return state

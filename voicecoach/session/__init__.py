@@ -9,37 +9,37 @@ May import: exercise, cues, errors, and pure standard modules; nothing that does
 """
 
 from voicecoach.session.actions import (
-                                        AdjustVoice,
-                                        Finish,
-                                        Hush,
-                                        Listen,
-                                        Outcome,
-                                        PlayChime,
-                                        RecordPick,
-                                        RecordRating,
-                                        Speak,
-                                        State,
-                                        StepDone,
-                                        View,
+    AdjustVoice,
+    Finish,
+    Hush,
+    Listen,
+    Outcome,
+    PlayChime,
+    RecordPick,
+    RecordRating,
+    Speak,
+    State,
+    StepDone,
+    View,
 )
 from voicecoach.session.engine import (
-                                        CONFIRM_STOP_LINE,
-                                        DECLINE_LINE,
-                                        MAX_VISITS_PER_STEP,
-                                        NAVIGATION,
-                                        STILL_PAUSED_LINE,
-                                        STOP_SILENCE_SECONDS,
-                                        Session,
+    CONFIRM_STOP_LINE,
+    DECLINE_LINE,
+    MAX_VISITS_PER_STEP,
+    NAVIGATION,
+    STILL_PAUSED_LINE,
+    STOP_SILENCE_SECONDS,
+    Session,
 )
 from voicecoach.session.picks import choose_picks, typical_picks
 from voicecoach.session.steps import CONFIRM_SECONDS, CONFIRM_TURN_END_LINE, CONFIRM_TURN_END_SECONDS, UNCONFIRMED_LINE
 from voicecoach.session.therapist import (
-                                        FAR_APART,
-                                        HELPLINES_LINE,
-                                        THERAPIST_LINE,
-                                        THERAPIST_POOL,
-                                        TROUBLED_SESSIONS,
-                                        troubled,
+    FAR_APART,
+    HELPLINES_LINE,
+    THERAPIST_LINE,
+    THERAPIST_POOL,
+    TROUBLED_SESSIONS,
+    troubled,
 )
 from voicecoach.session.timing import estimate_seconds, plan_seconds
 

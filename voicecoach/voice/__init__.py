@@ -12,15 +12,15 @@ from voicecoach.voice.sinks import FIRST_SOUND_ENV, DeviceSink, Sink, WavFileSin
 from voicecoach.voice.streams import close_stream, open_stream
 from voicecoach.voice.synthesizer import Synthesizer, UnknownVoice
 from voicecoach.voice.voices import (
-                                     RATE_MAX_WPM,
-                                     RATE_MIN_WPM,
-                                     RATE_STEP_WPM,
-                                     VOLUME_MAX,
-                                     VOLUME_MIN,
-                                     VOLUME_STEP,
-                                     TextVoice,
-                                     Voice,
-                                     open_voice,
+    RATE_MAX_WPM,
+    RATE_MIN_WPM,
+    RATE_STEP_WPM,
+    VOLUME_MAX,
+    VOLUME_MIN,
+    VOLUME_STEP,
+    TextVoice,
+    Voice,
+    open_voice,
 )
 
 __all__ = [
